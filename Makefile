@@ -1,0 +1,90 @@
+# heaptrace build. `make` builds ./heaptrace; `make test` runs unit and
+# integration tests; `V=1` shows full commands.
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+OUT := build
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+	  -Iinclude -Iuser -I$(OUT) -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lcapstone -ljansson
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ivmlinux/$(ARCH) -MMD -MP
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+# Everything but main.c goes into a library the unit tests link too.
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+# Keep BPF objects and skeletons: they are inputs of several rules.
+.SECONDARY:
+.PHONY: all clean test unit integration targets install demo bench
+
+all: heaptrace
+
+$(OUT) $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# User objects may include any skeleton; generate them first.
+$(OUT)/%.o: user/%.c | $(SKELS) $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libheaptrace.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+heaptrace: $(OUT)/main.o $(OUT)/libheaptrace.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libheaptrace.a | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libheaptrace.a $(LDLIBS) -lcmocka -o $@
+
+# Go programs the tests run and read, built with every toolchain we support.
+targets:
+	$(Q)tools/build-targets.sh $(OUT)/targets
+
+unit: $(UNIT_BINS) targets
+	$(Q)tools/run-unit.sh $(OUT)/targets $(UNIT_BINS)
+
+integration: heaptrace targets
+	$(Q)tools/run-integration.sh $(OUT)/targets
+
+test: unit integration
+
+demo: heaptrace
+	$(Q)tools/demo.sh
+
+install: heaptrace
+	install -D -m 0755 heaptrace $(DESTDIR)$(PREFIX)/sbin/heaptrace
+
+clean:
+	rm -rf $(OUT) heaptrace
+
+-include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)

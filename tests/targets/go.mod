@@ -1,0 +1,3 @@
+module heaptrace/tests/targets
+
+go 1.19

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything heaptrace needs to build, test and demo, from Debian's
+# packages and the Go module proxy. Safe to run again.
+set -euo pipefail
+
+# Go releases the tests build their targets with (besides Debian's Go 1.19 and
+# the current Go in /usr/local/go). One bucket-map release of the 1.21-1.23 family.
+GO_EXTRA_TOOLCHAINS=${GO_EXTRA_TOOLCHAINS:-"go1.22.12"}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: run as root (it installs Debian packages)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+	clang llvm make pkg-config \
+	libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libcapstone-dev libjansson-dev libcmocka-dev \
+	golang-1.19-go hugo binutils file util-linux procps >/dev/null
+
+go_bin=$(command -v go || echo /usr/local/go/bin/go)
+if [ ! -x "$go_bin" ]; then
+	echo "setup: no current Go found (expected /usr/local/go/bin/go)" >&2
+	exit 1
+fi
+# Fetch the extra toolchains once, so that tests and CI build offline afterwards.
+for tc in $GO_EXTRA_TOOLCHAINS; do
+	GOTOOLCHAIN=$tc GOFLAGS=-mod=mod "$go_bin" version >/dev/null
+done
+echo "setup: done"

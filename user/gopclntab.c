@@ -1,0 +1,91 @@
+#include <string.h>
+#include "gopclntab.h"
+#include "log.h"
+
+#define HEADER_LEN (8 + 8 * 8)
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size)
+{
+	memset(t, 0, sizeof(*t));
+	if (size < HEADER_LEN)
+		return ht_fail("pclntab is truncated (%zu bytes)", size);
+	t->data = data;
+	t->size = size;
+	t->magic = get32(data);
+	if (t->magic == PCLNTAB_MAGIC_116 || t->magic == PCLNTAB_MAGIC_12)
+		return ht_fail("built by Go 1.17 or older; heaptrace supports Go 1.18 and later");
+	if (t->magic != PCLNTAB_MAGIC_118 && t->magic != PCLNTAB_MAGIC_120)
+		return ht_fail("pclntab has an unknown magic 0x%08x", t->magic);
+	if (data[4] || data[5])
+		return ht_fail("pclntab header padding is not zero");
+	t->minlc = data[6];
+	t->ptrsize = data[7];
+	if (t->ptrsize != 8)
+		return ht_fail("pclntab is for %u-byte pointers; heaptrace reads 64-bit programs", t->ptrsize);
+	t->nfunc = get64(data + 8);
+	t->nfiles = get64(data + 16);
+	t->textstart_raw = get64(data + PCLNTAB_TEXTSTART_FIELD);
+	t->funcname_off = get64(data + 32);
+	t->cu_off = get64(data + 40);
+	t->filetab_off = get64(data + 48);
+	t->pctab_off = get64(data + 56);
+	t->pcln_off = get64(data + 64);
+	if (t->funcname_off > size || t->cu_off > size || t->filetab_off > size ||
+	    t->pctab_off > size || t->pcln_off > size)
+		return ht_fail("pclntab header offsets point outside the table");
+	/* functab: nfunc+1 pairs of uint32 */
+	if (t->nfunc == 0 || t->nfunc > (size - t->pcln_off) / 8 - 1)
+		return ht_fail("pclntab function count %llu does not fit the table",
+			       (unsigned long long)t->nfunc);
+	return 0;
+}
+
+int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32_t *endoff,
+		 const char **name)
+{
+	const uint8_t *ft = t->data + t->pcln_off;
+	uint64_t funcoff, fpos, npos;
+	int32_t nameoff;
+	size_t maxlen;
+
+	if (i >= t->nfunc)
+		return -1;
+	*entryoff = get32(ft + i * 8);
+	*endoff = get32(ft + (i + 1) * 8);
+	funcoff = get32(ft + i * 8 + 4);
+	if (*endoff < *entryoff)
+		return ht_fail("pclntab function %llu ends before it starts", (unsigned long long)i);
+	fpos = t->pcln_off + funcoff;
+	if (fpos > t->size || t->size - fpos < 8)
+		return ht_fail("pclntab function %llu record is outside the table", (unsigned long long)i);
+	if (get32(t->data + fpos) != *entryoff)
+		return ht_fail("pclntab function %llu record disagrees with its functab entry",
+			       (unsigned long long)i);
+	memcpy(&nameoff, t->data + fpos + 4, 4);
+	if (nameoff < 0)
+		return ht_fail("pclntab function %llu has a negative name offset", (unsigned long long)i);
+	npos = t->funcname_off + (uint64_t)nameoff;
+	if (npos >= t->size)
+		return ht_fail("pclntab function %llu name is outside the table", (unsigned long long)i);
+	maxlen = t->size - npos;
+	if (!memchr(t->data + npos, '\0', maxlen))
+		return ht_fail("pclntab function %llu name is not terminated", (unsigned long long)i);
+	*name = (const char *)t->data + npos;
+	return 0;
+}

@@ -1,0 +1,251 @@
+/* heaptrace: argument parsing and the lifecycle of one run. */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "duration.h"
+#include "launch.h"
+#include "log.h"
+#include "plan_print.h"
+#include "session.h"
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF };
+
+static struct env {
+	pid_t pid;
+	uint64_t duration_ns;
+	uint64_t interval_ns;
+	bool quiet;
+	bool list_probes;
+	const char *json_path;
+	const char *btf_path;
+	const char *file;   /* --list-probes FILE */
+	char **command;	    /* after "--" */
+} env = {
+	.interval_ns = 1000000000ull,
+};
+
+const char *argp_program_version = "heaptrace 0.1.0";
+const char *argp_program_bug_address = "the heaptrace issue tracker";
+static const char doc[] =
+	"heaptrace: show where a running Go program's memory goes and why it is not given back.\n"
+	"\n"
+	"USAGE: heaptrace [OPTIONS] -p PID\n"
+	"       heaptrace [OPTIONS] -- PROG [ARGS...]\n"
+	"       heaptrace --list-probes [--json -] (FILE | -p PID)\n"
+	"\v"
+	"Examples:\n"
+	"  sudo heaptrace -p 4242                 # attach; Ctrl-C prints the report\n"
+	"  sudo heaptrace -p 4242 -d 30s --json out.json -q\n"
+	"  sudo heaptrace -- ./server --flag      # trace from the first instruction\n"
+	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
+	"\n"
+	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
+	"the program's own status.\n";
+
+static const struct argp_option options[] = {
+	{ "pid", 'p', "PID", 0, "Attach to the running Go process PID", 0 },
+	{ "duration", 'd', "DUR", 0, "Stop after DUR (e.g. 500ms, 30s, 2m)", 0 },
+	{ "interval", 'i', "DUR", 0, "Live view refresh interval (default 1s)", 0 },
+	{ "quiet", 'q', NULL, 0, "No live view, only the final report", 0 },
+	{ "json", OPT_JSON, "FILE", 0, "Write the final report (or the probe plan) as JSON to FILE, - for stdout", 0 },
+	{ "list-probes", OPT_LIST, NULL, 0, "Print the probe plan for FILE or -p PID without attaching", 0 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
+	{ 0 },
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char *end;
+	long v;
+
+	switch (key) {
+	case 'p':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v <= 0 || v > INT_MAX)
+			argp_error(state, "invalid PID '%s': expected a positive number", arg);
+		env.pid = (pid_t)v;
+		break;
+	case 'd':
+		if (parse_duration(arg, &env.duration_ns))
+			argp_error(state, "invalid duration '%s': expected e.g. 500ms, 30s, 2m", arg);
+		break;
+	case 'i':
+		if (parse_duration(arg, &env.interval_ns) || env.interval_ns < 10000000ull)
+			argp_error(state, "invalid interval '%s': expected 10ms or more, e.g. 1s", arg);
+		break;
+	case 'q':
+		env.quiet = true;
+		break;
+	case 'v':
+		ht_verbose = true;
+		break;
+	case OPT_JSON:
+		env.json_path = arg;
+		break;
+	case OPT_LIST:
+		env.list_probes = true;
+		break;
+	case OPT_BTF:
+		env.btf_path = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (!env.list_probes || env.file)
+			argp_error(state, "unexpected argument '%s' (to run a program: heaptrace [OPTIONS] -- PROG ARGS...)", arg);
+		env.file = arg;
+		break;
+	case ARGP_KEY_END:
+		if (env.list_probes) {
+			if (!!env.file + !!env.pid != 1 || env.command)
+				argp_error(state, "--list-probes takes one FILE or -p PID");
+		} else if (!!env.pid + !!env.command != 1) {
+			argp_error(state, "give either -p PID or -- PROG ARGS...");
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	session_stop_signal = sig;
+}
+
+/* --json FILE: opened before any work, so that a bad path fails fast, and
+ * never through a symlink someone else planted. */
+static FILE *open_json_out(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ht_err("cannot write the JSON report to %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int list_probes(FILE *json_out)
+{
+	struct probe_plan plan;
+	struct target t;
+	int err;
+
+	err = env.pid ? target_from_pid(&t, env.pid) : target_from_file(&t, env.file);
+	if (err) {
+		ht_err("%s", ht_last_error());
+		target_close(&t);
+		return EXIT_RUNTIME;
+	}
+	if (plan_probes(&t, HT_TIER_HOT, &plan)) {
+		ht_err("%s", ht_last_error());
+		target_close(&t);
+		return EXIT_RUNTIME;
+	}
+	if (json_out) {
+		json_t *j = plan_to_json(&t, &plan);
+
+		json_dumpf(j, json_out, JSON_INDENT(2));
+		fputc('\n', json_out);
+		json_decref(j);
+	} else {
+		plan_print_text(stdout, &t, &plan);
+	}
+	target_close(&t);
+	return 0;
+}
+
+static int trace(FILE *json_out)
+{
+	struct session_opts o = {
+		.duration_ns = env.duration_ns, .interval_ns = env.interval_ns, .quiet = env.quiet,
+		.json_out = json_out, .btf_path = env.btf_path, .launched = env.command != NULL,
+		/* A launched program owns stdout; heaptrace speaks on stderr then. */
+		.out = env.command || json_out == stdout ? stderr : stdout,
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct target t;
+	pid_t pid = env.pid;
+	int err, status = 0;
+
+	if (geteuid() != 0) {
+		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo");
+		return EXIT_RUNTIME;
+	}
+	/* No SA_RESTART: poll() must return so the loop sees the flag. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (env.command && launch_stopped(env.command, &pid)) {
+		ht_err("%s", ht_last_error());
+		return EXIT_RUNTIME;
+	}
+	err = target_from_pid(&t, pid);
+	if (!err && !target_host_arch(&t))
+		err = ht_fail("pid %d runs %s code, not this host's", pid, elf_machine_name(t.elf.machine));
+	if (!err)
+		err = session_run(&o, &t);
+	target_close(&t);
+	if (err) {
+		ht_err("%s", ht_last_error());
+		if (env.command)
+			launch_kill(pid);
+		return EXIT_RUNTIME;
+	}
+	if (env.command) {
+		/* SIGTERM was meant for the whole run; Ctrl-C reached the child
+		 * from the terminal already. */
+		if (session_stop_signal == SIGTERM)
+			kill(pid, SIGTERM);
+		status = launch_wait(pid);
+		return status < 0 ? EXIT_RUNTIME : status;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_arg, NULL, doc, NULL, NULL, NULL };
+	FILE *json_out = NULL;
+	int i, nopts = argc, rc;
+
+	argp_err_exit_status = EXIT_USAGE;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			nopts = i;
+			if (i + 1 < argc)
+				env.command = &argv[i + 1];
+			break;
+		}
+	}
+	if (nopts < argc && !env.command) {
+		ht_err("nothing to run after '--'");
+		return EXIT_USAGE;
+	}
+	if (argp_parse(&argp, nopts, argv, 0, NULL, NULL))
+		return EXIT_USAGE;
+	libbpf_set_print(ht_libbpf_print);
+	if (env.json_path && !(json_out = open_json_out(env.json_path)))
+		return EXIT_RUNTIME;
+	rc = env.list_probes ? list_probes(json_out) : trace(json_out);
+	if (json_out && json_out != stdout)
+		fclose(json_out);
+	return rc;
+}

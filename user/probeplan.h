@@ -1,0 +1,33 @@
+/* The probe plan: for a target, which runtime functions to probe, at which
+ * instruction, and every RET for exits. Built without touching the target. */
+#ifndef HT_PROBEPLAN_H
+#define HT_PROBEPLAN_H
+#include "decode.h"
+#include "runtime_probes.h"
+#include "target.h"
+
+#define PLAN_MAX_PROBES 32
+
+struct planned_probe {
+	const struct probe_spec *spec;
+	struct go_func func;
+	struct func_code code;
+};
+
+struct skipped_probe {
+	const struct probe_spec *spec;
+	char why[256];
+};
+
+struct probe_plan {
+	struct planned_probe probes[PLAN_MAX_PROBES];
+	int n;
+	struct skipped_probe skipped[PLAN_MAX_PROBES];
+	int nskipped;
+	int npoints; /* attach points: entries plus exits of probes that want them */
+};
+
+/* Plans every table entry for the target's Go version up to max_tier.
+ * Fails only when no probe at all can be planned. */
+int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan);
+#endif

@@ -1,0 +1,36 @@
+/* Loads the BPF programs and attaches the plan's uprobes to one process. */
+#ifndef HT_TRACER_H
+#define HT_TRACER_H
+#include "probeplan.h"
+
+struct probes_bpf;
+struct bpf_link;
+
+struct attach_point {
+	int probe;   /* index into plan->probes */
+	int exit;    /* -1 for the attach point, else index into code.exits */
+	uint64_t addr;
+};
+
+struct tracer {
+	struct probes_bpf *skel;
+	struct bpf_link *links[HT_MAX_POINTS];
+	struct attach_point points[HT_MAX_POINTS];
+	int npoints;
+};
+
+struct probe_hits {
+	uint64_t entries; /* hits at the attach point */
+	uint64_t exits;	  /* hits on all its RETs */
+};
+
+/* btf_path: NULL for the running kernel's /sys/kernel/btf/vmlinux. */
+int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path);
+/* Attaches every point of the plan to the file at `binary` (by file offset),
+ * filtered to pid; on any failure detaches what it attached. */
+int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);
+/* hits[i] for plan->probes[i], summed over CPUs. */
+int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, struct probe_hits *hits);
+void tracer_detach(struct tracer *tr);
+void tracer_close(struct tracer *tr);
+#endif
