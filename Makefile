@@ -34,7 +34,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 # Keep BPF objects and skeletons: they are inputs of several rules.
 .SECONDARY:
-.PHONY: all clean test unit integration targets install demo bench
+.PHONY: all clean test unit integration targets install demo bench setup
 
 all: heaptrace
 
@@ -77,6 +77,9 @@ integration: heaptrace targets
 	$(Q)tools/run-integration.sh $(OUT)/targets
 
 test: unit integration
+
+setup:
+	$(Q)tools/setup.sh
 
 demo: heaptrace
 	$(Q)tools/demo.sh

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -8,7 +10,29 @@
 #include "launch.h"
 #include "log.h"
 
-int launch_stopped(char *const argv[], pid_t *pid)
+int launch_resolve(const char *prog, char *path, size_t len)
+{
+	const char *dirs = getenv("PATH"), *p;
+
+	if (strchr(prog, '/')) {
+		snprintf(path, len, "%s", prog);
+		if (access(path, X_OK))
+			return ht_fail("cannot run %s: %s", prog, strerror(errno));
+		return 0;
+	}
+	for (p = dirs ? dirs : "/usr/local/bin:/usr/bin:/bin"; ; p = strchr(p, ':') + 1) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(path, len, "%.*s/%s", (int)n, n ? p : ".", prog);
+		if (!access(path, X_OK))
+			return 0;
+		if (!p[n])
+			break;
+	}
+	return ht_fail("cannot run %s: not found in PATH", prog);
+}
+
+int launch_stopped(const char *path, char *const argv[], pid_t *pid)
 {
 	int pfd[2], status, child_errno = 0;
 	ssize_t n;
@@ -31,7 +55,7 @@ int launch_stopped(char *const argv[], pid_t *pid)
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
-			execvp(argv[0], argv);
+			execv(path, argv);
 		e = errno;
 		if (write(pfd[1], &e, sizeof(e)) < 0)
 			_exit(127);

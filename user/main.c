@@ -172,6 +172,33 @@ static int list_probes(FILE *json_out)
 	return 0;
 }
 
+/* Starts the command stopped, after checking it is a program this host can
+ * run: a foreign binary is refused here, never run some other way. */
+static int launch_checked(pid_t *pid)
+{
+	char path[PATH_MAX];
+	struct elf_image img;
+	struct target host = { 0 };
+
+	if (launch_resolve(env.command[0], path, sizeof(path)))
+		goto fail;
+	if (elf_image_open(&img, path) == 0) {
+		host.elf.machine = img.machine;
+		elf_image_close(&img);
+		if (!target_host_arch(&host)) {
+			ht_fail("%s is a program for %s, which this host cannot run (--list-probes %s plans its probes)",
+				path, elf_machine_name(host.elf.machine), path);
+			goto fail;
+		}
+	}
+	if (launch_stopped(path, env.command, pid))
+		goto fail;
+	return 0;
+fail:
+	ht_err("%s", ht_last_error());
+	return -1;
+}
+
 static int trace(FILE *json_out)
 {
 	struct session_opts o = {
@@ -193,10 +220,8 @@ static int trace(FILE *json_out)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (env.command && launch_stopped(env.command, &pid)) {
-		ht_err("%s", ht_last_error());
+	if (env.command && launch_checked(&pid))
 		return EXIT_RUNTIME;
-	}
 	err = target_from_pid(&t, pid);
 	if (!err && !target_host_arch(&t))
 		err = ht_fail("pid %d runs %s code, not this host's", pid, elf_machine_name(t.elf.machine));

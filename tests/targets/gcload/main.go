@@ -41,6 +41,7 @@ func main() {
 	rounds := flag.Int("rounds", 20, "work rounds")
 	pause := flag.Duration("pause", 0, "sleep between rounds")
 	wait := flag.Bool("wait", false, "print 'ready' and wait for a line on stdin before working")
+	exit := flag.Int("exit", 0, "exit status")
 	flag.Parse()
 
 	if *wait {
@@ -58,5 +59,5 @@ func main() {
 		time.Sleep(*pause)
 	}
 	fmt.Printf("checksum %d\n", sum)
-	os.Exit(0)
+	os.Exit(*exit)
 }

@@ -1,0 +1,120 @@
+"""Shared fixtures for heaptrace's integration tests: they load BPF and
+attach to real Go programs, so they need root, and never skip."""
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HEAPTRACE = os.path.join(ROOT, "heaptrace")
+TARGETS = os.environ.get("HT_TARGETS", os.path.join(ROOT, "build", "targets"))
+# The runnable builds of each toolchain (arm64 builds are planning-only).
+TOOLCHAINS = ["go119", "go122", "gocur"]
+
+
+def pytest_sessionstart(session):
+    # A skipped integration test hides a broken feature: refuse to run instead.
+    if os.geteuid() != 0:
+        raise pytest.UsageError("integration tests load BPF programs: run them as root")
+    if not os.access(HEAPTRACE, os.X_OK):
+        raise pytest.UsageError(f"{HEAPTRACE} is not built: run make")
+
+
+def target(name):
+    path = os.path.join(TARGETS, name)
+    assert os.access(path, os.X_OK), f"{path} missing: run make targets"
+    return path
+
+
+class Lines:
+    """Reads a pipe in a thread so that tests can wait for a line with a timeout."""
+
+    def __init__(self, pipe):
+        self.q = queue.Queue()
+        self.all = []
+        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
+
+    def _pump(self, pipe):
+        for line in pipe:
+            self.all.append(line)
+            self.q.put(line)
+        self.q.put(None)
+
+    def wait_for(self, text, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.q.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} within {timeout}s; got:\n{''.join(self.all)}")
+
+    def text(self):
+        return "".join(self.all)
+
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, **kw)
+    p.out = Lines(p.stdout)
+    p.err = Lines(p.stderr)
+    return p
+
+
+def finish(p, timeout=60):
+    p.wait(timeout=timeout)
+    time.sleep(0.05)  # let the reader threads drain
+    return p.returncode
+
+
+def heaptrace_bpf_objects():
+    """heaptrace's programs and links still loaded in the kernel."""
+    progs = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"]))
+    mine = {p["id"] for p in progs if p.get("name") == "ht_point"}
+    links = json.loads(subprocess.check_output(["bpftool", "-j", "link", "show"]))
+    return sorted(mine), [l["id"] for l in links if l.get("prog_id") in mine]
+
+
+def assert_nothing_left():
+    # Links and programs are released when the last fd closes; give the
+    # kernel's deferred freeing a moment.
+    for _ in range(50):
+        progs, links = heaptrace_bpf_objects()
+        if not progs and not links:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"heaptrace left BPF programs {progs} and links {links} behind")
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def hits(report, symbol):
+    for p in report["probes"]:
+        if p["symbol"] == symbol:
+            return p
+    raise AssertionError(f"{symbol} not in the report's probes: {[p['symbol'] for p in report['probes']]}")
+
+
+@pytest.fixture(scope="session")
+def expected_checksum():
+    """What each gcload build prints untraced (the workload is deterministic)."""
+    cache = {}
+
+    def get(name, *args):
+        key = (name, args)
+        if key not in cache:
+            out = subprocess.run([target(name), *args], capture_output=True, text=True, check=True).stdout
+            cache[key] = out.strip().splitlines()[-1]
+        return cache[key]
+    return get

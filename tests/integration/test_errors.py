@@ -1,0 +1,159 @@
+"""Bad input: each case gets one clear line and the documented exit status
+(1 at run time, 2 for bad usage), and nothing is left attached."""
+import os
+import subprocess
+import time
+
+import pytest
+
+from conftest import HEAPTRACE, assert_nothing_left, target
+
+
+def run(*args, **kw):
+    return subprocess.run([HEAPTRACE, *args], capture_output=True, text=True, timeout=60, **kw)
+
+
+def free_pid():
+    pid = 4_000_000
+    while os.path.exists(f"/proc/{pid}"):
+        pid -= 1
+    return pid
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "give either -p PID or -- PROG"),
+    (["-p", "abc"], "invalid PID 'abc'"),
+    (["-p", "0"], "invalid PID '0'"),
+    (["-p", "1", "-d", "abc"], "invalid duration 'abc'"),
+    (["-p", "1", "-d", "-5s"], "invalid duration '-5s'"),
+    (["-p", "1", "-i", "0"], "invalid interval '0'"),
+    (["-p", "1", "extra"], "unexpected argument 'extra'"),
+    (["--list-probes"], "--list-probes takes one FILE or -p PID"),
+    (["--no-such-option"], "unrecognized option"),
+    (["-p", "1", "--"], "nothing to run after '--'"),
+])
+def test_bad_usage_exits_2(args, message):
+    p = run(*args)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr
+
+
+def test_missing_pid():
+    pid = free_pid()
+    p = run("-p", str(pid))
+    assert p.returncode == 1
+    assert p.stderr.strip() == f"heaptrace: no process with pid {pid}"
+
+
+def test_non_go_process():
+    s = subprocess.Popen(["sleep", "30"])
+    try:
+        p = run("-p", str(s.pid))
+        assert p.returncode == 1
+        assert f"pid {s.pid} (/usr/bin/sleep) is not a Go program (/usr/bin/sleep has no .gopclntab)" in p.stderr
+    finally:
+        s.kill()
+        s.wait()
+    assert_nothing_left()
+
+
+def test_script_is_not_go(tmp_path):
+    script = tmp_path / "s.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    p = run("--list-probes", str(script))
+    assert p.returncode == 1
+    assert "it is a script, not a compiled Go program" in p.stderr
+
+
+def test_kernel_thread():
+    p = run("-p", "2")  # kthreadd
+    assert p.returncode == 1
+    assert "pid 2 is a kernel thread" in p.stderr
+
+
+def test_zombie():
+    z = subprocess.Popen(["true"])
+    time.sleep(0.3)  # exited, not reaped: a zombie
+    p = run("-p", str(z.pid))
+    z.wait()
+    assert p.returncode == 1
+    assert f"pid {z.pid} is a zombie" in p.stderr
+
+
+def test_program_not_found():
+    p = run("--", "/nonexistent/prog")
+    assert p.returncode == 1
+    assert "cannot run /nonexistent/prog: No such file or directory" in p.stderr
+
+
+def test_launched_non_go_program_is_killed_not_run():
+    p = run("--", "/usr/bin/touch", "/tmp/heaptrace-should-not-exist")
+    assert p.returncode == 1
+    assert "is not a Go program" in p.stderr
+    assert not os.path.exists("/tmp/heaptrace-should-not-exist"), "the child never ran"
+
+
+def test_not_root():
+    t = subprocess.Popen([target("gocur-gcload"), "-rounds", "1000", "-pause", "50ms"])
+    try:
+        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            HEAPTRACE, "-p", str(t.pid)], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1
+        assert "needs root" in p.stderr
+    finally:
+        t.kill()
+        t.wait()
+
+
+def test_no_btf():
+    t = subprocess.Popen([target("gocur-gcload"), "-rounds", "1000", "-pause", "50ms"])
+    try:
+        p = run("-p", str(t.pid), "--btf", "/nonexistent/vmlinux")
+        assert p.returncode == 1
+        assert "no kernel BTF at /nonexistent/vmlinux" in p.stderr
+        assert t.poll() is None
+    finally:
+        t.kill()
+        t.wait()
+    assert_nothing_left()
+
+
+def test_unwritable_json_path():
+    p = run("-p", "1", "--json", "/nonexistent/dir/out.json")
+    assert p.returncode == 1
+    assert "cannot write the JSON report to /nonexistent/dir/out.json" in p.stderr
+
+
+def test_json_never_follows_a_planted_symlink(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    link = tmp_path / "out.json"
+    link.symlink_to(victim)
+    p = run("--list-probes", "--json", str(link), target("gocur-gcload"))
+    assert p.returncode == 1
+    assert victim.read_text() == "keep"
+
+
+def test_other_architecture_can_be_planned_not_run():
+    p = run("--list-probes", target("gocur-gcload-arm64.stripped"))
+    assert p.returncode == 0, p.stderr
+    assert "arm64" in p.stdout
+    p = run("--", target("gocur-gcload-arm64"))
+    assert p.returncode == 1
+    assert "is a program for arm64, which this host cannot run" in p.stderr
+
+
+def test_corrupted_pclntab(tmp_path):
+    import shutil
+    src = target("gocur-gcload")
+    bad = tmp_path / "bad"
+    shutil.copy(src, bad)
+    out = subprocess.check_output(["readelf", "-SW", str(bad)], text=True)
+    line = next(l for l in out.splitlines() if ".gopclntab" in l)
+    off = int(line.split(".gopclntab")[1].split()[2], 16)
+    with open(bad, "r+b") as f:
+        f.seek(off + 8)
+        f.write(b"\xff" * 8)  # nfunc
+    p = run("--list-probes", str(bad))
+    assert p.returncode == 1
+    assert "pclntab function count" in p.stderr

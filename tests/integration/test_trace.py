@@ -1,0 +1,142 @@
+"""heaptrace attached to real Go programs of every supported toolchain."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, hits,
+                      read_json, spawn, target)
+
+ROUNDS = "10"
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+@pytest.mark.parametrize("variant", ["", ".stripped"])
+def test_launch_counts_hits(tc, variant, tmp_path, expected_checksum):
+    out = tmp_path / "r.json"
+    name = f"{tc}-gcload{variant}"
+    p = subprocess.run([HEAPTRACE, "-q", "--json", str(out), "--", target(name), "-rounds", ROUNDS],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    # The child owns stdout; its result is the untraced one.
+    assert p.stdout.strip() == expected_checksum(name, "-rounds", ROUNDS)
+    r = read_json(out)
+    assert r["schema"] == 1
+    assert r["target"]["stripped"] == (variant == ".stripped")
+    assert r["target"]["map_impl"] == ("swiss" if tc == "gocur" else "buckets")
+    assert r["stop_reason"] == "the target exited"
+    # runtime.GC() each round: every cycle starts with gcStart and stops the world.
+    assert hits(r, "runtime.gcStart")["hits"] >= int(ROUNDS)
+    stw = hits(r, "runtime.stopTheWorldWithSema")
+    assert stw["hits"] >= 2 * int(ROUNDS)
+    assert stw["exit_hits"] == stw["hits"], "every entry of a function returns once"
+    assert hits(r, "runtime/debug.freeOSMemory")["hits"] == int(ROUNDS) // 5
+    assert hits(r, "runtime.sysUnusedOS")["hits"] > 0
+    assert_nothing_left()
+
+
+def test_launch_from_first_instruction_keeps_stdio_and_status(tmp_path):
+    # -wait reads stdin: the child must get heaptrace's stdin. Its exit status
+    # comes back as heaptrace's.
+    p = spawn([HEAPTRACE, "-q", "--", target("gocur-gcload.stripped"), "-wait", "-rounds", "2", "-exit", "3"])
+    p.out.wait_for("ready")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    assert finish(p) == 3, p.err.text()
+    assert "checksum" in p.out.text()
+    # Probes were live before the first instruction: the runtime's very
+    # first heap growth, at start-up, was seen.
+    assert "runtime.(*mheap).grow" in p.err.text()
+    grow = [l for l in p.err.all if l.startswith("runtime.(*mheap).grow")][0].split()
+    assert int(grow[2]) >= 1, grow
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_attach_to_running_process(tc, tmp_path, expected_checksum):
+    name = f"{tc}-gcload.stripped"
+    # Paused rounds: the work spans several live-view ticks.
+    t = spawn([target(name), "-wait", "-rounds", ROUNDS, "-pause", "100ms"])
+    t.out.wait_for("ready")
+    out = tmp_path / "r.json"
+    h = spawn([HEAPTRACE, "-p", str(t.pid), "-i", "200ms", "--json", str(out)])
+    h.out.wait_for("tracing pid")
+    t.stdin.write("go\n")
+    t.stdin.flush()
+    assert finish(t) == 0
+    assert finish(h) == 0, h.err.text()
+    assert t.out.all[-1].strip() == expected_checksum(name, "-rounds", ROUNDS, "-pause", "100ms")
+    r = read_json(out)
+    assert r["target"]["pid"] == t.pid
+    assert r["stop_reason"] == "the target exited"
+    assert hits(r, "runtime.gcStart")["hits"] >= int(ROUNDS)
+    assert "gcStart=" in h.out.text(), "the live view shows hits"
+    assert_nothing_left()
+
+
+def long_target():
+    t = spawn([target("gocur-gcload.stripped"), "-rounds", "100000", "-pause", "20ms"])
+    return t
+
+
+@pytest.mark.parametrize("sig,reason", [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated")])
+def test_signal_detaches_and_target_lives_on(sig, reason, tmp_path):
+    t = long_target()
+    out = tmp_path / "r.json"
+    h = spawn([HEAPTRACE, "-q", "-p", str(t.pid), "--json", str(out)])
+    h.out.wait_for("tracing pid")
+    time.sleep(1)
+    h.send_signal(sig)
+    assert finish(h) == 0, h.err.text()
+    r = read_json(out)
+    assert r["stop_reason"] == reason
+    assert hits(r, "runtime.gcStart")["hits"] > 0
+    assert_nothing_left()
+    time.sleep(0.5)
+    assert t.poll() is None, "the target must survive heaptrace's exit"
+    t.kill()
+    t.wait()
+
+
+def test_duration_ends_trace():
+    t = long_target()
+    start = time.monotonic()
+    h = spawn([HEAPTRACE, "-q", "-p", str(t.pid), "-d", "1500ms"])
+    assert finish(h) == 0, h.err.text()
+    assert 1.4 < time.monotonic() - start < 10
+    assert "duration reached" in h.out.text()
+    assert t.poll() is None
+    t.kill()
+    t.wait()
+    assert_nothing_left()
+
+
+def test_sigkill_of_heaptrace_leaves_nothing():
+    t = long_target()
+    h = spawn([HEAPTRACE, "-q", "-p", str(t.pid)])
+    h.out.wait_for("tracing pid")
+    h.kill()
+    h.wait()
+    assert_nothing_left()
+    time.sleep(0.5)
+    assert t.poll() is None, "the target must survive a killed tracer"
+    t.kill()
+    t.wait()
+
+
+def test_hugo_building_a_site(tmp_path):
+    """Debian's hugo: a real, stripped, third-party Go program."""
+    site, dest, out = tmp_path / "site", tmp_path / "public", tmp_path / "r.json"
+    subprocess.run([os.path.join(os.path.dirname(HEAPTRACE), "tools", "make-hugo-site.sh"), str(site), "400"],
+                   check=True)
+    p = subprocess.run([HEAPTRACE, "-q", "--json", str(out), "--", "/usr/bin/hugo", "--source", str(site),
+                        "--destination", str(dest), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    pages = sum(1 for d in (dest / "posts").glob("post-*/index.html"))
+    assert pages == 400, "hugo built every page under heaptrace"
+    r = read_json(out)
+    assert r["target"]["stripped"] is True
+    assert hits(r, "runtime.gcStart")["hits"] > 0
+    assert hits(r, "runtime.hashGrow")["hits"] > 0
+    assert_nothing_left()

@@ -1,0 +1,295 @@
+/*
+ * The readers and the planner on real Go binaries built by
+ * tools/build-targets.sh (Go 1.19, 1.22, current; stripped and not; cgo, PIE,
+ * arm64). Independent oracles: nm for function entries, llvm-objdump for
+ * instruction boundaries. No root needed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "log.h"
+#include "probeplan.h"
+
+#define MAX_TARGETS 32
+static char names[MAX_TARGETS][64];
+static int ntargets;
+static const char *dir;
+
+static void path_of(char *buf, size_t len, const char *name, const char *suffix)
+{
+	snprintf(buf, len, "%s/%s%s", dir, name, suffix);
+}
+
+static int load_manifest(void **state)
+{
+	char path[2100];
+	FILE *f;
+
+	dir = getenv("HT_TARGETS");
+	if (!dir)
+		fail_msg("HT_TARGETS is not set: run through 'make unit'");
+	path_of(path, sizeof(path), "manifest", "");
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot read %s", path);
+	while (ntargets < MAX_TARGETS && fgets(names[ntargets], sizeof(names[0]), f)) {
+		names[ntargets][strcspn(names[ntargets], "\n")] = '\0';
+		if (names[ntargets][0])
+			ntargets++;
+	}
+	fclose(f);
+	return ntargets < 8; /* the manifest lists every toolchain and variant */
+}
+
+static bool is_arm64(const char *name)
+{
+	return strstr(name, "arm64") != NULL;
+}
+
+static void open_planned(const char *name, const char *suffix, struct target *t, struct probe_plan *p)
+{
+	char path[2100];
+
+	path_of(path, sizeof(path), name, suffix);
+	if (target_from_file(t, path))
+		fail_msg("%s: %s", path, ht_last_error());
+	if (plan_probes(t, HT_TIER_HOT, p))
+		fail_msg("%s: %s", path, ht_last_error());
+}
+
+/* nm's address for symbol `sym` in file, or 0. */
+static uint64_t nm_addr(const char *name, const char *sym)
+{
+	char cmd[2600], line[1024], path[2100];
+	uint64_t addr = 0;
+	FILE *f;
+
+	path_of(path, sizeof(path), name, "");
+	snprintf(cmd, sizeof(cmd), "%s --defined-only '%s'", is_arm64(name) ? "llvm-nm" : "nm", path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		char type, s[900];
+
+		if (sscanf(line, "%llx %c %899s", &a, &type, s) == 3 && (type == 'T' || type == 't') &&
+		    !strcmp(s, sym))
+			addr = a;
+	}
+	pclose(f);
+	return addr;
+}
+
+static void test_version_and_layout(void **state)
+{
+	const char *cur = getenv("HT_GOCUR_MINOR");
+	int i;
+
+	assert_non_null(cur);
+	for (i = 0; i < ntargets; i++) {
+		struct target t, ts;
+		struct probe_plan p, ps;
+		int want = !strncmp(names[i], "go119", 5) ? 19 : !strncmp(names[i], "go122", 5) ? 22 : atoi(cur);
+
+		open_planned(names[i], "", &t, &p);
+		open_planned(names[i], ".stripped", &ts, &ps);
+		if (t.bi.ver.minor != want || ts.bi.ver.minor != want)
+			fail_msg("%s: Go minor %d/%d, want %d", names[i], t.bi.ver.minor, ts.bi.ver.minor, want);
+		if (go_funcs_stripped(&t.funcs) || !go_funcs_stripped(&ts.funcs))
+			fail_msg("%s: stripped flags wrong", names[i]);
+		if (strcmp(t.map_impl, want >= 24 ? "swiss" : "buckets"))
+			fail_msg("%s: map_impl %s", names[i], t.map_impl);
+		if (t.elf.pie != (strstr(names[i], "-pie") != NULL))
+			fail_msg("%s: PIE flag wrong", names[i]);
+		if (t.funcs.text_start != ts.funcs.text_start)
+			fail_msg("%s: text start differs when stripped", names[i]);
+		/* Go 1.26 no longer writes the text start in the pclntab header. */
+		if (want >= 26 && (t.funcs.tab.textstart_raw || strcmp(t.funcs.text_start_source, "runtime.firstmoduledata")))
+			fail_msg("%s: expected the text start from moduledata", names[i]);
+		target_close(&t);
+		target_close(&ts);
+	}
+}
+
+static void test_entries_match_nm(void **state)
+{
+	int i, j, checked = 0;
+
+	for (i = 0; i < ntargets; i++) {
+		struct target t;
+		struct probe_plan p;
+
+		open_planned(names[i], ".stripped", &t, &p);
+		if (p.n < 8)
+			fail_msg("%s: only %d probes planned", names[i], p.n);
+		for (j = 0; j < p.n; j++, checked++) {
+			uint64_t want = nm_addr(names[i], p.probes[j].spec->symbol);
+
+			if (p.probes[j].func.entry != want)
+				fail_msg("%s: %s planned at 0x%llx, nm says 0x%llx", names[i], p.probes[j].spec->symbol,
+					 (unsigned long long)p.probes[j].func.entry, (unsigned long long)want);
+		}
+		target_close(&t);
+	}
+	assert_true(checked > 50);
+}
+
+static void test_stripped_plan_identical(void **state)
+{
+	int i, j, k;
+
+	for (i = 0; i < ntargets; i++) {
+		struct target t, ts;
+		struct probe_plan p, ps;
+
+		open_planned(names[i], "", &t, &p);
+		open_planned(names[i], ".stripped", &ts, &ps);
+		if (p.n != ps.n || p.nskipped != ps.nskipped)
+			fail_msg("%s: %d/%d probes unstripped, %d/%d stripped", names[i], p.n, p.nskipped, ps.n, ps.nskipped);
+		for (j = 0; j < p.n; j++) {
+			const struct planned_probe *a = &p.probes[j], *b = &ps.probes[j];
+
+			if (a->spec != b->spec || a->func.entry != b->func.entry || a->code.attach != b->code.attach ||
+			    a->code.nexits != b->code.nexits)
+				fail_msg("%s: %s planned differently when stripped", names[i], a->spec->symbol);
+			for (k = 0; k < a->code.nexits; k++)
+				if (a->code.exits[k] != b->code.exits[k])
+					fail_msg("%s: %s exit %d differs when stripped", names[i], a->spec->symbol, k);
+		}
+		target_close(&t);
+		target_close(&ts);
+	}
+}
+
+/* llvm-objdump's instruction starts in [lo, hi) and which of them are RETs
+ * or conditional branches. */
+struct insns {
+	uint64_t addr[8192];
+	char kind[8192]; /* 'r' ret, 'j' conditional branch, '.' other */
+	int n;
+};
+
+static void objdump(const char *name, uint64_t lo, uint64_t hi, struct insns *out)
+{
+	char cmd[2700], line[512], path[2100];
+	FILE *f;
+
+	path_of(path, sizeof(path), name, "");
+	snprintf(cmd, sizeof(cmd),
+		 "llvm-objdump -d --no-show-raw-insn --start-address=0x%llx --stop-address=0x%llx '%s'",
+		 (unsigned long long)lo, (unsigned long long)hi, path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	out->n = 0;
+	while (fgets(line, sizeof(line), f) && out->n < 8192) {
+		unsigned long long a;
+		char mn[64] = "";
+
+		if (sscanf(line, " %llx: %63s", &a, mn) < 1 || !strchr(line, ':') || strchr(line, '<') == line)
+			continue;
+		if (a < lo || a >= hi)
+			continue;
+		out->addr[out->n] = a;
+		out->kind[out->n] = !strncmp(mn, "ret", 3) ? 'r' :
+				    (mn[0] == 'j' && strcmp(mn, "jmp")) || !strncmp(mn, "b.", 2) ? 'j' : '.';
+		out->n++;
+	}
+	pclose(f);
+}
+
+static char kind_at(const struct insns *in, uint64_t a)
+{
+	int i;
+
+	for (i = 0; i < in->n; i++)
+		if (in->addr[i] == a)
+			return in->kind[i];
+	return 0;
+}
+
+static void test_points_are_instruction_boundaries(void **state)
+{
+	static struct insns in;
+	int i, j, k;
+
+	for (i = 0; i < ntargets; i++) {
+		struct target t;
+		struct probe_plan p;
+
+		open_planned(names[i], ".stripped", &t, &p);
+		for (j = 0; j < p.n; j++) {
+			const struct planned_probe *pp = &p.probes[j];
+			char ka;
+			int rets = 0;
+
+			objdump(names[i], pp->func.entry, pp->func.end, &in);
+			ka = kind_at(&in, pp->code.attach);
+			if (pp->code.attach < pp->func.entry || pp->code.attach >= pp->func.end || !ka)
+				fail_msg("%s: %s attach 0x%llx is not an instruction of the function", names[i],
+					 pp->spec->symbol, (unsigned long long)pp->code.attach);
+			if (pp->code.attach_kind == ATTACH_STACK_CHECK_BRANCH && ka != 'j')
+				fail_msg("%s: %s attach 0x%llx is not a conditional branch", names[i],
+					 pp->spec->symbol, (unsigned long long)pp->code.attach);
+			for (k = 0; k < pp->code.nexits; k++)
+				if (kind_at(&in, pp->code.exits[k]) != 'r')
+					fail_msg("%s: %s exit 0x%llx is not a RET instruction", names[i],
+						 pp->spec->symbol, (unsigned long long)pp->code.exits[k]);
+			for (k = 0; k < in.n; k++)
+				rets += in.kind[k] == 'r';
+			if (rets != pp->code.nexits)
+				fail_msg("%s: %s has %d RETs, planned %d", names[i], pp->spec->symbol, rets,
+					 pp->code.nexits);
+		}
+		target_close(&t);
+	}
+}
+
+static void test_cgo_text_start_is_not_text_section(void **state)
+{
+	int i, seen = 0;
+
+	for (i = 0; i < ntargets; i++) {
+		struct elf_section text;
+		struct target t;
+		struct probe_plan p;
+
+		if (!strstr(names[i], "cgo"))
+			continue;
+		open_planned(names[i], ".stripped", &t, &p);
+		assert_true(elf_find_section(&t.elf, ".text", &text));
+		/* C code comes first: offsets from .text would be wrong. */
+		if (t.funcs.text_start == text.addr)
+			fail_msg("%s: text start equals .text; the cgo case is not exercised", names[i]);
+		seen++;
+		target_close(&t);
+	}
+	assert_true(seen >= 2);
+}
+
+static void test_non_go_program_refused(void **state)
+{
+	struct target t;
+
+	assert_int_not_equal(target_from_file(&t, "/bin/true"), 0);
+	assert_non_null(strstr(ht_last_error(), "not a Go program"));
+	target_close(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version_and_layout),
+		cmocka_unit_test(test_entries_match_nm),
+		cmocka_unit_test(test_stripped_plan_identical),
+		cmocka_unit_test(test_points_are_instruction_boundaries),
+		cmocka_unit_test(test_cgo_text_start_is_not_text_section),
+		cmocka_unit_test(test_non_go_program_refused),
+	};
+
+	return cmocka_run_group_tests_name("targets", tests, load_manifest, NULL);
+}

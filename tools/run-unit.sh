@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs the unit test binaries against the Go programs in TARGETS.
+set -u
+export HT_TARGETS=${1:?usage: run-unit.sh TARGETS TEST...}
+shift
+HT_GOCUR_MINOR=$(/usr/local/go/bin/go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
+export HT_GOCUR_MINOR
+rc=0
+for t in "$@"; do
+	"$t" || rc=1
+done
+exit $rc
