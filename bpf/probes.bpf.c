@@ -18,8 +18,7 @@ struct {
 	__type(value, struct ht_point_hits);
 } point_hits SEC(".maps");
 
-SEC("uprobe")
-int ht_point(struct pt_regs *ctx)
+static __always_inline int on_point(struct pt_regs *ctx)
 {
 	__u32 point = (__u32)bpf_get_attach_cookie(ctx);
 	struct ht_point_hits *h;
@@ -32,6 +31,21 @@ int ht_point(struct pt_regs *ctx)
 	if (h)
 		h->hits++;
 	return 0;
+}
+
+/* One uprobe_multi link for every point (Linux 6.6+): attached and detached
+ * in one step. User space sets its expected attach type before load. */
+SEC("uprobe")
+int ht_point_multi(struct pt_regs *ctx)
+{
+	return on_point(ctx);
+}
+
+/* Fallback: one perf-event uprobe per point, for older kernels. */
+SEC("uprobe")
+int ht_point(struct pt_regs *ctx)
+{
+	return on_point(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

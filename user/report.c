@@ -37,6 +37,7 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(root, "duration_ns", json_integer((json_int_t)r->duration_ns));
 	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
 	json_object_set_new(root, "lost_events", json_integer((json_int_t)r->lost_events));
+	json_object_set_new(root, "attach_method", json_string(r->attach_method));
 	for (i = 0; i < r->plan->n; i++) {
 		const struct planned_probe *p = &r->plan->probes[i];
 		json_t *o = json_object();

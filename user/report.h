@@ -11,6 +11,7 @@ struct trace_result {
 	uint64_t duration_ns;
 	uint64_t lost_events;
 	const char *stop_reason;
+	const char *attach_method; /* "uprobe_multi" or "uprobe" */
 };
 
 void report_text(FILE *out, const struct trace_result *r);

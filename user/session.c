@@ -112,7 +112,8 @@ int session_run(const struct session_opts *o, struct target *t)
 		goto out_pidfd;
 	}
 	res = (struct trace_result){ .target = t, .plan = &plan, .hits = hits,
-				     .duration_ns = now_ns() - start, .stop_reason = reason };
+				     .duration_ns = now_ns() - start, .stop_reason = reason,
+				     .attach_method = tr.method };
 	report_text(o->out, &res);
 	fflush(o->out);
 	if (o->json_out && report_json(o->json_out, &res))

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -10,6 +11,26 @@
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
+/*
+ * BPF_LINK_CREATE for a uprobe_multi link (Linux 6.6), which libbpf 1.1 and
+ * the 6.1 UAPI headers predate: the layout of union bpf_attr's link_create
+ * with its uprobe_multi member, as in the kernel's include/uapi/linux/bpf.h.
+ */
+#define HT_BPF_TRACE_UPROBE_MULTI 48
+struct uprobe_multi_link_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 link_flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 flags; /* never BPF_F_UPROBE_MULTI_RETURN: no return probes on Go */
+	__u32 pid;
+};
+
 int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
@@ -17,6 +38,7 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 	int err;
 
 	memset(tr, 0, sizeof(*tr));
+	tr->multi_link_fd = -1; /* before any failure: close must not close fd 0 */
 	if (access(btf, R_OK))
 		return ht_fail("no kernel BTF at %s (%s): heaptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
 			       btf, strerror(errno));
@@ -24,6 +46,7 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 	if (!tr->skel)
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
 	tr->skel->rodata->target_tgid = (__u32)tgid;
+	bpf_program__set_expected_attach_type(tr->skel->progs.ht_point_multi, HT_BPF_TRACE_UPROBE_MULTI);
 	err = probes_bpf__load(tr->skel);
 	if (err) {
 		probes_bpf__destroy(tr->skel);
@@ -34,9 +57,65 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 	return 0;
 }
 
-static int attach_point(struct tracer *tr, const struct target *t, const struct attach_point *pt)
+static bool getenv_is(const char *name, const char *value)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (__u64)tr->npoints);
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, value);
+}
+
+/* Every point of the plan, in cookie order. */
+static int collect_points(struct tracer *tr, const struct probe_plan *plan)
+{
+	int i, j;
+
+	tr->npoints = 0;
+	for (i = 0; i < plan->n; i++) {
+		const struct planned_probe *p = &plan->probes[i];
+
+		tr->points[tr->npoints++] = (struct attach_point){ .probe = i, .exit = -1, .addr = p->code.attach };
+		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
+			tr->points[tr->npoints++] = (struct attach_point){ .probe = i, .exit = j,
+									   .addr = p->code.exits[j] };
+	}
+	return 0;
+}
+
+static int attach_multi(struct tracer *tr, const struct target *t)
+{
+	union {
+		union bpf_attr attr;
+		struct uprobe_multi_link_attr um;
+	} a;
+	uint64_t offsets[HT_MAX_POINTS], cookies[HT_MAX_POINTS];
+	int i, fd;
+
+	for (i = 0; i < tr->npoints; i++) {
+		if (elf_vaddr_to_offset(&t->elf, tr->points[i].addr, &offsets[i]))
+			return ht_fail("0x%llx is not in an executable segment",
+				       (unsigned long long)tr->points[i].addr);
+		cookies[i] = (__u64)i;
+	}
+	memset(&a, 0, sizeof(a));
+	a.um.prog_fd = (__u32)bpf_program__fd(tr->skel->progs.ht_point_multi);
+	a.um.attach_type = HT_BPF_TRACE_UPROBE_MULTI;
+	a.um.path = (__u64)(unsigned long)t->open_path;
+	a.um.offsets = (__u64)(unsigned long)offsets;
+	a.um.cookies = (__u64)(unsigned long)cookies;
+	a.um.cnt = (__u32)tr->npoints;
+	a.um.pid = (__u32)t->pid;
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	if (fd < 0)
+		return ht_fail("uprobe_multi link: %s", strerror(errno));
+	tr->multi_link_fd = fd;
+	tr->method = "uprobe_multi";
+	return 0;
+}
+
+static int attach_one(struct tracer *tr, const struct target *t, int i)
+{
+	const struct attach_point *pt = &tr->points[i];
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (__u64)i);
 	uint64_t off;
 	struct bpf_link *l;
 
@@ -49,35 +128,37 @@ static int attach_point(struct tracer *tr, const struct target *t, const struct 
 	if (!l)
 		return ht_fail("uprobe at 0x%llx (file offset 0x%llx) of %s: %s", (unsigned long long)pt->addr,
 			       (unsigned long long)off, t->exe, strerror(errno));
-	tr->links[tr->npoints] = l;
-	tr->points[tr->npoints++] = *pt;
+	tr->links[i] = l;
 	return 0;
 }
 
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan)
 {
-	int i, j;
+	int i;
 
-	for (i = 0; i < plan->n; i++) {
-		const struct planned_probe *p = &plan->probes[i];
-		struct attach_point pt = { .probe = i, .exit = -1, .addr = p->code.attach };
-
-		if (attach_point(tr, t, &pt))
-			goto fail;
-		for (j = 0; p->spec->exits && j < p->code.nexits; j++) {
-			pt.exit = j;
-			pt.addr = p->code.exits[j];
-			if (attach_point(tr, t, &pt))
-				goto fail;
+	collect_points(tr, plan);
+	for (i = 0; i < plan->n; i++)
+		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,
+			 (unsigned long long)plan->probes[i].code.attach,
+			 attach_kind_name(plan->probes[i].code.attach_kind),
+			 plan->probes[i].spec->exits ? plan->probes[i].code.nexits : 0);
+	/* Feature probing by trying: the multi link where the kernel has it.
+	 * HEAPTRACE_ATTACH=uprobe forces the fallback (tests, odd kernels). */
+	if (getenv_is("HEAPTRACE_ATTACH", "uprobe"))
+		ht_fail("HEAPTRACE_ATTACH=uprobe");
+	else if (attach_multi(tr, t) == 0) {
+		ht_debug("attached %d points with one uprobe_multi link", tr->npoints);
+		return 0;
+	}
+	ht_debug("%s; falling back to one uprobe per point", ht_last_error());
+	tr->method = "uprobe";
+	for (i = 0; i < tr->npoints; i++) {
+		if (attach_one(tr, t, i)) {
+			tracer_detach(tr);
+			return -1;
 		}
-		ht_debug("attached %s at 0x%llx (%s) and %d exits", p->spec->symbol,
-			 (unsigned long long)p->code.attach, attach_kind_name(p->code.attach_kind),
-			 p->spec->exits ? p->code.nexits : 0);
 	}
 	return 0;
-fail:
-	tracer_detach(tr);
-	return -1;
 }
 
 int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, struct probe_hits *hits)
@@ -113,6 +194,10 @@ void tracer_detach(struct tracer *tr)
 	int i;
 
 	/* Points stay known: hits are read after detaching, from the map. */
+	if (tr->multi_link_fd >= 0) {
+		close(tr->multi_link_fd);
+		tr->multi_link_fd = -1;
+	}
 	for (i = 0; i < tr->npoints; i++) {
 		bpf_link__destroy(tr->links[i]);
 		tr->links[i] = NULL;

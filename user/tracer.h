@@ -14,7 +14,9 @@ struct attach_point {
 
 struct tracer {
 	struct probes_bpf *skel;
-	struct bpf_link *links[HT_MAX_POINTS];
+	int multi_link_fd;     /* one uprobe_multi link for all points, or -1 */
+	const char *method;    /* "uprobe_multi" or "uprobe" */
+	struct bpf_link *links[HT_MAX_POINTS]; /* the fallback: one per point */
 	struct attach_point points[HT_MAX_POINTS];
 	int npoints;
 };

@@ -14,11 +14,15 @@ ROUNDS = "10"
 
 @pytest.mark.parametrize("tc", TOOLCHAINS)
 @pytest.mark.parametrize("variant", ["", ".stripped"])
-def test_launch_counts_hits(tc, variant, tmp_path, expected_checksum):
+@pytest.mark.parametrize("method", ["uprobe_multi", "uprobe"])
+def test_launch_counts_hits(tc, variant, method, tmp_path, expected_checksum):
     out = tmp_path / "r.json"
     name = f"{tc}-gcload{variant}"
+    # uprobe_multi links (Linux 6.6+) by default; one uprobe per point is the
+    # fallback for older kernels, forced here so that both stay tested.
+    env = dict(os.environ, HEAPTRACE_ATTACH=method)
     p = subprocess.run([HEAPTRACE, "-q", "--json", str(out), "--", target(name), "-rounds", ROUNDS],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, env=env)
     assert p.returncode == 0, p.stderr
     # The child owns stdout; its result is the untraced one.
     assert p.stdout.strip() == expected_checksum(name, "-rounds", ROUNDS)
@@ -27,6 +31,7 @@ def test_launch_counts_hits(tc, variant, tmp_path, expected_checksum):
     assert r["target"]["stripped"] == (variant == ".stripped")
     assert r["target"]["map_impl"] == ("swiss" if tc == "gocur" else "buckets")
     assert r["stop_reason"] == "the target exited"
+    assert r["attach_method"] == method
     # runtime.GC() each round: every cycle starts with gcStart and stops the world.
     assert hits(r, "runtime.gcStart")["hits"] >= int(ROUNDS)
     stw = hits(r, "runtime.stopTheWorldWithSema")
