@@ -4,4 +4,5 @@ set -u
 HT_TARGETS=$(cd "${1:?usage: run-integration.sh TARGETS}" && pwd) || exit 1
 export HT_TARGETS
 cd "$(dirname "$0")/../tests/integration" || exit 1
-exec python3 -m pytest -q -p no:cacheprovider "${@:2}" .
+# Debian's python3 and pytest (tools/setup.sh), whatever python3 PATH finds first.
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider "${@:2}" .
