@@ -18,8 +18,11 @@ enum ht_tier {
 	HT_TIER_HOT = 2,  /* per map operation or allocation: opt-in only */
 };
 
-/* What the BPF handler does with a hit; one value per runtime function family. */
+/* What the BPF handler does with a hit; one value per runtime function family.
+ * The handler's arguments a0..a3 are the integer arguments the probe table
+ * lists for the function, in that order. */
 enum ht_handler {
+	HT_H_GC_CYCLE = 0,      /* gcMarkTermination: once per completed cycle */
 	HT_H_GC_START = 1,
 	HT_H_STW_STOP,
 	HT_H_STW_START,
@@ -31,11 +34,84 @@ enum ht_handler {
 	HT_H_SCAVENGER_RUN,
 	HT_H_FREE_OS_MEMORY,
 	HT_H_MAP_GROW,
+	HT_H_COUNT,
 };
 
 /* Per-point hit counter value (per-CPU array indexed by point). */
 struct ht_point_hits {
 	__u64 hits;
+};
+
+#define HT_POINT_ARGS 4
+
+/* What user space tells BPF about each point (array indexed by point). */
+struct ht_point_info {
+	__u32 handler;	/* enum ht_handler */
+	__u32 exit;	/* 1 on a RET instruction, 0 at the function's attach point */
+	__u8 arg_reg[HT_POINT_ARGS]; /* register-ABI position of a0..a3 */
+};
+
+/* log2 histograms of nanoseconds: slot i counts values in [2^i, 2^(i+1)). */
+#define HT_HIST_SLOTS 40
+struct ht_hist {
+	__u64 count, sum_ns, max_ns;
+	__u64 slots[HT_HIST_SLOTS];
+};
+
+/* madvise advice values are small (MADV_DONTNEED 4, MADV_FREE 8,
+ * MADV_HUGEPAGE 14, MADV_COLLAPSE 25); larger ones share the last slot. */
+#define HT_MAX_ADVICE 32
+
+enum ht_hist_id {
+	HT_HIST_STW = 0,	   /* world stopped -> world restarted */
+	HT_HIST_SCAVENGE,	   /* (*pageAlloc).scavenge */
+	HT_HIST_SCAVENGER_RUN,	   /* background scavenger pass */
+	HT_HIST_FREE_OS_MEMORY,	   /* debug.FreeOSMemory */
+	HT_HIST_HEAP_GROW,	   /* (*mheap).grow */
+	HT_HIST_MADVISE,	   /* + advice: madvise syscall latency */
+	HT_HIST_COUNT = HT_HIST_MADVISE + HT_MAX_ADVICE,
+};
+
+enum ht_counter {
+	HT_C_GC_CYCLES = 0,
+	HT_C_STW,
+	HT_C_UNUSED_CALLS,	/* sysUnusedOS: pages handed back */
+	HT_C_UNUSED_BYTES,
+	HT_C_USED_CALLS,	/* sysUsedOS: released pages taken back */
+	HT_C_USED_BYTES,
+	HT_C_HUGEPAGE_BYTES,
+	HT_C_HEAP_GROW_CALLS,
+	HT_C_HEAP_GROW_BYTES,
+	HT_C_SCAVENGED_BYTES,	/* (*pageAlloc).scavenge results */
+	HT_C_MAP_GROWS,
+	HT_C_LOST_EVENTS,	/* ring buffer full */
+	HT_C_UNPAIRED_EXITS,	/* an exit whose entry was not seen (attached mid-call) */
+	HT_C_MADVISE_CALLS,	/* + advice */
+	HT_C_MADVISE_BYTES = HT_C_MADVISE_CALLS + HT_MAX_ADVICE,   /* + advice, successful calls */
+	HT_C_MADVISE_ERRORS = HT_C_MADVISE_BYTES + HT_MAX_ADVICE,  /* + advice */
+	HT_C_COUNT = HT_C_MADVISE_ERRORS + HT_MAX_ADVICE,
+};
+
+/* Go's page size (runtime.pageSize), for (*mheap).grow's npage. */
+#define HT_GO_PAGE_SIZE 8192
+
+enum ht_event_kind {
+	HT_EV_STW = 1,	   /* a0 reason (Go 1.21+), dur */
+	HT_EV_MADVISE,	   /* a0 addr, a1 len, a2 advice, ret, dur */
+	HT_EV_SCAVENGE,	   /* a0 bytes released, dur */
+	HT_EV_HEAP_GROW,   /* a0 bytes grown, a1 bytes asked for, dur */
+	HT_EV_GC_CYCLE,
+	HT_EV_FREE_OS_MEMORY, /* dur */
+};
+
+/* The one record that crosses the ring buffer. */
+struct ht_event {
+	__u64 ts_ns;
+	__u64 dur_ns;
+	__u64 a0, a1, a2;
+	__s64 ret;
+	__u32 kind;
+	__u32 tid;
 };
 
 #endif /* HEAPTRACE_H */

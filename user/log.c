@@ -48,11 +48,18 @@ const char *ht_last_error(void)
 	return last_error[0] ? last_error : "unknown error";
 }
 
+static bool libbpf_quiet;
+
+void ht_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
+}
+
 int ht_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !ht_verbose)
 		return 0;
-	if (level != LIBBPF_WARN && !ht_verbose)
+	if ((level != LIBBPF_WARN || libbpf_quiet) && !ht_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

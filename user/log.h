@@ -20,5 +20,7 @@ int ht_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ht_last_error(void);
 
 /* libbpf print callback: libbpf's own lines only under -v. */
+/* While probing for kernel features, expected failures are not warnings. */
+void ht_libbpf_quiet(bool quiet);
 int ht_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 #endif

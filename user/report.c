@@ -1,60 +1,108 @@
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include "log.h"
-#include "plan_print.h"
+#include "hist_print.h"
+#include "madvise_probe.h"
 #include "report.h"
+
+#define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
+
+void print_gc_line(FILE *out, const struct stats *d, const struct stats *total)
+{
+	const struct ht_hist *h = &d->h[HT_HIST_STW];
+
+	fprintf(out, "GC        %llu cycles (total %llu)  STW %llu", d->c[HT_C_GC_CYCLES],
+		total->c[HT_C_GC_CYCLES], h->count);
+	if (h->count)
+		fprintf(out, ": p50<%s p99<%s max %s", FMT(ns, hist_quantile_ns(h, 0.5)),
+			FMT(ns, hist_quantile_ns(h, 0.99)), FMT(ns, h->max_ns));
+	fputc('\n', out);
+}
+
+void print_madvise_lines(FILE *out, const struct stats *d, const struct stats *total)
+{
+	int a, shown = 0;
+
+	for (a = 0; a < HT_MAX_ADVICE; a++) {
+		const char *name = madvise_advice_name((unsigned)a);
+
+		if (!total->c[HT_C_MADVISE_CALLS + a])
+			continue;
+		fprintf(out, "%-9s %-10s %6llu calls %10s  (total %llu calls, %s)\n",
+			shown++ ? "" : "madvise", name ? name : "other", d->c[HT_C_MADVISE_CALLS + a],
+			FMT(bytes, d->c[HT_C_MADVISE_BYTES + a]), total->c[HT_C_MADVISE_CALLS + a],
+			FMT(bytes, total->c[HT_C_MADVISE_BYTES + a]));
+	}
+	if (!shown)
+		fprintf(out, "madvise   no calls yet\n");
+}
+
+void print_memory_line(FILE *out, const struct smaps *m)
+{
+	fprintf(out, "memory    RSS %s   anonymous %s   LazyFree %s\n", FMT(bytes, m->rss), FMT(bytes, m->anon),
+		FMT(bytes, m->lazyfree));
+}
+
+static void section_hist(FILE *out, const char *title, const struct ht_hist *h)
+{
+	if (!h->count)
+		return;
+	fprintf(out, "\n%s: %llu calls, total %s, max %s\n", title, h->count, FMT(ns, h->sum_ns),
+		FMT(ns, h->max_ns));
+	hist_print(out, h, "  ");
+}
 
 void report_text(FILE *out, const struct trace_result *r)
 {
 	const struct target *t = r->target;
-	int i;
+	const struct stats *s = r->total;
+	int i, minor = t->bi.ver.minor;
 
-	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n", t->pid, t->exe,
+	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, t->exe,
 		t->bi.version, t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
 		(double)r->duration_ns / 1e9, r->stop_reason);
-	fprintf(out, "%-44s %-12s %12s %12s\n", "PROBE", "ATTACH", "HITS", "EXIT HITS");
+	print_gc_line(out, s, s);
+	for (i = 0; i < STW_REASONS_MAX; i++)
+		if (r->tally->stw_by_reason[i] && stw_reason_name(minor, (unsigned)i))
+			fprintf(out, "          %llu stopped for %s\n", r->tally->stw_by_reason[i],
+				stw_reason_name(minor, (unsigned)i));
+	print_madvise_lines(out, s, s);
+	fprintf(out, "scavenger %llu background passes, %llu scavenge calls released %s; "
+		"debug.FreeOSMemory %llu calls\n",
+		s->h[HT_HIST_SCAVENGER_RUN].count, s->h[HT_HIST_SCAVENGE].count, FMT(bytes, s->c[HT_C_SCAVENGED_BYTES]),
+		s->h[HT_HIST_FREE_OS_MEMORY].count);
+	fprintf(out, "heap      grew %llu times by %s\n", s->c[HT_C_HEAP_GROW_CALLS],
+		FMT(bytes, s->c[HT_C_HEAP_GROW_BYTES]));
+	fprintf(out, "ledger    grown %s, released to the OS %s, released pages re-used %s\n",
+		FMT(bytes, s->c[HT_C_HEAP_GROW_BYTES]), FMT(bytes, s->c[HT_C_UNUSED_BYTES]),
+		FMT(bytes, s->c[HT_C_USED_BYTES]));
+	if (r->have_mem)
+		print_memory_line(out, &r->mem);
+	section_hist(out, "stop-the-world pauses", &s->h[HT_HIST_STW]);
+	for (i = 0; i < HT_MAX_ADVICE; i++) {
+		char title[64];
+		const char *name = madvise_advice_name((unsigned)i);
+
+		snprintf(title, sizeof(title), "madvise %s latency (%s)", name ? name : "other", r->madvise_method);
+		section_hist(out, title, &s->h[HT_HIST_MADVISE + i]);
+	}
+	section_hist(out, "scavenger passes (background)", &s->h[HT_HIST_SCAVENGER_RUN]);
+	section_hist(out, "(*pageAlloc).scavenge", &s->h[HT_HIST_SCAVENGE]);
+	section_hist(out, "debug.FreeOSMemory", &s->h[HT_HIST_FREE_OS_MEMORY]);
+	section_hist(out, "heap growth", &s->h[HT_HIST_HEAP_GROW]);
+
+	fprintf(out, "\n%-44s %-12s %12s %12s\n", "PROBE", "ATTACH", "HITS", "EXIT HITS");
 	for (i = 0; i < r->plan->n; i++) {
 		const struct planned_probe *p = &r->plan->probes[i];
 		char a[24], ex[24] = "-";
 
 		snprintf(a, sizeof(a), "0x%" PRIx64, p->code.attach);
 		if (p->spec->exits)
-			snprintf(ex, sizeof(ex), "%" PRIu64, r->hits[i].exits);
-		fprintf(out, "%-44s %-12s %12" PRIu64 " %12s\n", p->spec->symbol, a, r->hits[i].entries, ex);
+			snprintf(ex, sizeof(ex), "%llu", (unsigned long long)r->hits[i].exits);
+		fprintf(out, "%-44s %-12s %12llu %12s\n", p->spec->symbol, a, (unsigned long long)r->hits[i].entries, ex);
 	}
-	if (r->lost_events)
-		fprintf(out, "WARNING: %" PRIu64 " events were lost (ring buffer full)\n", r->lost_events);
-}
-
-int report_json(FILE *out, const struct trace_result *r)
-{
-	json_t *root = json_object(), *probes = json_array();
-	int i, err;
-
-	json_object_set_new(root, "schema", json_integer(1));
-	json_object_set_new(root, "target", target_to_json(r->target));
-	json_object_set_new(root, "duration_ns", json_integer((json_int_t)r->duration_ns));
-	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
-	json_object_set_new(root, "lost_events", json_integer((json_int_t)r->lost_events));
-	json_object_set_new(root, "attach_method", json_string(r->attach_method));
-	for (i = 0; i < r->plan->n; i++) {
-		const struct planned_probe *p = &r->plan->probes[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "symbol", json_string(p->spec->symbol));
-		json_object_set_new(o, "attach", json_addr(p->code.attach));
-		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
-		json_object_set_new(o, "hits", json_integer((json_int_t)r->hits[i].entries));
-		if (p->spec->exits)
-			json_object_set_new(o, "exit_hits", json_integer((json_int_t)r->hits[i].exits));
-		json_array_append_new(probes, o);
-	}
-	json_object_set_new(root, "probes", probes);
-	err = json_dumpf(root, out, JSON_INDENT(2));
-	json_decref(root);
-	fputc('\n', out);
-	if (err || fflush(out))
-		return ht_fail("cannot write the JSON report: %s", strerror(errno));
-	return 0;
+	if (s->c[HT_C_LOST_EVENTS])
+		fprintf(out, "WARNING: %llu event records were lost (ring buffer full); counts and histograms are complete, per-event details (STW reasons) are not\n",
+			s->c[HT_C_LOST_EVENTS]);
+	else
+		fprintf(out, "lost events: 0\n");
 }

@@ -1,20 +1,33 @@
 /* The final report of a trace: text for people, JSON (schema 1) for scripts. */
 #ifndef HT_REPORT_H
 #define HT_REPORT_H
+#include <stdbool.h>
 #include <stdio.h>
+#include "events.h"
+#include "smaps.h"
+#include "stats.h"
 #include "tracer.h"
 
 struct trace_result {
 	const struct target *target;
 	const struct probe_plan *plan;
 	const struct probe_hits *hits; /* per plan probe */
+	const struct stats *total;     /* the whole run */
+	const struct event_tally *tally;
+	struct smaps mem;	       /* at the end; zero if the target was gone */
+	bool have_mem;
 	uint64_t duration_ns;
-	uint64_t lost_events;
 	const char *stop_reason;
-	const char *attach_method; /* "uprobe_multi" or "uprobe" */
+	const char *attach_method;     /* "uprobe_multi" or "uprobe" */
+	const char *madvise_method;
 };
 
 void report_text(FILE *out, const struct trace_result *r);
 /* Writes to an already opened stream; returns -1 with a message on error. */
 int report_json(FILE *out, const struct trace_result *r);
+
+/* Shared by the live view and the final report. */
+void print_gc_line(FILE *out, const struct stats *d, const struct stats *total);
+void print_madvise_lines(FILE *out, const struct stats *d, const struct stats *total);
+void print_memory_line(FILE *out, const struct smaps *m);
 #endif

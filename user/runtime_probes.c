@@ -5,7 +5,11 @@
  * sysUnused/sysUsed are inlined from Go 1.22 on; their *OS halves, which make
  * the madvise calls, exist as functions in every supported version. */
 const struct probe_spec runtime_probes[] = {
-	/* GC cycles and stop-the-world */
+	/* GC cycles and stop-the-world. gcStart returns early when a cycle is
+	 * already running; gcMarkTermination runs once per completed cycle (it
+	 * increments memstats.numgc), so it is what counts cycles. */
+	{ "runtime.gcMarkTermination", 18, 0, HT_TIER_COLD, HT_H_GC_CYCLE, false, false,
+	  "GC cycle completed", { { 0 } } },
 	{ "runtime.gcStart", 18, 0, HT_TIER_COLD, HT_H_GC_START, false, false,
 	  "GC cycle start", { { "trigger.kind", 0 } } },
 	{ "runtime.stopTheWorldWithSema", 18, 20, HT_TIER_COLD, HT_H_STW_STOP, true, false,
@@ -54,6 +58,22 @@ const char *abi_arg_reg(uint16_t machine, unsigned index)
 	if (machine == EM_AARCH64)
 		return index < sizeof(arm64_regs) / sizeof(*arm64_regs) ? arm64_regs[index] : "?";
 	return index < sizeof(amd64_regs) / sizeof(*amd64_regs) ? amd64_regs[index] : "?";
+}
+
+/* runtime.stwReason (Go 1.21+; the same list through 1.26). */
+static const char *const stw_reasons[] = {
+	"unknown", "GC mark termination", "GC sweep termination", "write heap dump",
+	"goroutine profile", "goroutine profile cleanup", "all goroutines stack trace",
+	"read mem stats", "AllThreadsSyscall", "GOMAXPROCS", "start trace", "stop trace",
+	"test CountPagesInUse", "test ReadMetricsSlow", "test ReadMemStatsSlow",
+	"test PageCachePagesLeaked", "test ResetDebugLog",
+};
+
+const char *stw_reason_name(int go_minor, unsigned reason)
+{
+	if (go_minor < 21)
+		return NULL; /* stopTheWorldWithSema took no reason before 1.21 */
+	return reason < sizeof(stw_reasons) / sizeof(*stw_reasons) ? stw_reasons[reason] : "other";
 }
 
 const char *tier_name(enum ht_tier t)

@@ -33,6 +33,10 @@ extern const size_t runtime_probes_len;
 /* Register names of the Go register ABI's integer arguments (Go 1.17+). */
 const char *abi_arg_reg(uint16_t machine, unsigned index);
 const char *tier_name(enum ht_tier t);
+/* The name of a stopTheWorldWithSema reason, or NULL where the version
+ * passes none. */
+const char *stw_reason_name(int go_minor, unsigned reason);
+#define STW_REASONS_MAX 32
 /* Oldest Go minor version with a table entry. */
 #define GO_MIN_SUPPORTED_MINOR 18
 #endif

@@ -147,15 +147,15 @@ void target_close(struct target *t)
 	elf_image_close(&t->elf);
 }
 
-bool target_same_exe(const struct target *t)
+enum exe_state target_exe_state(const struct target *t)
 {
 	struct stat st;
 
 	if (!t->pid)
-		return true;
+		return EXE_SAME;
 	if (stat(t->open_path, &st) < 0)
-		return false;
-	return st.st_dev == t->exe_dev && st.st_ino == t->exe_ino;
+		return EXE_GONE;
+	return st.st_dev == t->exe_dev && st.st_ino == t->exe_ino ? EXE_SAME : EXE_CHANGED;
 }
 
 bool target_host_arch(const struct target *t)

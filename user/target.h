@@ -26,7 +26,9 @@ int target_from_file(struct target *t, const char *path);
  * processes in other mount namespaces (containers). */
 int target_from_pid(struct target *t, pid_t pid);
 void target_close(struct target *t);
-/* The executable still the one we planned for (not exited, not exec'd)? */
-bool target_same_exe(const struct target *t);
+enum exe_state { EXE_SAME, EXE_CHANGED, EXE_GONE };
+/* Is the process still running the executable we planned for? EXE_CHANGED
+ * after an exec; EXE_GONE while it exits (its exe link goes first). */
+enum exe_state target_exe_state(const struct target *t);
 bool target_host_arch(const struct target *t);
 #endif

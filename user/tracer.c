@@ -46,6 +46,11 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 	if (!tr->skel)
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
 	tr->skel->rodata->target_tgid = (__u32)tgid;
+#if defined(__aarch64__)
+	tr->skel->rodata->madvise_nr = 233;
+#else
+	tr->skel->rodata->madvise_nr = 28;
+#endif
 	bpf_program__set_expected_attach_type(tr->skel->progs.ht_point_multi, HT_BPF_TRACE_UPROBE_MULTI);
 	err = probes_bpf__load(tr->skel);
 	if (err) {
@@ -62,6 +67,25 @@ static bool getenv_is(const char *name, const char *value)
 	const char *v = getenv(name);
 
 	return v && !strcmp(v, value);
+}
+
+/* Tells BPF what each point is: its handler, entry or exit, and which
+ * registers hold the arguments the table lists. */
+static int set_point_info(struct tracer *tr, const struct probe_plan *plan)
+{
+	int fd = bpf_map__fd(tr->skel->maps.point_info), i, k;
+
+	for (i = 0; i < tr->npoints; i++) {
+		const struct probe_spec *s = plan->probes[tr->points[i].probe].spec;
+		struct ht_point_info pi = { .handler = s->handler, .exit = tr->points[i].exit >= 0 };
+		__u32 key = (__u32)i;
+
+		for (k = 0; k < HT_POINT_ARGS && k < PROBE_MAX_ARGS && s->args[k].name; k++)
+			pi.arg_reg[k] = s->args[k].index;
+		if (bpf_map_update_elem(fd, &key, &pi, BPF_ANY))
+			return ht_fail("cannot configure BPF point %d: %s", i, strerror(errno));
+	}
+	return 0;
 }
 
 /* Every point of the plan, in cookie order. */
@@ -137,6 +161,8 @@ int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_
 	int i;
 
 	collect_points(tr, plan);
+	if (set_point_info(tr, plan) || madvise_probe_attach(tr->skel, &tr->madvise))
+		return -1;
 	for (i = 0; i < plan->n; i++)
 		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,
 			 (unsigned long long)plan->probes[i].code.attach,
@@ -193,6 +219,7 @@ void tracer_detach(struct tracer *tr)
 {
 	int i;
 
+	madvise_probe_detach(&tr->madvise);
 	/* Points stay known: hits are read after detaching, from the map. */
 	if (tr->multi_link_fd >= 0) {
 		close(tr->multi_link_fd);

@@ -12,8 +12,11 @@ struct attach_point {
 	uint64_t addr;
 };
 
+#include "madvise_probe.h"
+
 struct tracer {
 	struct probes_bpf *skel;
+	struct madvise_probe madvise;
 	int multi_link_fd;     /* one uprobe_multi link for all points, or -1 */
 	const char *method;    /* "uprobe_multi" or "uprobe" */
 	struct bpf_link *links[HT_MAX_POINTS]; /* the fallback: one per point */

@@ -5,14 +5,54 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"time"
 )
+
+// snapshot is the runtime's own accounting, the ground truth tests compare
+// heaptrace's figures with.
+type snapshot struct {
+	GCCycles     uint64 `json:"gc_cycles"`
+	GCPauses     uint64 `json:"gc_pauses"`
+	HeapReleased uint64 `json:"heap_released_bytes"`
+	HeapFree     uint64 `json:"heap_free_bytes"`
+	FreeOSMemory uint64 `json:"freeosmemory_released_bytes"`
+}
+
+var freedByFreeOSMemory uint64
+
+func read() snapshot {
+	s := []metrics.Sample{
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/pauses:seconds"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+	}
+	metrics.Read(s)
+	var pauses uint64
+	if s[1].Value.Kind() == metrics.KindFloat64Histogram {
+		for _, c := range s[1].Value.Float64Histogram().Counts {
+			pauses += c
+		}
+	}
+	return snapshot{s[0].Value.Uint64(), pauses, s[2].Value.Uint64(), s[3].Value.Uint64(), freedByFreeOSMemory}
+}
+
+// freeOSMemory returns memory to the OS and measures what the runtime says it released.
+func freeOSMemory() {
+	before := read().HeapReleased
+	debug.FreeOSMemory()
+	if after := read().HeapReleased; after > before {
+		freedByFreeOSMemory += after - before
+	}
+}
 
 var sink [][]byte
 
@@ -42,6 +82,7 @@ func main() {
 	pause := flag.Duration("pause", 0, "sleep between rounds")
 	wait := flag.Bool("wait", false, "print 'ready' and wait for a line on stdin before working")
 	exit := flag.Int("exit", 0, "exit status")
+	metricsFile := flag.String("metrics", "", "write the runtime's metrics at the start and end of the work to this file (JSON)")
 	flag.Parse()
 
 	if *wait {
@@ -49,14 +90,23 @@ func main() {
 		var line string
 		fmt.Scanln(&line)
 	}
+	start := read()
 	var sum uint64
 	for r := 0; r < *rounds; r++ {
 		sum += churn(r)
 		runtime.GC()
 		if r%5 == 4 {
-			debug.FreeOSMemory()
+			freeOSMemory()
 		}
 		time.Sleep(*pause)
+	}
+	if *metricsFile != "" {
+		end := read()
+		b, _ := json.Marshal(map[string]snapshot{"start": start, "end": end})
+		if err := os.WriteFile(*metricsFile, b, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	fmt.Printf("checksum %d\n", sum)
 	os.Exit(*exit)

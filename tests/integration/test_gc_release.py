@@ -1,0 +1,80 @@
+"""GC and page-release figures against the runtime's own accounting
+(runtime/metrics, written by the gcload fixture) for every toolchain."""
+import subprocess
+
+import pytest
+
+from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, read_json,
+                      spawn, target)
+
+ROUNDS = "10"
+
+
+def madvised(report, *advices):
+    return sum(m["bytes"] for m in report["release"]["madvise"] if m["advice"] in advices)
+
+
+def check_against_runtime(r, start, end):
+    cycles = end["gc_cycles"] - start["gc_cycles"]
+    assert cycles >= int(ROUNDS), "runtime.GC() each round"
+    assert r["gc"]["cycles"] == cycles, "GC cycles equal the runtime's exactly"
+    stw = r["gc"]["stw"]
+    assert stw["count"] >= 2 * cycles, "at least two stop-the-world pauses per cycle"
+    assert stw["count"] >= end["gc_pauses"] - start["gc_pauses"]
+    assert sum(stw["hist_log2_ns"]) == stw["count"]
+    assert 0 < stw["max_ns"] <= stw["sum_ns"]
+    freed = end["freeosmemory_released_bytes"] - start["freeosmemory_released_bytes"]
+    assert freed > 0
+    assert madvised(r, "DONTNEED", "FREE") >= freed, "madvise covers what FreeOSMemory released"
+    scav = r["release"]["scavenger"]
+    assert scav["free_os_memory"]["count"] == int(ROUNDS) // 5
+    assert scav["released_bytes"] > 0
+    assert r["release"]["ledger"]["released_bytes"] >= freed
+    assert r["lost_events"] == 0
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_launched_from_start(tc, tmp_path):
+    out, metrics = tmp_path / "r.json", tmp_path / "m.json"
+    p = subprocess.run([HEAPTRACE, "-q", "-i", "100ms", "--json", str(out), "--", target(f"{tc}-gcload.stripped"),
+                        "-rounds", ROUNDS, "-metrics", str(metrics)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    m, r = read_json(metrics), read_json(out)
+    check_against_runtime(r, m["start"], m["end"])
+    assert r["madvise_probe"] in ("kprobe", "tracepoint", "raw_tracepoint")
+    assert r["heap"]["grown_bytes"] > 0 and r["heap"]["grow_calls"] > 0
+    assert r["memory"]["rss_bytes"] > 0
+    if tc != "go119":  # stopTheWorldWithSema passes its reason from Go 1.21 on
+        reasons = r["gc"]["stw"]["reasons"]
+        assert reasons["GC mark termination"] == r["gc"]["cycles"]
+        assert reasons["GC sweep termination"] >= r["gc"]["cycles"]
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_attached_midway_counts_the_window(tc, tmp_path):
+    out, metrics = tmp_path / "r.json", tmp_path / "m.json"
+    t = spawn([target(f"{tc}-gcload.stripped"), "-wait", "-rounds", ROUNDS, "-pause", "50ms",
+               "-metrics", str(metrics)])
+    t.out.wait_for("ready")
+    h = spawn([HEAPTRACE, "-q", "-p", str(t.pid), "--json", str(out)])
+    h.out.wait_for("tracing pid")
+    t.stdin.write("go\n")
+    t.stdin.flush()
+    assert finish(t) == 0
+    assert finish(h) == 0, h.err.text()
+    m, r = read_json(metrics), read_json(out)
+    check_against_runtime(r, m["start"], m["end"])
+    assert_nothing_left()
+
+
+def test_live_view_in_a_log_has_no_escape_codes():
+    p = subprocess.run([HEAPTRACE, "-i", "100ms", "--", target("gocur-gcload.stripped"), "-rounds", "5",
+                        "-pause", "100ms"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "\033" not in p.stderr
+    assert p.stderr.count("interval figures, then totals") >= 3
+    assert "GC " in p.stderr and "madvise " in p.stderr and "memory    RSS" in p.stderr
+    # the view is sized for an 80x24 terminal
+    block = p.stderr.split("interval figures, then totals")[1].split("\n\n")[0]
+    assert len(block.splitlines()) <= 24
+    assert max(len(l) for l in block.splitlines()) <= 80

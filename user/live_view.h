@@ -1,0 +1,21 @@
+/* The live view: one screen a tick, what happened in the interval and in
+ * total. Redraws in place on a terminal; plain blocks in a log file. */
+#ifndef HT_LIVE_VIEW_H
+#define HT_LIVE_VIEW_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "smaps.h"
+#include "stats.h"
+#include "target.h"
+
+struct live_view {
+	FILE *out;
+	bool tty;
+	struct stats prev;
+};
+
+void live_view_init(struct live_view *v, FILE *out);
+/* m: the kernel's view now (zero if it could not be read). */
+void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
+		    const struct smaps *m, uint64_t elapsed_ns);
+#endif
