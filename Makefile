@@ -81,6 +81,10 @@ test: unit integration
 setup:
 	$(Q)tools/setup.sh
 
+# Not part of make test: overhead is measured here, side by side, not by timed tests.
+bench: heaptrace targets
+	$(Q)/usr/bin/python3 tools/bench.py
+
 demo: heaptrace
 	$(Q)tools/demo.sh
 

@@ -17,7 +17,7 @@ void live_view_tick(struct live_view *v, const struct target *t, const struct st
 		    const struct smaps *m, uint64_t elapsed_ns)
 {
 	struct stats d;
-	char a[32], b[32], c[32];
+	char a[32], b[32];
 	FILE *out = v->out;
 
 	stats_delta(now, &v->prev, &d);
@@ -33,9 +33,8 @@ void live_view_tick(struct live_view *v, const struct target *t, const struct st
 		d.h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(a, sizeof(a), d.c[HT_C_SCAVENGED_BYTES]),
 		now->h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(b, sizeof(b), now->c[HT_C_SCAVENGED_BYTES]),
 		now->h[HT_HIST_FREE_OS_MEMORY].count);
-	fprintf(out, "heap      grew %s (total %s); released pages re-used %s\n",
-		fmt_bytes(a, sizeof(a), d.c[HT_C_HEAP_GROW_BYTES]), fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]),
-		fmt_bytes(c, sizeof(c), d.c[HT_C_USED_BYTES]));
+	fprintf(out, "heap      grew %s (total %s)\n", fmt_bytes(a, sizeof(a), d.c[HT_C_HEAP_GROW_BYTES]),
+		fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]));
 	if (m->rss)
 		print_memory_line(out, m);
 	if (now->c[HT_C_LOST_EVENTS])

@@ -50,6 +50,16 @@ static int plan_one(const struct target *t, const struct probe_spec *s, struct p
 	return 0;
 }
 
+bool plan_has_handler(const struct probe_plan *plan, enum ht_handler h)
+{
+	int i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->probes[i].spec->handler == h)
+			return true;
+	return false;
+}
+
 int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan)
 {
 	size_t i;

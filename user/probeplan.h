@@ -30,4 +30,5 @@ struct probe_plan {
 /* Plans every table entry for the target's Go version up to max_tier.
  * Fails only when no probe at all can be planned. */
 int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan);
+bool plan_has_handler(const struct probe_plan *plan, enum ht_handler h);
 #endif

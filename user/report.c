@@ -74,7 +74,7 @@ void report_text(FILE *out, const struct trace_result *r)
 		FMT(bytes, s->c[HT_C_HEAP_GROW_BYTES]));
 	fprintf(out, "ledger    grown %s, released to the OS %s, released pages re-used %s\n",
 		FMT(bytes, s->c[HT_C_HEAP_GROW_BYTES]), FMT(bytes, s->c[HT_C_UNUSED_BYTES]),
-		FMT(bytes, s->c[HT_C_USED_BYTES]));
+		r->reuse_probed ? FMT(bytes, s->c[HT_C_USED_BYTES]) : "not measured (hot-tier probe)");
 	if (r->have_mem)
 		print_memory_line(out, &r->mem);
 	section_hist(out, "stop-the-world pauses", &s->h[HT_HIST_STW]);

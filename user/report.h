@@ -20,6 +20,7 @@ struct trace_result {
 	const char *stop_reason;
 	const char *attach_method;     /* "uprobe_multi" or "uprobe" */
 	const char *madvise_method;
+	bool reuse_probed;	       /* sysUsedOS is hot-tier: not probed by default */
 };
 
 void report_text(FILE *out, const struct trace_result *r);

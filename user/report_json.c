@@ -80,7 +80,7 @@ static json_t *release_json(const struct trace_result *r)
 	json_object_set_new(scav, "free_os_memory", forced);
 	json_object_set_new(ledger, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
 	json_object_set_new(ledger, "released_bytes", jint(s->c[HT_C_UNUSED_BYTES]));
-	json_object_set_new(ledger, "reused_bytes", jint(s->c[HT_C_USED_BYTES]));
+	json_object_set_new(ledger, "reused_bytes", r->reuse_probed ? jint(s->c[HT_C_USED_BYTES]) : json_null());
 	/* Needs the runtime's own statistics read from the target's memory:
 	 * not measured yet, and said so rather than guessed. */
 	json_object_set_new(ledger, "free_unreleased_bytes", json_null());

@@ -21,9 +21,11 @@ const struct probe_spec runtime_probes[] = {
 	/* Page release and re-use */
 	{ "runtime.sysUnusedOS", 18, 0, HT_TIER_COLD, HT_H_SYS_UNUSED, false, false,
 	  "pages returned to the OS", { { "v", 0 }, { "n", 1 } } },
-	{ "runtime.sysUsedOS", 18, 0, HT_TIER_COLD, HT_H_SYS_USED, false, false,
+	/* Hot: called for every span allocated from scavenged pages (7,674
+	 * times in a 0.9 s hugo build, ~10% slower when probed). */
+	{ "runtime.sysUsedOS", 18, 0, HT_TIER_HOT, HT_H_SYS_USED, false, false,
 	  "released pages re-used", { { "v", 0 }, { "n", 1 } } },
-	{ "runtime.sysHugePageOS", 18, 0, HT_TIER_COLD, HT_H_SYS_HUGEPAGE, false, true,
+	{ "runtime.sysHugePageOS", 18, 0, HT_TIER_HOT, HT_H_SYS_HUGEPAGE, false, true,
 	  "huge pages requested", { { "v", 0 }, { "n", 1 } } },
 	{ "runtime.(*pageAlloc).scavenge", 18, 0, HT_TIER_COLD, HT_H_SCAVENGE, true, false,
 	  "scavenge pass", { { "p", 0 }, { "nbytes", 1 } } },

@@ -53,7 +53,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	struct stats total;
 	struct smaps last_mem = { 0 };
 	const char *reason = NULL;
-	uint64_t start, next_tick, deadline;
+	uint64_t start, next_tick, deadline, end;
 	int pidfd = -1, err = 0;
 	struct trace_result res;
 
@@ -107,16 +107,19 @@ int session_run(const struct session_opts *o, struct target *t)
 			next_tick += o->interval_ns;
 		}
 	}
+	/* The trace ends here: detaching (an RCU grace period) is not traced time. */
+	end = now_ns();
 	res = (struct trace_result){ .target = t, .plan = &plan, .hits = hits, .total = &total,
 				     .tally = &tally, .stop_reason = reason, .attach_method = tr.method,
-				     .madvise_method = tr.madvise.method };
+				     .madvise_method = tr.madvise.method,
+				     .reuse_probed = plan_has_handler(&plan, HT_H_SYS_USED) };
 	/* The kernel's view now if the target is still there, else the last sample. */
 	if (smaps_read(t->pid, &res.mem) || !res.mem.rss)
 		res.mem = last_mem;
 	res.have_mem = res.mem.rss != 0;
 	tracer_detach(&tr);
 	ring_buffer__consume(rb);
-	res.duration_ns = now_ns() - start;
+	res.duration_ns = end - start;
 	if (tracer_read_hits(&tr, &plan, hits) || stats_read(tr.skel, &total)) {
 		err = -1;
 		goto out;

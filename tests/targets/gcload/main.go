@@ -82,6 +82,7 @@ func main() {
 	pause := flag.Duration("pause", 0, "sleep between rounds")
 	wait := flag.Bool("wait", false, "print 'ready' and wait for a line on stdin before working")
 	exit := flag.Int("exit", 0, "exit status")
+	timing := flag.Bool("timing", false, "print the work's own duration (elapsed_ns N) on stderr")
 	metricsFile := flag.String("metrics", "", "write the runtime's metrics at the start and end of the work to this file (JSON)")
 	flag.Parse()
 
@@ -91,6 +92,7 @@ func main() {
 		fmt.Scanln(&line)
 	}
 	start := read()
+	began := time.Now()
 	var sum uint64
 	for r := 0; r < *rounds; r++ {
 		sum += churn(r)
@@ -99,6 +101,9 @@ func main() {
 			freeOSMemory()
 		}
 		time.Sleep(*pause)
+	}
+	if *timing {
+		fmt.Fprintf(os.Stderr, "elapsed_ns %d\n", time.Since(began).Nanoseconds())
 	}
 	if *metricsFile != "" {
 		end := read()

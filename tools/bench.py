@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""make bench: what heaptrace costs, measured side by side in one run.
+
+Each figure is the median of BENCH_RUNS alternated runs (default 5). Target
+slowdown is the target's own run time (first instruction to exit for
+launched programs, the work loop for the service fixture), so heaptrace's
+start-up is not counted as slowdown; attach time is measured separately.
+Ends with one summary line."""
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HT = os.path.join(ROOT, "heaptrace")
+TARGETS = os.path.join(ROOT, "build", "targets")
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+PAGES = os.environ.get("BENCH_HUGO_PAGES", "3000")
+TRACE_S = int(os.environ.get("BENCH_TRACE_S", "30"))
+SERVICE = os.path.join(TARGETS, "gocur-gcload")  # unstripped: bpftrace can name its functions
+SERVICE_ARGS = ["-rounds", "60", "-timing"]
+# The functions heaptrace probes by default, for bpftrace at their entries.
+BPFTRACE_FUNCS = ["runtime.gcMarkTermination", "runtime.gcStart", "runtime.stopTheWorldWithSema",
+                  "runtime.startTheWorldWithSema", "runtime.sysUnusedOS", "runtime.sysUsedOS",
+                  "runtime.(*pageAlloc).scavenge", "runtime.(*mheap).grow",
+                  "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split"]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def run_plain(cmd):
+    t = time.monotonic()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - t
+
+
+def run_launched(cmd, tmp):
+    """The target's run time under heaptrace: the report's duration, from the
+    release of the stopped child to its exit."""
+    out = os.path.join(tmp, "r.json")
+    subprocess.run([HT, "-q", "--json", out, "--", *cmd], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        return json.load(f)["duration_ns"] / 1e9
+
+
+def service_elapsed(stderr):
+    for line in stderr.splitlines():
+        if line.startswith("elapsed_ns "):
+            return int(line.split()[1]) / 1e9
+    raise RuntimeError("no elapsed_ns from the service fixture: " + stderr)
+
+
+def service_plain():
+    p = subprocess.run([SERVICE, *SERVICE_ARGS], check=True, capture_output=True, text=True)
+    return service_elapsed(p.stderr)
+
+
+def service_launched():
+    p = subprocess.run([HT, "-q", "--", SERVICE, *SERVICE_ARGS], check=True, capture_output=True, text=True)
+    return service_elapsed(p.stderr)
+
+
+def wait_line(pipe, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = pipe.readline()
+        if not line:
+            break
+        if text in line:
+            return
+    raise RuntimeError(f"no line with {text!r}")
+
+
+def service_attached():
+    t = subprocess.Popen([SERVICE, "-wait", *SERVICE_ARGS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    wait_line(t.stdout, "ready")
+    h = subprocess.Popen([HT, "-q", "-p", str(t.pid)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    wait_line(h.stdout, "tracing pid")
+    _, err = t.communicate("go\n")
+    h.wait()
+    return service_elapsed(err)
+
+
+def service_bpftrace():
+    probes = ",".join(f"uprobe:{SERVICE}:\"{f}\"" for f in BPFTRACE_FUNCS)
+    p = subprocess.run(["bpftrace", "-q", "-e", f"{probes} {{ @[probe] = count(); }}", "-c",
+                        " ".join([SERVICE, *SERVICE_ARGS])], check=True, capture_output=True, text=True)
+    return service_elapsed(p.stdout + p.stderr)
+
+
+def alternate(variants):
+    times = {name: [] for name in variants}
+    for i in range(RUNS):
+        for name, fn in variants.items():
+            times[name].append(fn())
+    for name, ts in times.items():
+        log(f"  {name:24s} median {median(ts):.3f}s  runs {' '.join(f'{t:.3f}' for t in ts)}")
+    return {name: median(ts) for name, ts in times.items()}
+
+
+def attach_ms(site, tmp):
+    """From the start of heaptrace -p to probes live, on a running hugo server (stripped)."""
+    srv = subprocess.Popen(["hugo", "server", "--source", site, "--bind", "127.0.0.1", "--port", "13131",
+                            "--disableLiveReload", "--watch=false", "--destination", os.path.join(tmp, "srv")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_line(srv.stdout, "Web Server is available", timeout=120)
+        ms = []
+        for _ in range(RUNS):
+            t = time.monotonic()
+            h = subprocess.Popen([HT, "-q", "-p", str(srv.pid)], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+            wait_line(h.stdout, "tracing pid")
+            ms.append((time.monotonic() - t) * 1000)
+            h.send_signal(2)
+            h.wait()
+        log(f"  attach to hugo server: median {median(ms):.0f} ms, runs {' '.join(f'{m:.0f}' for m in ms)}")
+        return median(ms)
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+def own_cost():
+    """heaptrace's CPU time and peak RSS over a TRACE_S trace of the service."""
+    t = subprocess.Popen([SERVICE, "-rounds", "1000000", "-pause", "20ms"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        h = subprocess.Popen([HT, "-p", str(t.pid), "-d", f"{TRACE_S}s"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(h.pid, 0)
+        cpu = ru.ru_utime + ru.ru_stime
+        log(f"  heaptrace over {TRACE_S}s: CPU {cpu:.2f}s ({100 * cpu / TRACE_S:.2f}%), peak RSS {ru.ru_maxrss / 1024:.1f} MB")
+        return ru.ru_maxrss / 1024
+    finally:
+        t.kill()
+        t.wait()
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (it loads BPF)")
+    with tempfile.TemporaryDirectory() as tmp:
+        site = os.path.join(tmp, "site")
+        subprocess.run([os.path.join(ROOT, "tools", "make-hugo-site.sh"), site, PAGES], check=True)
+        hugo = ["hugo", "--source", site, "--destination", os.path.join(tmp, "public"), "--quiet"]
+        log(f"hugo building {PAGES} pages, plain vs under heaptrace (launched):")
+        h = alternate({"plain": lambda: run_plain(hugo), "heaptrace --": lambda: run_launched(hugo, tmp)})
+        log("service fixture (maps and allocation), plain vs heaptrace (-- and -p) vs bpftrace at entries:")
+        s = alternate({"plain": service_plain, "heaptrace --": service_launched, "heaptrace -p": service_attached,
+                       "bpftrace (entries)": service_bpftrace})
+        log("attach latency:")
+        a = attach_ms(site, tmp)
+        log("heaptrace's own cost:")
+        rss = own_cost()
+    service = max(s["heaptrace --"], s["heaptrace -p"]) / s["plain"]
+    print(f"bench: hugo_overhead={h['heaptrace --'] / h['plain']:.3f} service_overhead={service:.3f} "
+          f"bpftrace_overhead={s['bpftrace (entries)'] / s['plain']:.3f} attach_ms={a:.0f} heapwalk_ms=NA "
+          f"events_per_s=NA lost=NA heaptrace_rss_mb={rss:.1f}")
+
+
+if __name__ == "__main__":
+    main()
