@@ -46,6 +46,9 @@ build gocur-gcload-pie ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -bu
 build go122-gcload-pie ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 -- -buildmode=pie
 build gocur-cgoload ./cgoload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=1
 build go119-cgoload ./cgoload "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=1
+build go119-httpsvc ./httpsvc "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
+build go122-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
+build gocur-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
 build gocur-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 GOARCH=arm64
 build go122-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 GOARCH=arm64
 mv "$manifest" "$out/manifest"

@@ -57,20 +57,29 @@ static void ensure_tracefs(void)
 
 /* The first method that attaches, in order of cost: a kprobe fires only for
  * madvise; the syscall tracepoints too but need tracefs; raw tracepoints
- * run for every syscall of every process and filter in BPF. */
+ * run for every syscall of every process and filter in BPF.
+ * HEAPTRACE_MADVISE=METHOD allows only that one (tests, odd kernels). */
+static bool allowed(const char *method)
+{
+	const char *only = getenv("HEAPTRACE_MADVISE");
+
+	return !only || !strcmp(only, method);
+}
+
 static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp)
 {
 	__typeof__(skel->progs) *p = &skel->progs;
 
-	if (!try_pair(mp, bpf_program__attach(p->ht_madv_kp_enter), bpf_program__attach(p->ht_madv_kp_exit),
+	if (allowed("kprobe") && !try_pair(mp, bpf_program__attach(p->ht_madv_kp_enter), bpf_program__attach(p->ht_madv_kp_exit),
 		      "kprobe"))
 		return 0;
-	ensure_tracefs();
-	if (!try_pair(mp, bpf_program__attach_tracepoint(p->ht_madv_tp_enter, "syscalls", "sys_enter_madvise"),
+	if (allowed("tracepoint"))
+		ensure_tracefs();
+	if (allowed("tracepoint") && !try_pair(mp, bpf_program__attach_tracepoint(p->ht_madv_tp_enter, "syscalls", "sys_enter_madvise"),
 		      bpf_program__attach_tracepoint(p->ht_madv_tp_exit, "syscalls", "sys_exit_madvise"),
 		      "tracepoint"))
 		return 0;
-	if (!try_pair(mp, bpf_program__attach_raw_tracepoint(p->ht_madv_raw_enter, "sys_enter"),
+	if (allowed("raw_tracepoint") && !try_pair(mp, bpf_program__attach_raw_tracepoint(p->ht_madv_raw_enter, "sys_enter"),
 		      bpf_program__attach_raw_tracepoint(p->ht_madv_raw_exit, "sys_exit"), "raw_tracepoint"))
 		return 0;
 	return ht_fail("cannot probe the madvise syscall: no kprobe, syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");

@@ -16,7 +16,7 @@
 #include "session.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF };
 
 static struct env {
 	pid_t pid;
@@ -26,10 +26,12 @@ static struct env {
 	bool list_probes;
 	const char *json_path;
 	const char *btf_path;
+	uint32_t ringbuf_bytes;
 	const char *file;   /* --list-probes FILE */
 	char **command;	    /* after "--" */
 } env = {
 	.interval_ns = 1000000000ull,
+	.ringbuf_bytes = 256 * 1024,
 };
 
 const char *argp_program_version = "heaptrace 0.1.0";
@@ -58,6 +60,7 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report (or the probe plan) as JSON to FILE, - for stdout", 0 },
 	{ "list-probes", OPT_LIST, NULL, 0, "Print the probe plan for FILE or -p PID without attaching", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
+	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Event ring buffer size, a power of two from 4 (default 256); records that do not fit are counted as lost", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ 0 },
 };
@@ -97,6 +100,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BTF:
 		env.btf_path = arg;
+		break;
+	case OPT_RINGBUF:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 4 || v > 1024 * 1024 || (v & (v - 1)))
+			argp_error(state, "invalid --ringbuf-kb '%s': expected a power of two from 4 to 1048576", arg);
+		env.ringbuf_bytes = (uint32_t)v * 1024;
 		break;
 	case ARGP_KEY_ARG:
 		if (!env.list_probes || env.file)
@@ -204,6 +214,7 @@ static int trace(FILE *json_out)
 	struct session_opts o = {
 		.duration_ns = env.duration_ns, .interval_ns = env.interval_ns, .quiet = env.quiet,
 		.json_out = json_out, .btf_path = env.btf_path, .launched = env.command != NULL,
+		.ringbuf_bytes = env.ringbuf_bytes,
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};

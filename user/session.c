@@ -59,7 +59,7 @@ int session_run(const struct session_opts *o, struct target *t)
 
 	if (plan_probes(t, HT_TIER_WARM, &plan))
 		return -1;
-	if (tracer_open(&tr, t->pid, o->btf_path))
+	if (tracer_open(&tr, t->pid, o->btf_path, o->ringbuf_bytes))
 		return -1;
 	rb = events_open(tr.skel, &tally);
 	if (!rb || tracer_attach(&tr, t, &plan)) {

@@ -13,6 +13,7 @@ struct session_opts {
 	FILE *json_out;	      /* NULL: no JSON report */
 	FILE *out;	      /* live view and text report */
 	const char *btf_path;
+	uint32_t ringbuf_bytes;
 	bool launched;	      /* target is our stopped child: release it once attached */
 };
 

@@ -31,7 +31,7 @@ struct uprobe_multi_link_attr {
 	__u32 pid;
 };
 
-int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
+int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	const char *btf = btf_path ? btf_path : KERNEL_BTF;
@@ -46,6 +46,8 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path)
 	if (!tr->skel)
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
 	tr->skel->rodata->target_tgid = (__u32)tgid;
+	tr->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 2;
+	bpf_map__set_max_entries(tr->skel->maps.events, ringbuf_bytes);
 #if defined(__aarch64__)
 	tr->skel->rodata->madvise_nr = 233;
 #else

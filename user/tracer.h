@@ -29,8 +29,9 @@ struct probe_hits {
 	uint64_t exits;	  /* hits on all its RETs */
 };
 
-/* btf_path: NULL for the running kernel's /sys/kernel/btf/vmlinux. */
-int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path);
+/* btf_path: NULL for the running kernel's /sys/kernel/btf/vmlinux;
+ * ringbuf_bytes: a power of two, at least a page. */
+int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes);
 /* Attaches every point of the plan to the file at `binary` (by file offset),
  * filtered to pid; on any failure detaches what it attached. */
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -82,6 +83,7 @@ func main() {
 	pause := flag.Duration("pause", 0, "sleep between rounds")
 	wait := flag.Bool("wait", false, "print 'ready' and wait for a line on stdin before working")
 	exit := flag.Int("exit", 0, "exit status")
+	execPath := flag.String("exec", "", "after the work, exec this program (with no arguments) instead of exiting")
 	timing := flag.Bool("timing", false, "print the work's own duration (elapsed_ns N) on stderr")
 	metricsFile := flag.String("metrics", "", "write the runtime's metrics at the start and end of the work to this file (JSON)")
 	flag.Parse()
@@ -114,5 +116,10 @@ func main() {
 		}
 	}
 	fmt.Printf("checksum %d\n", sum)
+	if *execPath != "" {
+		err := syscall.Exec(*execPath, []string{*execPath}, os.Environ())
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	os.Exit(*exit)
 }
