@@ -34,7 +34,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 # Keep BPF objects and skeletons: they are inputs of several rules.
 .SECONDARY:
-.PHONY: all clean test unit integration targets install demo bench setup
+.PHONY: all clean test unit integration targets install demo bench setup fuzz fuzz-short
 
 all: heaptrace
 
@@ -66,6 +66,26 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libheaptrace.a | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libheaptrace.a $(LDLIBS) -lcmocka -o $@
 
+# libFuzzer harnesses: the readers built with ASan and UBSan.
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZ_SECONDS ?= 300
+$(OUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | $(SKELS) $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(LDLIBS) -o $@
+
+# make fuzz: long runs; make test runs a short one (a minute a harness).
+fuzz: $(FUZZ_BINS) targets
+	$(Q)tools/fuzz.sh $(FUZZ_SECONDS) $(OUT)/targets $(FUZZ_BINS)
+
+fuzz-short: $(FUZZ_BINS) targets
+	$(Q)tools/fuzz.sh 60 $(OUT)/targets $(FUZZ_BINS)
+
 # Go programs the tests run and read, built with every toolchain we support.
 targets:
 	$(Q)tools/build-targets.sh $(OUT)/targets
@@ -76,7 +96,7 @@ unit: $(UNIT_BINS) targets
 integration: heaptrace targets
 	$(Q)tools/run-integration.sh $(OUT)/targets
 
-test: unit integration
+test: unit integration fuzz-short
 
 setup:
 	$(Q)tools/setup.sh

@@ -17,7 +17,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	clang llvm make pkg-config \
 	libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libcapstone-dev libjansson-dev libcmocka-dev \
+	libcapstone-dev libjansson-dev libcmocka-dev libclang-rt-14-dev \
 	golang-1.19-go hugo bpftrace binutils file util-linux procps python3-pytest >/dev/null
 
 go_bin=$(command -v go || echo /usr/local/go/bin/go)

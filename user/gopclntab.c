@@ -49,8 +49,9 @@ int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size)
 	if (t->funcname_off > size || t->cu_off > size || t->filetab_off > size ||
 	    t->pctab_off > size || t->pcln_off > size)
 		return ht_fail("pclntab header offsets point outside the table");
-	/* functab: nfunc+1 pairs of uint32 */
-	if (t->nfunc == 0 || t->nfunc > (size - t->pcln_off) / 8 - 1)
+	/* functab: nfunc+1 pairs of uint32 (found by fuzzing: with fewer than
+	 * 8 bytes after pcln_off, "/ 8 - 1" wrapped around and passed) */
+	if (t->nfunc == 0 || (size - t->pcln_off) / 8 < 2 || t->nfunc > (size - t->pcln_off) / 8 - 1)
 		return ht_fail("pclntab function count %llu does not fit the table",
 			       (unsigned long long)t->nfunc);
 	return 0;

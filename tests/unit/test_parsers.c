@@ -116,6 +116,10 @@ static void test_pclntab_rejects_corruption(void **state)
 	assert_int_equal(pclntab_parse(&t, b, n), 0);
 	assert_int_not_equal(pclntab_func(&t, 1, &e, &end, &name), 0);
 	assert_int_not_equal(pclntab_parse(&t, b, 40), 0);
+	/* functab offset within 8 bytes of the end (a fuzzer find) */
+	make_pclntab(b, sizeof(b));
+	put64(b + 64, n - 4);
+	assert_int_not_equal(pclntab_parse(&t, b, n), 0);
 }
 
 static void test_elf_rejects_non_programs(void **state)

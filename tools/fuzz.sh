@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer harnesses for SECONDS each, seeded with the test targets'
+# binaries and pclntab sections, after replaying every saved regression input.
+# A crash leaves its input in build/fuzz/crashes: copy it to
+# tests/fuzz/regressions/HARNESS/ so that it is replayed from then on.
+set -euo pipefail
+seconds=${1:?usage: fuzz.sh SECONDS TARGETS HARNESS...}
+targets=$2
+shift 2
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$root/build/fuzz
+mkdir -p "$work/crashes"
+for h in "$@"; do
+	name=$(basename "$h")
+	seeds=$work/seeds-$name corpus=$work/corpus-$name
+	rm -rf "$seeds"
+	mkdir -p "$seeds" "$corpus"
+	for b in "$targets"/go119-gcload.stripped "$targets"/go122-gcload-pie.stripped \
+		"$targets"/gocur-gcload.stripped "$targets"/gocur-cgoload.stripped; do
+		case $name in
+		fuzz_pclntab) objcopy -O binary --only-section=.gopclntab "$b" "$seeds/$(basename "$b").pclntab" 2>/dev/null ||
+				objcopy -O binary --only-section=.data.rel.ro.gopclntab "$b" "$seeds/$(basename "$b").pclntab" ;;
+		*) cp "$b" "$seeds/" ;;
+		esac
+	done
+	regress=$root/tests/fuzz/regressions/$name
+	if [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ]; then
+		echo "fuzz: $name: replaying $(ls "$regress" | wc -l) regression inputs"
+		"$h" "$regress"/*
+	fi
+	echo "fuzz: $name for ${seconds}s"
+	"$h" -max_total_time="$seconds" -max_len=4000000 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+		-artifact_prefix="$work/crashes/$name-" "$corpus" "$seeds" 2>&1 | grep -E '^(#|stat::number_of_executed_units|==|SUMMARY|Done)' | tail -4
+done
