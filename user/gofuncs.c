@@ -153,18 +153,23 @@ static int load_symtab(const struct elf_image *img, struct go_funcs *f)
 
 /*
  * The two tables spell some names differently: .symtab marks assembly (ABI0)
- * functions "NAME.abi0", and pclntab writes array lengths in generated names
- * as "[...]" ("type..eq.[...]T" for "type..eq.[5]T") and the linker's "."
- * separator as a middle dot ("untracedG·7" for "untracedG.7").
+ * functions "NAME.abi0", and pclntab writes what stands between brackets as
+ * "[...]" (array lengths: "type..eq.[...]T" for "type..eq.[5]T"; type
+ * arguments: "nistCurve[...]" for "nistCurve[*nistec.P224Point]") and the
+ * linker's "." separator as a middle dot ("untracedG·7" for "untracedG.7").
  */
 static bool same_func_name(const char *sym, const char *pcln)
 {
 	while (*pcln) {
 		if (!strncmp(pcln, "[...]", 5) && *sym == '[') {
-			sym++;
-			while (*sym >= '0' && *sym <= '9')
+			int depth = 0;
+
+			do { /* to the matching ']' */
+				depth += *sym == '[';
+				depth -= *sym == ']';
 				sym++;
-			if (*sym++ != ']')
+			} while (*sym && depth);
+			if (depth)
 				return false;
 			pcln += 5;
 		} else if (!strncmp(pcln, "\xc2\xb7", 2) && *sym == '.') {
