@@ -83,15 +83,27 @@ def heaptrace_bpf_objects():
     return sorted(mine), [l["id"] for l in links if l.get("prog_id") in mine]
 
 
+def tracefs_probes():
+    """uprobe/kprobe events in tracefs (libbpf's legacy attach mode would make
+    some); heaptrace's perf-PMU and multi links should leave none."""
+    found = []
+    for f in ("/sys/kernel/tracing/uprobe_events", "/sys/kernel/tracing/kprobe_events"):
+        if os.path.exists(f):
+            with open(f) as fh:
+                found += [l.strip() for l in fh if l.strip()]
+    return found
+
+
 def assert_nothing_left():
     # Links and programs are released when the last fd closes; give the
     # kernel's deferred freeing a moment.
     for _ in range(50):
         progs, links = heaptrace_bpf_objects()
-        if not progs and not links:
+        events = tracefs_probes()
+        if not progs and not links and not events:
             return
         time.sleep(0.1)
-    raise AssertionError(f"heaptrace left BPF programs {progs} and links {links} behind")
+    raise AssertionError(f"heaptrace left BPF programs {progs}, links {links}, tracefs events {events} behind")
 
 
 def read_json(path):
