@@ -145,8 +145,8 @@ static int attach_one(struct tracer *tr, const struct target *t, int i)
 	uint64_t off;
 	struct bpf_link *l;
 
-	/* Never a uretprobe: a hijacked return address breaks Go's stack
-	 * copying. Exits are uprobes on RET instructions found by decoding. */
+	/* Exits are uprobes on RET instructions found by decoding, never return
+	 * probes: a hijacked return address breaks Go's stack copying. */
 	uo.retprobe = false;
 	if (elf_vaddr_to_offset(&t->elf, pt->addr, &off))
 		return ht_fail("0x%llx is not in an executable segment", (unsigned long long)pt->addr);
