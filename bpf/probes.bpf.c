@@ -367,13 +367,11 @@ int ht_madv_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sys_exit")
 int ht_madv_raw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-
 	if (!is_target())
 		return 0;
-	/* madv_exit finds nothing for other syscalls: the enter filtered them */
+	/* args[1] is the return value; madv_exit finds nothing for other
+	 * syscalls, since the enter side recorded only madvise */
 	madv_exit((__s64)ctx->args[1]);
-	(void)regs;
 	return 0;
 }
 

@@ -90,8 +90,21 @@ static int set_point_info(struct tracer *tr, const struct probe_plan *plan)
 	return 0;
 }
 
-/* Every point of the plan, in cookie order. */
-static int collect_points(struct tracer *tr, const struct probe_plan *plan)
+static int add_point(struct tracer *tr, const struct target *t, int probe, int exit, uint64_t addr)
+{
+	struct attach_point *pt = &tr->points[tr->npoints];
+
+	if (elf_vaddr_to_offset(&t->elf, addr, &pt->off))
+		return ht_fail("0x%llx is not in an executable segment of %s", (unsigned long long)addr, t->exe);
+	pt->probe = probe;
+	pt->exit = exit;
+	pt->addr = addr;
+	tr->npoints++;
+	return 0;
+}
+
+/* Every point of the plan, in cookie order, with its file offset. */
+static int collect_points(struct tracer *tr, const struct target *t, const struct probe_plan *plan)
 {
 	int i, j;
 
@@ -99,10 +112,11 @@ static int collect_points(struct tracer *tr, const struct probe_plan *plan)
 	for (i = 0; i < plan->n; i++) {
 		const struct planned_probe *p = &plan->probes[i];
 
-		tr->points[tr->npoints++] = (struct attach_point){ .probe = i, .exit = -1, .addr = p->code.attach };
+		if (add_point(tr, t, i, -1, p->code.attach))
+			return -1;
 		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
-			tr->points[tr->npoints++] = (struct attach_point){ .probe = i, .exit = j,
-									   .addr = p->code.exits[j] };
+			if (add_point(tr, t, i, j, p->code.exits[j]))
+				return -1;
 	}
 	return 0;
 }
@@ -117,9 +131,7 @@ static int attach_multi(struct tracer *tr, const struct target *t)
 	int i, fd;
 
 	for (i = 0; i < tr->npoints; i++) {
-		if (elf_vaddr_to_offset(&t->elf, tr->points[i].addr, &offsets[i]))
-			return ht_fail("0x%llx is not in an executable segment",
-				       (unsigned long long)tr->points[i].addr);
+		offsets[i] = tr->points[i].off;
 		cookies[i] = (__u64)i;
 	}
 	memset(&a, 0, sizeof(a));
@@ -142,18 +154,15 @@ static int attach_one(struct tracer *tr, const struct target *t, int i)
 {
 	const struct attach_point *pt = &tr->points[i];
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = (__u64)i);
-	uint64_t off;
 	struct bpf_link *l;
 
 	/* Exits are uprobes on RET instructions found by decoding, never return
 	 * probes: a hijacked return address breaks Go's stack copying. */
 	uo.retprobe = false;
-	if (elf_vaddr_to_offset(&t->elf, pt->addr, &off))
-		return ht_fail("0x%llx is not in an executable segment", (unsigned long long)pt->addr);
-	l = bpf_program__attach_uprobe_opts(tr->skel->progs.ht_point, t->pid, t->open_path, off, &uo);
+	l = bpf_program__attach_uprobe_opts(tr->skel->progs.ht_point, t->pid, t->open_path, pt->off, &uo);
 	if (!l)
 		return ht_fail("uprobe at 0x%llx (file offset 0x%llx) of %s: %s", (unsigned long long)pt->addr,
-			       (unsigned long long)off, t->exe, strerror(errno));
+			       (unsigned long long)pt->off, t->exe, strerror(errno));
 	tr->links[i] = l;
 	return 0;
 }
@@ -162,8 +171,7 @@ int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_
 {
 	int i;
 
-	collect_points(tr, plan);
-	if (set_point_info(tr, plan) || madvise_probe_attach(tr->skel, &tr->madvise))
+	if (collect_points(tr, t, plan) || set_point_info(tr, plan) || madvise_probe_attach(tr->skel, &tr->madvise))
 		return -1;
 	for (i = 0; i < plan->n; i++)
 		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,

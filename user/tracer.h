@@ -10,6 +10,7 @@ struct attach_point {
 	int probe;   /* index into plan->probes */
 	int exit;    /* -1 for the attach point, else index into code.exits */
 	uint64_t addr;
+	uint64_t off;  /* file offset of addr: what uprobes are attached by */
 };
 
 #include "madvise_probe.h"
