@@ -17,6 +17,7 @@
 const volatile __u32 target_tgid = 0;
 const volatile __u32 madvise_nr = 28; /* __NR_madvise on x86-64 */
 const volatile __u64 ringbuf_wakeup_bytes = 128 * 1024; /* half the ring buffer */
+const volatile __u32 map_count_off = 0; /* hmap.count / maps.Map.used, from the layout table */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -87,6 +88,15 @@ static __always_inline bool is_target(void)
 	return (__u32)(bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
+/* Waking the consumer for every record costs the target a context switch;
+ * user space drains at every tick, so wake it only when the buffer is
+ * filling up. */
+static __always_inline void submit(void *rec)
+{
+	bpf_ringbuf_submit(rec, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > ringbuf_wakeup_bytes ?
+					BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void emit(__u32 kind, __u64 dur, __u64 a0, __u64 a1, __u64 a2, __s64 ret)
 {
 	struct ht_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -104,11 +114,32 @@ static __always_inline void emit(__u32 kind, __u64 dur, __u64 a0, __u64 a1, __u6
 	e->ret = ret;
 	e->kind = kind;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
-	/* Waking the consumer for every record costs the target a context
-	 * switch; user space drains at every tick, so wake it only when the
-	 * buffer is filling up. */
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > ringbuf_wakeup_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	submit(e);
+}
+
+/* Map growth is rare per map (each growth doubles the table), so a record
+ * with the stack that caused it is affordable. */
+static __always_inline void emit_map_grow(struct pt_regs *ctx, __u64 map, __u64 type)
+{
+	struct ht_map_event *m = bpf_ringbuf_reserve(&events, sizeof(*m), 0);
+	__u64 count = 0;
+	long n;
+
+	if (!m) {
+		counter_add(&counters, HT_C_LOST_EVENTS, 1);
+		return;
+	}
+	bpf_probe_read_user(&count, sizeof(count), (void *)(map + map_count_off));
+	n = bpf_get_stack(ctx, m->stack, sizeof(m->stack), BPF_F_USER_STACK);
+	m->e.ts_ns = bpf_ktime_get_ns();
+	m->e.dur_ns = 0;
+	m->e.a0 = map;
+	m->e.a1 = type;
+	m->e.a2 = count;
+	m->e.ret = n > 0 ? n : 0;
+	m->e.kind = HT_EV_MAP_GROW;
+	m->e.tid = (__u32)bpf_get_current_pid_tgid();
+	submit(m);
 }
 
 #define GO_ARG_REGS 9
@@ -266,6 +297,7 @@ static __always_inline int on_point(struct pt_regs *ctx)
 		break;
 	case HT_H_MAP_GROW:
 		counter_add(&counters, HT_C_MAP_GROWS, 1);
+		emit_map_grow(ctx, a0, a1);
 		break;
 	}
 	return 0;

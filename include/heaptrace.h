@@ -33,7 +33,7 @@ enum ht_handler {
 	HT_H_SCAVENGE,
 	HT_H_SCAVENGER_RUN,
 	HT_H_FREE_OS_MEMORY,
-	HT_H_MAP_GROW,
+	HT_H_MAP_GROW,		/* a0 = the map header, a1 = its map type */
 	HT_H_COUNT,
 };
 
@@ -102,6 +102,7 @@ enum ht_event_kind {
 	HT_EV_HEAP_GROW,   /* a0 bytes grown, a1 bytes asked for, dur */
 	HT_EV_GC_CYCLE,
 	HT_EV_FREE_OS_MEMORY, /* dur */
+	HT_EV_MAP_GROW,	   /* struct ht_map_event */
 };
 
 /* The one record that crosses the ring buffer. */
@@ -112,6 +113,15 @@ struct ht_event {
 	__s64 ret;
 	__u32 kind;
 	__u32 tid;
+};
+
+/* A map growth: which map, its type and entry count, and the user stack
+ * (frame pointers) that grew it. e.a0 = map header, e.a1 = map type,
+ * e.a2 = entries, e.ret = bytes of stack[] filled. */
+#define HT_STACK_DEPTH 32
+struct ht_map_event {
+	struct ht_event e;
+	__u64 stack[HT_STACK_DEPTH];
 };
 
 #endif /* HEAPTRACE_H */

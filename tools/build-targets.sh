@@ -49,6 +49,10 @@ build go119-cgoload ./cgoload "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=1
 build go119-httpsvc ./httpsvc "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
 build go122-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
 build gocur-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
+build go119-mapleak ./mapleak "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
+build go122-mapleak ./mapleak "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
+build gocur-mapleak ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
+build gocur-mapleak-pie ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -buildmode=pie
 build gocur-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 GOARCH=arm64
 build go122-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 GOARCH=arm64
 mv "$manifest" "$out/manifest"

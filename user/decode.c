@@ -196,3 +196,75 @@ out:
 	cs_close(&h);
 	return err;
 }
+
+/* x86-64: [rip+disp] operands; the address is relative to the next instruction. */
+static bool x86_data_ref(const cs_insn *in, uint64_t *target)
+{
+	const cs_x86 *x = &in->detail->x86;
+	int i;
+
+	if (in->id != X86_INS_LEA && in->id != X86_INS_MOV)
+		return false;
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP) {
+			*target = in->address + in->size + (uint64_t)x->operands[i].mem.disp;
+			return true;
+		}
+	return false;
+}
+
+/* arm64: adrp xN, page then add xN, xN, #lo (or a load/store at [xN, #lo]).
+ * pages[] holds what each register's last adrp set, 0 when unknown. */
+static bool arm64_data_ref(const cs_insn *in, uint64_t pages[32], uint64_t *target)
+{
+	const cs_arm64 *a = &in->detail->arm64;
+	unsigned r;
+
+	if (a->op_count < 2 || a->operands[0].type != ARM64_OP_REG)
+		return false;
+	r = (unsigned)(a->operands[0].reg - ARM64_REG_X0);
+	if (in->id == ARM64_INS_ADRP && a->operands[1].type == ARM64_OP_IMM) {
+		if (r < 32)
+			pages[r] = (uint64_t)a->operands[1].imm;
+		return false;
+	}
+	if (in->id == ARM64_INS_ADD && a->op_count == 3 && a->operands[1].type == ARM64_OP_REG &&
+	    a->operands[2].type == ARM64_OP_IMM) {
+		unsigned src = (unsigned)(a->operands[1].reg - ARM64_REG_X0);
+
+		if (src < 32 && pages[src]) {
+			*target = pages[src] + (uint64_t)a->operands[2].imm;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t decode_data_refs(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+			uint64_t *out, size_t max)
+{
+	uint64_t pages[32] = { 0 }, addr = entry, target;
+	const uint8_t *p = code;
+	size_t left = len, n = 0;
+	cs_insn *in;
+	csh h;
+
+	if (open_cs(machine, &h))
+		return 0;
+	in = cs_malloc(h);
+	while (left && n < max) {
+		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
+			if (machine != EM_AARCH64 || left < ARM64_INSN_LEN)
+				break;
+			p += ARM64_INSN_LEN; /* see decode_function */
+			left -= ARM64_INSN_LEN;
+			addr += ARM64_INSN_LEN;
+			continue;
+		}
+		if (machine == EM_AARCH64 ? arm64_data_ref(in, pages, &target) : x86_data_ref(in, &target))
+			out[n++] = target;
+	}
+	cs_free(in, 1);
+	cs_close(&h);
+	return n;
+}

@@ -29,4 +29,10 @@ struct func_code {
 int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
 		    struct func_code *out);
 const char *attach_kind_name(enum attach_kind k);
+
+/* Addresses of data the code at [entry, entry+len) takes or loads directly
+ * (x86-64 RIP-relative LEA/MOV, arm64 ADRP+ADD), in code order, at most max.
+ * This is how a stripped binary's runtime globals are found. */
+size_t decode_data_refs(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+			uint64_t *out, size_t max);
 #endif

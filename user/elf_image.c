@@ -243,3 +243,38 @@ bool elf_read_word(const struct elf_image *img, uint64_t vaddr, uint64_t *out)
 	memcpy(out, p, 8);
 	return true;
 }
+
+size_t elf_symbols(const struct elf_image *img, unsigned type,
+		   void (*fn)(void *ctx, const GElf_Sym *s, const char *name), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	size_t seen = 0;
+
+	while ((scn = elf_nextscn(img->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t n, i;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		n = d->d_size / sh.sh_entsize;
+		for (i = 0; i < n; i++) {
+			GElf_Sym s;
+			const char *name;
+
+			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != type ||
+			    s.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(img->elf, sh.sh_link, s.st_name);
+			if (name && *name) {
+				fn(ctx, &s, name);
+				seen++;
+			}
+		}
+		break; /* one .symtab per file */
+	}
+	return seen;
+}

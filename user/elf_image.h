@@ -53,4 +53,8 @@ int elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t *o
  * a zero load bias: a RELATIVE relocation there wins over the file bytes. */
 bool elf_read_word(const struct elf_image *img, uint64_t vaddr, uint64_t *out);
 const char *elf_machine_name(uint16_t machine);
+/* Calls fn for each defined .symtab symbol of STT type `type` (STT_FUNC,
+ * STT_OBJECT); returns how many. None in a stripped file. */
+size_t elf_symbols(const struct elf_image *img, unsigned type,
+		   void (*fn)(void *ctx, const GElf_Sym *s, const char *name), void *ctx);
 #endif

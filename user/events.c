@@ -4,6 +4,21 @@
 #include "events.h"
 #include "log.h"
 #include "probes.skel.h"
+#include "symbolize.h"
+
+static void on_map_grow(struct event_tally *t, const struct ht_map_event *m)
+{
+	char site[MAP_SITE_LEN] = "";
+	size_t frames = (size_t)m->e.ret / sizeof(m->stack[0]);
+
+	t->map_grows++;
+	if (!t->maps)
+		return;
+	if (t->target && frames)
+		go_stack_site(t->target, (const uint64_t *)m->stack, frames < HT_STACK_DEPTH ? frames : HT_STACK_DEPTH, site,
+			      sizeof(site));
+	map_tracker_grew(t->maps, m->e.a0, m->e.a1, site);
+}
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -15,6 +30,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	t->events++;
 	if (e->kind == HT_EV_STW)
 		t->stw_by_reason[e->a0 < STW_REASONS_MAX ? e->a0 : STW_REASONS_MAX - 1]++;
+	else if (e->kind == HT_EV_MAP_GROW && len >= sizeof(struct ht_map_event))
+		on_map_grow(t, data);
 	return 0;
 }
 

@@ -1,8 +1,10 @@
-/* The ring buffer's consumer: what needs one record per event (the STW
- * reasons) is tallied here; everything else is aggregated in BPF. */
+/* The ring buffer's consumer: what needs one record per event is handled
+ * here (STW reasons, map growth with its stack); everything else is
+ * aggregated in BPF. */
 #ifndef HT_EVENTS_H
 #define HT_EVENTS_H
 #include <stdint.h>
+#include "maptrack.h"
 #include "runtime_probes.h"
 
 struct ring_buffer;
@@ -11,6 +13,9 @@ struct probes_bpf;
 struct event_tally {
 	__u64 events;
 	__u64 stw_by_reason[STW_REASONS_MAX];
+	__u64 map_grows;
+	const struct target *target;  /* for symbolizing stacks */
+	struct map_tracker *maps;     /* told about every growth; may be NULL */
 };
 
 struct ring_buffer *events_open(struct probes_bpf *skel, struct event_tally *tally);

@@ -75,6 +75,7 @@ static int resolve_text_start(const struct elf_image *img, struct go_funcs *f)
 		return ht_fail("pclntab header text start 0x%llx disagrees with runtime.firstmoduledata's 0x%llx; refusing to guess",
 			       (unsigned long long)hdr, (unsigned long long)md.text);
 	if (have_md) {
+		f->moduledata = md.addr;
 		f->text_start = md.text;
 		f->text_start_source = "runtime.firstmoduledata";
 	} else if (hdr) {
@@ -115,39 +116,28 @@ static int load_pclntab(const struct elf_image *img, struct go_funcs *f)
 	return 0;
 }
 
+static void add_symtab_func(void *ctx, const GElf_Sym *s, const char *name)
+{
+	struct go_funcs *f = ctx;
+
+	f->symtab[f->nsymtab++] = (struct go_func){ name, s->st_value, s->st_value + s->st_size };
+}
+
+static void count_symbol(void *ctx, const GElf_Sym *s, const char *name)
+{
+}
+
 static int load_symtab(const struct elf_image *img, struct go_funcs *f)
 {
-	Elf_Scn *scn = NULL;
+	size_t n = elf_symbols(img, STT_FUNC, count_symbol, NULL);
 
-	while ((scn = elf_nextscn(img->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t n, i;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d)
-			continue;
-		n = d->d_size / sh.sh_entsize;
-		f->symtab = calloc(n ? n : 1, sizeof(*f->symtab));
-		if (!f->symtab)
-			return ht_fail("out of memory for %zu symbols", n);
-		for (i = 0; i < n; i++) {
-			GElf_Sym s;
-			const char *name;
-
-			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    s.st_shndx == SHN_UNDEF)
-				continue;
-			name = elf_strptr(img->elf, sh.sh_link, s.st_name);
-			if (!name || !*name)
-				continue;
-			f->symtab[f->nsymtab++] = (struct go_func){ name, s.st_value, s.st_value + s.st_size };
-		}
-		qsort(f->symtab, f->nsymtab, sizeof(*f->symtab), cmp_entry);
+	if (!n)
 		return 0;
-	}
+	f->symtab = calloc(n, sizeof(*f->symtab));
+	if (!f->symtab)
+		return ht_fail("out of memory for %zu symbols", n);
+	elf_symbols(img, STT_FUNC, add_symtab_func, f);
+	qsort(f->symtab, f->nsymtab, sizeof(*f->symtab), cmp_entry);
 	return 0;
 }
 
@@ -260,4 +250,13 @@ const struct go_func *go_funcs_at(const struct go_funcs *f, uint64_t pc)
 			return &f->pcln[mid];
 	}
 	return NULL;
+}
+
+int go_funcs_line(const struct go_funcs *f, uint64_t pc, const char **file, int *line)
+{
+	const struct go_func *fn = go_funcs_at(f, pc);
+
+	if (!fn)
+		return -1;
+	return pclntab_line(&f->tab, (uint64_t)(fn - f->pcln), (uint32_t)(pc - fn->entry), file, line);
 }

@@ -16,6 +16,7 @@ struct go_funcs {
 	uint64_t pcln_vaddr;
 	uint64_t text_start;
 	const char *text_start_source; /* "pclntab header" or "runtime.firstmoduledata" */
+	uint64_t moduledata;	       /* runtime.firstmoduledata, 0 if not found */
 	struct go_func *pcln;	       /* every pclntab function, by entry */
 	size_t npcln;
 	struct go_func *symtab;	       /* STT_FUNC symbols, by entry; NULL when stripped */
@@ -30,4 +31,6 @@ bool go_funcs_stripped(const struct go_funcs *f);
 const struct go_func *go_funcs_find(const struct go_funcs *f, const char *name);
 /* The function containing pc (pclntab), or NULL. */
 const struct go_func *go_funcs_at(const struct go_funcs *f, uint64_t pc);
+/* Source file and line of pc (pclntab), 0 on success. */
+int go_funcs_line(const struct go_funcs *f, uint64_t pc, const char **file, int *line);
 #endif

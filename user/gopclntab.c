@@ -90,3 +90,85 @@ int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32
 	*name = (const char *)t->data + npos;
 	return 0;
 }
+
+/* _func fields (Go 1.18+): pcfile, pcln and cuOffset are uint32s at these offsets. */
+#define FUNC_PCFILE 20
+#define FUNC_PCLN 24
+#define FUNC_CUOFFSET 32
+#define FUNC_MIN_LEN 36
+
+static bool varint(const struct pclntab *t, uint64_t *pos, uint32_t *out)
+{
+	uint32_t v = 0;
+	unsigned shift;
+
+	for (shift = 0; shift < 35; shift += 7) {
+		uint8_t b;
+
+		if (*pos >= t->size)
+			return false;
+		b = t->data[(*pos)++];
+		v |= (uint32_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* runtime.pcvalue: the value a pc-value table gives for pc_off (an offset
+ * from the function's entry); false if the table does not cover it. */
+static bool pcvalue(const struct pclntab *t, uint32_t table, uint32_t pc_off, int32_t *out)
+{
+	uint64_t pos = t->pctab_off + (uint64_t)table;
+	int64_t val = -1;
+	uint64_t pc = 0;
+	bool first = true;
+
+	if (!table)
+		return false;
+	for (;;) {
+		uint32_t uv, pcd;
+
+		if (!varint(t, &pos, &uv) || (uv == 0 && !first))
+			return false;
+		first = false;
+		/* zig-zag */
+		val += (uv & 1) ? -(int64_t)((uv >> 1) + 1) : (int64_t)(uv >> 1);
+		if (!varint(t, &pos, &pcd))
+			return false;
+		pc += (uint64_t)pcd * t->minlc;
+		if (pc_off < pc) {
+			*out = (int32_t)val;
+			return true;
+		}
+	}
+}
+
+int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const char **file, int *line)
+{
+	const uint8_t *ft = t->data + t->pcln_off;
+	uint64_t fpos, cupos, fname;
+	int32_t fileno, ln;
+	uint32_t fileoff;
+
+	if (i >= t->nfunc)
+		return -1;
+	fpos = t->pcln_off + get32(ft + i * 8 + 4);
+	if (fpos > t->size || t->size - fpos < FUNC_MIN_LEN)
+		return -1;
+	if (!pcvalue(t, get32(t->data + fpos + FUNC_PCFILE), pc_off, &fileno) ||
+	    !pcvalue(t, get32(t->data + fpos + FUNC_PCLN), pc_off, &ln) || fileno < 0)
+		return -1;
+	cupos = t->cu_off + ((uint64_t)get32(t->data + fpos + FUNC_CUOFFSET) + (uint64_t)fileno) * 4;
+	if (cupos > t->size || t->size - cupos < 4)
+		return -1;
+	fileoff = get32(t->data + cupos);
+	fname = t->filetab_off + fileoff;
+	if (fileoff == UINT32_MAX || fname >= t->size || !memchr(t->data + fname, '\0', t->size - fname))
+		return -1;
+	*file = (const char *)t->data + fname;
+	*line = ln;
+	return 0;
+}

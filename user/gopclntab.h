@@ -3,6 +3,7 @@
 #ifndef HT_GOPCLNTAB_H
 #define HT_GOPCLNTAB_H
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PCLNTAB_MAGIC_118 0xfffffff0u /* Go 1.18, 1.19 */
@@ -28,4 +29,7 @@ int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size);
  * and the NUL-terminated name inside the table. */
 int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32_t *endoff,
 		 const char **name);
+/* Source file and line of pc_off (an offset from function i's entry), from
+ * the function's pc-file and pc-line tables. */
+int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const char **file, int *line);
 #endif

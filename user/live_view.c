@@ -3,8 +3,12 @@
 #include <unistd.h>
 #include "hist_print.h"
 #include "live_view.h"
+#include "map_report.h"
 #include "report.h"
 #include "smaps.h"
+
+/* With the histogram below, this keeps one screen within 24 lines. */
+#define LIVE_TOP_MAPS 3
 
 void live_view_init(struct live_view *v, FILE *out)
 {
@@ -14,7 +18,8 @@ void live_view_init(struct live_view *v, FILE *out)
 }
 
 void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
-		    const struct smaps *m, uint64_t elapsed_ns)
+		    const struct smaps *m, const struct map_tracker *maps, const struct heap_stats *hs,
+		    uint64_t elapsed_ns)
 {
 	struct stats d;
 	char a[32], b[32];
@@ -37,6 +42,9 @@ void live_view_tick(struct live_view *v, const struct target *t, const struct st
 		fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]));
 	if (m->rss)
 		print_memory_line(out, m);
+	if (hs)
+		print_pages_line(out, hs);
+	print_maps(out, maps, LIVE_TOP_MAPS);
 	if (now->c[HT_C_LOST_EVENTS])
 		fprintf(out, "LOST      %llu event records (ring buffer full)\n", now->c[HT_C_LOST_EVENTS]);
 	if (d.h[HT_HIST_STW].count) {

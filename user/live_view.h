@@ -4,6 +4,8 @@
 #define HT_LIVE_VIEW_H
 #include <stdbool.h>
 #include <stdio.h>
+#include "heapstats.h"
+#include "maptrack.h"
 #include "smaps.h"
 #include "stats.h"
 #include "target.h"
@@ -15,7 +17,9 @@ struct live_view {
 };
 
 void live_view_init(struct live_view *v, FILE *out);
-/* m: the kernel's view now (zero if it could not be read). */
+/* m: the kernel's view now (zero if it could not be read); hs: the runtime's
+ * page accounting (NULL if unknown). */
 void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
-		    const struct smaps *m, uint64_t elapsed_ns);
+		    const struct smaps *m, const struct map_tracker *maps, const struct heap_stats *hs,
+		    uint64_t elapsed_ns);
 #endif

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "hist_print.h"
 #include "madvise_probe.h"
+#include "map_report.h"
 #include "report.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
@@ -51,6 +52,20 @@ static void section_hist(FILE *out, const char *title, const struct ht_hist *h)
 	hist_print(out, h, "  ");
 }
 
+#define REPORT_TOP_MAPS 20
+
+static void map_section(FILE *out, const struct map_tracker *mt)
+{
+	struct map_totals tot;
+
+	fputc('\n', out);
+	print_maps(out, mt, REPORT_TOP_MAPS);
+	map_tracker_totals(mt, &tot);
+	if (tot.retained_bytes)
+		fprintf(out, "  A Go map never gives back its table: delete() empties slots, it does not shrink.\n"
+			     "  To free the retained memory, copy the live entries into a fresh map and drop the old one.\n");
+}
+
 void report_text(FILE *out, const struct trace_result *r)
 {
 	const struct target *t = r->target;
@@ -77,6 +92,8 @@ void report_text(FILE *out, const struct trace_result *r)
 		r->reuse_probed ? FMT(bytes, s->c[HT_C_USED_BYTES]) : "not measured (hot-tier probe)");
 	if (r->have_mem)
 		print_memory_line(out, &r->mem);
+	if (r->have_heap)
+		print_pages_line(out, &r->heap);
 	section_hist(out, "stop-the-world pauses", &s->h[HT_HIST_STW]);
 	for (i = 0; i < HT_MAX_ADVICE; i++) {
 		char title[64];
@@ -90,6 +107,7 @@ void report_text(FILE *out, const struct trace_result *r)
 	section_hist(out, "debug.FreeOSMemory", &s->h[HT_HIST_FREE_OS_MEMORY]);
 	section_hist(out, "heap growth", &s->h[HT_HIST_HEAP_GROW]);
 
+	map_section(out, r->maps);
 	fprintf(out, "\n%-44s %-12s %12s %12s\n", "PROBE", "ATTACH", "HITS", "EXIT HITS");
 	for (i = 0; i < r->plan->n; i++) {
 		const struct planned_probe *p = &r->plan->probes[i];

@@ -3,6 +3,8 @@
 #define HT_REPORT_H
 #include <stdbool.h>
 #include <stdio.h>
+#include "heapstats.h"
+#include "maptrack.h"
 #include "events.h"
 #include "smaps.h"
 #include "stats.h"
@@ -21,6 +23,9 @@ struct trace_result {
 	const char *attach_method;     /* "uprobe_multi" or "uprobe" */
 	const char *madvise_method;
 	bool reuse_probed;	       /* sysUsedOS is hot-tier: not probed by default */
+	const struct map_tracker *maps;
+	struct heap_stats heap;	       /* the runtime's page accounting at the end */
+	bool have_heap;
 };
 
 void report_text(FILE *out, const struct trace_result *r);

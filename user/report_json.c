@@ -1,6 +1,7 @@
 /* The final report as JSON, schema 1 (design.md section 5): additions are
  * fine, renames are not. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "log.h"
 #include "madvise_probe.h"
@@ -81,13 +82,68 @@ static json_t *release_json(const struct trace_result *r)
 	json_object_set_new(ledger, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
 	json_object_set_new(ledger, "released_bytes", jint(s->c[HT_C_UNUSED_BYTES]));
 	json_object_set_new(ledger, "reused_bytes", r->reuse_probed ? jint(s->c[HT_C_USED_BYTES]) : json_null());
-	/* Needs the runtime's own statistics read from the target's memory:
-	 * not measured yet, and said so rather than guessed. */
-	json_object_set_new(ledger, "free_unreleased_bytes", json_null());
+	/* From the runtime's own statistics in the target's memory; null
+	 * when they could not be read, rather than a guess. */
+	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
+	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
 	json_object_set_new(rel, "madvise", madv);
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
 	return rel;
+}
+
+/* Maps holding at least this much are listed one by one; the rest are counted. */
+#define JSON_MAPS_MAX 1000
+
+static json_t *maps_json(const struct map_tracker *mt)
+{
+	const struct tracked_map **v = calloc(JSON_MAPS_MAX, sizeof(*v));
+	json_t *a = json_array();
+	size_t i, n = v ? map_tracker_top(mt, v, JSON_MAPS_MAX) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "addr", json_addr(v[i]->m.addr));
+		json_object_set_new(o, "type", json_string(v[i]->type[0] ? v[i]->type : "map"));
+		json_object_set_new(o, "live", jint(v[i]->m.live));
+		json_object_set_new(o, "peak", jint(v[i]->peak));
+		json_object_set_new(o, "table_bytes", jint(v[i]->m.table_bytes));
+		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
+		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
+		json_object_set_new(o, "site", v[i]->site[0] ? json_string(v[i]->site) : json_null());
+		json_object_set_new(o, "grows", jint(v[i]->grows));
+		json_array_append_new(a, o);
+	}
+	free(v);
+	return a;
+}
+
+static json_t *heap_walk_json(const struct map_tracker *mt)
+{
+	json_t *o = json_object(), *small = json_object();
+	struct map_totals tot;
+
+	map_tracker_totals(mt, &tot);
+	json_object_set_new(o, "available", json_boolean(mt->mheap != 0));
+	if (!mt->mheap)
+		json_object_set_new(o, "why_not", json_string(mt->unavailable));
+	else
+		json_object_set_new(o, "mheap_found_by", json_string(mt->mheap_how));
+	json_object_set_new(o, "walked", json_boolean(mt->walk_done));
+	json_object_set_new(o, "walk_ns", jint(mt->walk_ns));
+	json_object_set_new(o, "truncated", json_boolean(mt->walk_truncated));
+	json_object_set_new(o, "maps_found", jint(mt->walk_found));
+	json_object_set_new(o, "spans_in_use_bytes", jint(mt->heap_in_use));
+	json_object_set_new(o, "followed", jint(tot.maps));
+	json_object_set_new(o, "freed", jint(tot.freed));
+	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
+	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
+	json_object_set_new(small, "maps", jint(mt->small.maps));
+	json_object_set_new(small, "table_bytes", jint(mt->small.table_bytes));
+	json_object_set_new(small, "retained_bytes", jint(mt->small.retained_bytes));
+	json_object_set_new(o, "small_maps", small);
+	return o;
 }
 
 int report_json(FILE *out, const struct trace_result *r)
@@ -123,6 +179,8 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(heap, "grow", hist_obj(&s->h[HT_HIST_HEAP_GROW]));
 	json_object_set_new(heap, "map_grows", jint(s->c[HT_C_MAP_GROWS]));
 	json_object_set_new(root, "heap", heap);
+	json_object_set_new(root, "maps", maps_json(r->maps));
+	json_object_set_new(root, "maps_summary", heap_walk_json(r->maps));
 	if (r->have_mem) {
 		json_t *m = json_object();
 

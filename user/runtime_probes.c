@@ -36,18 +36,19 @@ const struct probe_spec runtime_probes[] = {
 	/* Heap growth */
 	{ "runtime.(*mheap).grow", 18, 0, HT_TIER_COLD, HT_H_HEAP_GROW, true, false,
 	  "heap growth", { { "h", 0 }, { "npage", 1 } } },
-	/* Map growth: bucket maps up to 1.23 */
+	/* Map growth: bucket maps up to 1.23. The handler takes the map header
+	 * first and the map type second. */
 	{ "runtime.hashGrow", 18, 23, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
-	  "map growth (buckets)", { { "t", 0 }, { "h", 1 } } },
+	  "map growth (buckets)", { { "h", 1 }, { "t", 0 } } },
 	/* Map growth: Swiss tables from 1.24 */
 	{ "internal/runtime/maps.(*Map).growToSmall", 24, 0, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
 	  "map growth (swiss, to a small group)", { { "m", 0 }, { "typ", 1 } } },
 	{ "internal/runtime/maps.(*Map).growToTable", 24, 0, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
 	  "map growth (swiss, to a table)", { { "m", 0 }, { "typ", 1 } } },
 	{ "internal/runtime/maps.(*table).grow", 24, 0, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
-	  "map growth (swiss, table)", { { "t", 0 }, { "typ", 1 }, { "m", 2 }, { "newCapacity", 3 } } },
+	  "map growth (swiss, table)", { { "m", 2 }, { "typ", 1 }, { "t", 0 }, { "newCapacity", 3 } } },
 	{ "internal/runtime/maps.(*table).split", 24, 0, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
-	  "map growth (swiss, table split)", { { "t", 0 }, { "typ", 1 }, { "m", 2 } } },
+	  "map growth (swiss, table split)", { { "m", 2 }, { "typ", 1 }, { "t", 0 } } },
 };
 const size_t runtime_probes_len = sizeof(runtime_probes) / sizeof(runtime_probes[0]);
 

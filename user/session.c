@@ -7,14 +7,20 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "events.h"
+#include "hist_print.h"
 #include "launch.h"
+#include "heapstats.h"
 #include "live_view.h"
+#include "maptrack.h"
 #include "log.h"
 #include "report.h"
 #include "session.h"
 #include "tracer.h"
 
 volatile sig_atomic_t session_stop_signal;
+
+/* The heap walk at attach stops after this long and says so. */
+#define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)
 
 static uint64_t now_ns(void)
 {
@@ -42,10 +48,36 @@ static const char *wait_tick(int pidfd, pid_t pid, struct ring_buffer *rb, int t
 	return NULL;
 }
 
+static uint32_t map_count_offset(const struct map_tracker *mt)
+{
+	if (!mt->L)
+		return 0;
+	return mt->swiss ? mt->L->smap_used : mt->L->hmap_count;
+}
+
+static void walk_heap(FILE *out, struct map_tracker *mt)
+{
+	if (!mt->mheap) {
+		fprintf(out, "heaptrace: maps that grew before attach are not shown: %s\n", mt->unavailable);
+		return;
+	}
+	if (map_tracker_walk(mt, HEAP_WALK_BUDGET_NS)) {
+		fprintf(out, "heaptrace: heap walk failed: %s\n", ht_last_error());
+		return;
+	}
+	fprintf(out, "heaptrace: heap walk: %zu maps in %.1f ms over %s of spans (runtime.mheap_ by %s)%s\n",
+		mt->walk_found, (double)mt->walk_ns / 1e6, fmt_bytes((char[32]){ 0 }, 32, mt->heap_in_use),
+		mt->mheap_how, mt->walk_truncated ? "; CUT SHORT at the time limit, some maps are missing" : "");
+}
+
 int session_run(const struct session_opts *o, struct target *t)
 {
 	struct probe_hits hits[PLAN_MAX_PROBES];
-	struct event_tally tally = { 0 };
+	struct event_tally tally = { .target = t };
+	struct map_tracker maps;
+	struct heapstats_reader hsr;
+	struct heap_stats hs = { 0 };
+	bool have_hs = false;
 	struct probe_plan plan;
 	struct tracer tr;
 	struct ring_buffer *rb = NULL;
@@ -59,8 +91,13 @@ int session_run(const struct session_opts *o, struct target *t)
 
 	if (plan_probes(t, HT_TIER_WARM, &plan))
 		return -1;
-	if (tracer_open(&tr, t->pid, o->btf_path, o->ringbuf_bytes))
+	map_tracker_open(&maps, t);
+	heapstats_open(&hsr, t);
+	tally.maps = &maps;
+	if (tracer_open(&tr, t->pid, o->btf_path, o->ringbuf_bytes, map_count_offset(&maps))) {
+		map_tracker_close(&maps);
 		return -1;
+	}
 	rb = events_open(tr.skel, &tally);
 	if (!rb || tracer_attach(&tr, t, &plan)) {
 		err = -1;
@@ -75,6 +112,12 @@ int session_run(const struct session_opts *o, struct target *t)
 	fprintf(o->out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
 		t->pid, t->exe, t->bi.version, plan.n, tr.npoints, tr.method, tr.madvise.method);
 	fflush(o->out);
+	/* Maps that grew before we came: walk the heap once (probes are
+	 * already live, so growth during the walk is not missed). A launched
+	 * program has none yet; its maps are followed from their growth. */
+	if (!o->launched)
+		walk_heap(o->out, &maps);
+	have_hs = heapstats_read(&hsr, &hs);
 	live_view_init(&view, o->out);
 	deadline = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
 	next_tick = start + o->interval_ns;
@@ -102,17 +145,24 @@ int session_run(const struct session_opts *o, struct target *t)
 			/* Sampled every tick: at the end the target may be gone. */
 			if (!smaps_read(t->pid, &m) && m.rss)
 				last_mem = m;
+			ring_buffer__consume(rb); /* growth records before re-reading maps */
+			map_tracker_tick(&maps);
+			have_hs = heapstats_read(&hsr, &hs) || have_hs;
 			if (!o->quiet && !stats_read(tr.skel, &total))
-				live_view_tick(&view, t, &total, &m, now - start);
+				live_view_tick(&view, t, &total, &m, &maps, have_hs ? &hs : NULL, now - start);
 			next_tick += o->interval_ns;
 		}
 	}
 	/* The trace ends here: detaching (an RCU grace period) is not traced time. */
 	end = now_ns();
+	ring_buffer__consume(rb);
+	map_tracker_tick(&maps); /* the maps as they are now, if the target is still there */
+	have_hs = heapstats_read(&hsr, &hs) || have_hs;
 	res = (struct trace_result){ .target = t, .plan = &plan, .hits = hits, .total = &total,
 				     .tally = &tally, .stop_reason = reason, .attach_method = tr.method,
 				     .madvise_method = tr.madvise.method,
-				     .reuse_probed = plan_has_handler(&plan, HT_H_SYS_USED) };
+				     .reuse_probed = plan_has_handler(&plan, HT_H_SYS_USED),
+				     .maps = &maps, .heap = hs, .have_heap = have_hs };
 	/* The kernel's view now if the target is still there, else the last sample. */
 	if (smaps_read(t->pid, &res.mem) || !res.mem.rss)
 		res.mem = last_mem;
@@ -133,5 +183,6 @@ out:
 		close(pidfd);
 	ring_buffer__free(rb);
 	tracer_close(&tr);
+	map_tracker_close(&maps);
 	return err;
 }

@@ -31,7 +31,8 @@ struct uprobe_multi_link_attr {
 	__u32 pid;
 };
 
-int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes)
+int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes,
+		uint32_t map_count_off)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	const char *btf = btf_path ? btf_path : KERNEL_BTF;
@@ -47,6 +48,7 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
 	tr->skel->rodata->target_tgid = (__u32)tgid;
 	tr->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 2;
+	tr->skel->rodata->map_count_off = map_count_off;
 	bpf_map__set_max_entries(tr->skel->maps.events, ringbuf_bytes);
 #if defined(__aarch64__)
 	tr->skel->rodata->madvise_nr = 233;

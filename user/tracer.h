@@ -32,7 +32,9 @@ struct probe_hits {
 
 /* btf_path: NULL for the running kernel's /sys/kernel/btf/vmlinux;
  * ringbuf_bytes: a power of two, at least a page. */
-int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes);
+/* map_count_off: where a map header keeps its entry count (layout table). */
+int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes,
+		uint32_t map_count_off);
 /* Attaches every point of the plan to the file at `binary` (by file offset),
  * filtered to pid; on any failure detaches what it attached. */
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);

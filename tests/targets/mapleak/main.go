@@ -1,0 +1,123 @@
+// mapleak grows a map to -n entries, deletes all but -keep of them and keeps
+// it alive beside a healthy map, so that heaptrace can be checked against the
+// runtime's own measurements. It prints one JSON line of ground truth to
+// -truth FILE (or stdout) when the maps are in place, then waits.
+//
+// With -grow-after D it grows a third map D after start-up, in growLater,
+// so a tracer attached before that sees the growth and its call site.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+)
+
+// Globals, so that a symbol table names them.
+var (
+	leaky   map[int64]int64
+	healthy map[int64]int64
+	later   map[int64]int64
+	// many small maps for the heap-walk benchmark
+	small []map[int64]int64
+)
+
+type truth struct {
+	Pid              int     `json:"pid"`
+	LeakyFullBytes   uint64  `json:"leaky_full_bytes"`
+	LeakyLive        int     `json:"leaky_live"`
+	HealthyFullBytes uint64  `json:"healthy_full_bytes"`
+	HealthyLive      int     `json:"healthy_live"`
+	SmallMaps        int     `json:"small_maps"`
+	HeapAllocBytes   uint64  `json:"heap_alloc_bytes"`
+	LaterLive        int     `json:"later_live"`
+	GrowLine         int     `json:"grow_line"`
+	FillSeconds      float64 `json:"fill_seconds"`
+}
+
+func heapAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+//go:noinline
+func fill(m map[int64]int64, n int) {
+	for i := 0; i < n; i++ {
+		m[int64(i)] = int64(i)
+	}
+}
+
+// growLater's map assignment is on the line that growLine returns.
+//
+//go:noinline
+func growLater(n int) {
+	later = make(map[int64]int64)
+	for i := 0; i < n; i++ {
+		later[int64(i)] = int64(i) // GROW-SITE
+	}
+}
+
+func main() {
+	n := flag.Int("n", 1000000, "entries the leaky map grows to")
+	keep := flag.Int("keep", 10, "entries left in the leaky map")
+	healthyN := flag.Int("healthy", 50000, "entries in the healthy map")
+	smallN := flag.Int("small", 0, "small maps to allocate (heap-walk benchmark)")
+	smallEntries := flag.Int("small-entries", 64, "entries per small map")
+	growAfter := flag.Duration("grow-after", 0, "grow a third map after this delay (0: never)")
+	laterN := flag.Int("later", 200000, "entries in the map grown after start-up")
+	truthPath := flag.String("truth", "", "write ground truth here (default stdout)")
+	wait := flag.Duration("wait", time.Hour, "how long to stay alive afterwards")
+	flag.Parse()
+
+	start := time.Now()
+	before := heapAlloc()
+	leaky = make(map[int64]int64)
+	fill(leaky, *n)
+	leakyFull := heapAlloc() - before
+	for i := *keep; i < *n; i++ {
+		delete(leaky, int64(i))
+	}
+	before = heapAlloc()
+	healthy = make(map[int64]int64)
+	fill(healthy, *healthyN)
+	healthyFull := heapAlloc() - before
+	for i := 0; i < *smallN; i++ {
+		m := make(map[int64]int64)
+		fill(m, *smallEntries)
+		small = append(small, m)
+	}
+	runtime.GC()
+	t := truth{Pid: os.Getpid(), LeakyFullBytes: leakyFull, LeakyLive: len(leaky),
+		HealthyFullBytes: healthyFull, HealthyLive: len(healthy), SmallMaps: len(small),
+		HeapAllocBytes: heapAlloc(), FillSeconds: time.Since(start).Seconds()}
+	out := os.Stdout
+	if *truthPath != "" {
+		f, err := os.Create(*truthPath + ".tmp")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		out = f
+	}
+	json.NewEncoder(out).Encode(t)
+	if *truthPath != "" {
+		out.Close()
+		os.Rename(*truthPath+".tmp", *truthPath)
+	}
+	if *growAfter > 0 {
+		time.Sleep(*growAfter)
+		growLater(*laterN)
+		if *truthPath != "" {
+			os.WriteFile(*truthPath+".grown", []byte(fmt.Sprintf("%d\n", len(later))), 0o644)
+		}
+	}
+	time.Sleep(*wait)
+	runtime.KeepAlive(leaky)
+	runtime.KeepAlive(healthy)
+	runtime.KeepAlive(later)
+}

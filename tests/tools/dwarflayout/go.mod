@@ -1,0 +1,3 @@
+module heaptrace/tests/tools/dwarflayout
+
+go 1.19

@@ -1,0 +1,12 @@
+/* Text for the maps and the runtime's page accounting, shared by the live
+ * view (a few lines) and the final report (a table). */
+#ifndef HT_MAP_REPORT_H
+#define HT_MAP_REPORT_H
+#include <stdio.h>
+#include "heapstats.h"
+#include "maptrack.h"
+
+/* "maps      N followed ... retained X": one line, plus the top `top` maps. */
+void print_maps(FILE *out, const struct map_tracker *mt, size_t top);
+void print_pages_line(FILE *out, const struct heap_stats *h);
+#endif
