@@ -17,7 +17,7 @@ static void on_map_grow(struct event_tally *t, const struct ht_map_event *m)
 	if (t->target && frames)
 		go_stack_site(t->target, (const uint64_t *)m->stack, frames < HT_STACK_DEPTH ? frames : HT_STACK_DEPTH, site,
 			      sizeof(site));
-	map_tracker_grew(t->maps, m->e.a0, m->e.a1, site);
+	map_tracker_grew(t->maps, m->e.a0, m->e.a1, m->e.a2, site);
 }
 
 static int on_event(void *ctx, void *data, size_t len)

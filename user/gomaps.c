@@ -107,6 +107,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	m->addr = addr;
 	m->seed = field(hdr, L->hmap_hash0, 4);
 	m->table = buckets;
+	m->old = old;
 	m->live = count;
 	m->slot_bytes = slot;
 	m->type = bo.type;

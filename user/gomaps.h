@@ -11,6 +11,7 @@
 struct go_map {
 	uint64_t addr;	       /* the header */
 	uint64_t seed, table;  /* identity: hash seed and table pointer as first read */
+	uint64_t old;	       /* bucket maps: the old table while growing, else 0 */
 	uint64_t live;	       /* entries now */
 	uint64_t table_bytes;  /* heap memory the map's tables hold */
 	uint64_t needed_bytes; /* what a fresh map with `live` entries would take */

@@ -310,10 +310,11 @@ void map_tracker_refresh(struct map_tracker *mt)
 		r[i] = (struct memrange){ .addr = mt->v[i].m.addr, .buf = buf + i * hsize,
 					  .len = mt->v[i].freed ? 0 : hsize };
 	mt->mem.readv(&mt->mem, r, mt->n);
-	for (i = 0; i < mt->n; i++) {
+	/* A target that has exited keeps the maps as last read. */
+	for (i = 0; i < mt->n && !mt->mem.gone; i++) {
 		struct tracked_map *tm = &mt->v[i];
 		const uint8_t *hdr = r[i].buf;
-		uint64_t seed, table, live;
+		uint64_t seed, table, live, old;
 		struct go_map m;
 
 		if (tm->freed)
@@ -322,21 +323,17 @@ void map_tracker_refresh(struct map_tracker *mt)
 			tm->freed = tm->parsed;
 			continue;
 		}
-		seed = 0;
-		table = 0;
-		live = 0;
-		if (mt->swiss) {
-			memcpy(&seed, hdr + mt->L->smap_seed, 8);
-			memcpy(&table, hdr + mt->L->smap_dirptr, 8);
-			memcpy(&live, hdr + mt->L->smap_used, 8);
-		} else {
+		seed = table = live = old = 0;
+		if (!mt->swiss) {
 			memcpy(&seed, hdr + mt->L->hmap_hash0, 4);
 			memcpy(&table, hdr + mt->L->hmap_buckets, 8);
+			memcpy(&old, hdr + mt->L->hmap_oldbuckets, 8);
 			memcpy(&live, hdr + mt->L->hmap_count, 8);
 		}
-		/* Same seed and table, no growth seen: only the count moved.
+		/* Same seed and tables, no growth seen: only the count moved.
 		 * Swiss tables grow inside the directory, so they re-parse. */
-		if (tm->parsed && !tm->dirty && seed == tm->m.seed && table == tm->m.table && !mt->swiss) {
+		if (!mt->swiss && tm->parsed && !tm->dirty && seed == tm->m.seed && table == tm->m.table &&
+		    old == tm->m.old) {
 			tm->m.live = live;
 			tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
 			if (live > tm->peak)
@@ -360,7 +357,7 @@ out:
 	free(buf);
 }
 
-void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, const char *site)
+void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries, const char *site)
 {
 	struct tracked_map *tm = find(mt, addr);
 	char name[MAP_TYPE_LEN];
@@ -369,6 +366,8 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, cons
 		return;
 	tm->dirty = true;
 	tm->grows++;
+	if (entries > tm->peak && entries < (1ull << 48))
+		tm->peak = entries;
 	if (site && site[0] && (!tm->site[0] || !strncmp(tm->site, "global ", 7)))
 		snprintf(tm->site, sizeof(tm->site), "%s", site);
 	if (type && !tm->type[0] && go_type_name(&mt->mem, mt->L, mt->types_base, type, name, sizeof(name)))

@@ -14,7 +14,7 @@
 
 struct tracked_map {
 	struct go_map m;   /* as last read */
-	uint64_t peak;	   /* most entries seen */
+	uint64_t peak;	   /* most entries seen: at growth, or read */
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
 	uint64_t grows;	   /* growth probe hits */
@@ -56,8 +56,10 @@ void map_tracker_refresh(struct map_tracker *mt);
 /* Each interval: finds runtime.mheap_ if not yet found, then refreshes. */
 void map_tracker_tick(struct map_tracker *mt);
 /* A growth probe fired for the map at addr: `type` is the map type given to
- * the runtime function (0 if none), `site` the symbolized stack (may be NULL). */
-void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, const char *site);
+ * the runtime function (0 if none), `entries` its count as it grew, `site`
+ * the symbolized stack (may be NULL). */
+void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries,
+		      const char *site);
 /* Live maps by retained bytes, largest first: fills out[0..max), returns the count. */
 size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max);
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);

@@ -26,8 +26,10 @@ static void process_readv(struct memsrc *m, struct memrange *r, size_t n)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ESRCH)
-				return; /* the process is gone: nothing more to read */
+			if (errno == ESRCH) {
+				m->gone = true; /* nothing more to read */
+				return;
+			}
 			got = 0;
 		}
 		m->bytes += (uint64_t)got;

@@ -23,6 +23,7 @@ struct memsrc {
 	uint64_t base;
 	size_t size;
 	uint64_t bytes, calls;	 /* what was read, for -v and the bench */
+	bool gone;		 /* the process has exited */
 };
 
 void memsrc_process(struct memsrc *m, pid_t pid);

@@ -12,7 +12,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
+	"runtime/metrics"
+	"syscall"
 	"time"
 )
 
@@ -34,7 +37,6 @@ type truth struct {
 	SmallMaps        int     `json:"small_maps"`
 	HeapAllocBytes   uint64  `json:"heap_alloc_bytes"`
 	LaterLive        int     `json:"later_live"`
-	GrowLine         int     `json:"grow_line"`
 	FillSeconds      float64 `json:"fill_seconds"`
 }
 
@@ -60,6 +62,17 @@ func growLater(n int) {
 	for i := 0; i < n; i++ {
 		later[int64(i)] = int64(i) // GROW-SITE
 	}
+}
+
+// writeMetrics writes the runtime's page accounting to path, atomically.
+func writeMetrics(path string) {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	b, _ := json.Marshal(map[string]uint64{"free_bytes": s[0].Value.Uint64(),
+		"released_bytes": s[1].Value.Uint64()})
+	os.WriteFile(path+".tmp", b, 0o644)
+	os.Rename(path+".tmp", path)
 }
 
 func main() {
@@ -108,6 +121,17 @@ func main() {
 	if *truthPath != "" {
 		out.Close()
 		os.Rename(*truthPath+".tmp", *truthPath)
+	}
+	// SIGUSR1: write the runtime's page accounting to TRUTH.metrics now,
+	// so that a test can compare it with what heaptrace read just before.
+	if *truthPath != "" {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		go func() {
+			for range usr1 {
+				writeMetrics(*truthPath + ".metrics")
+			}
+		}()
 	}
 	if *growAfter > 0 {
 		time.Sleep(*growAfter)

@@ -1,0 +1,179 @@
+"""Map retention and the runtime's page accounting, checked against what the
+mapleak fixture measured inside the program (ReadMemStats, runtime/metrics),
+for every toolchain, stripped and not, attached after the fact and launched."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, read_json, target
+
+FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "targets", "mapleak", "main.go")
+
+
+def grow_site_line():
+    with open(FIXTURE_SRC) as f:
+        for n, line in enumerate(f, 1):
+            if "GROW-SITE" in line:
+                return n
+    raise AssertionError("no GROW-SITE marker in the fixture")
+
+
+def wait_file(path, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return read_json(path)
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not appear within {timeout}s")
+
+
+class Mapleak:
+    """A running mapleak with its ground truth written."""
+
+    def __init__(self, name, tmp_path, *args):
+        self.truth_path = str(tmp_path / "truth.json")
+        self.p = subprocess.Popen([target(name), "-truth", self.truth_path, "-wait", "120s", *args])
+        self.truth = wait_file(self.truth_path)
+        self.pid = self.p.pid
+
+    def metrics_now(self):
+        path = self.truth_path + ".metrics"
+        if os.path.exists(path):
+            os.unlink(path)
+        os.kill(self.pid, signal.SIGUSR1)
+        return wait_file(path)
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+@pytest.fixture
+def mapleak(tmp_path):
+    started = []
+
+    def start(name, *args):
+        m = Mapleak(name, tmp_path, *args)
+        started.append(m)
+        return m
+    yield start
+    for m in started:
+        m.close()
+
+
+def trace(tmp_path, pid, *args, duration="1s"):
+    out = tmp_path / "r.json"
+    p = subprocess.run([HEAPTRACE, "-q", "-d", duration, "--json", str(out), *args, "-p", str(pid)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return read_json(out), p.stdout
+
+
+def by_addr(report):
+    return {m["addr"]: m for m in report["maps"]}
+
+
+def check_leak_report(r, truth):
+    maps = r["maps"]
+    assert maps, "no maps reported"
+    retained = [m["retained_bytes"] for m in maps]
+    assert retained == sorted(retained, reverse=True), "maps[] is sorted by retained_bytes"
+    leaky = maps[0]
+    assert leaky["live"] == truth["leaky_live"] == 10, "the leaky map comes first, with its 10 live entries"
+    full = truth["leaky_full_bytes"]
+    assert abs(leaky["table_bytes"] - full) <= 0.25 * full, \
+        f"table_bytes {leaky['table_bytes']} within 25% of the {full} bytes the runtime measured"
+    assert leaky["retained_bytes"] >= 0.9 * leaky["table_bytes"]
+    assert leaky["retained_bytes"] == leaky["table_bytes"] - leaky["needed_bytes"]
+    assert int(leaky["addr"], 16) > 0
+    healthy = [m for m in maps if m["live"] == truth["healthy_live"]]
+    assert len(healthy) == 1, f"the healthy map ({truth['healthy_live']} entries) is listed once"
+    h = healthy[0]
+    assert h["retained_bytes"] <= 0.5 * h["table_bytes"], "the healthy map is not reported as leaking"
+    hfull = truth["healthy_full_bytes"]
+    assert abs(h["table_bytes"] - hfull) <= 0.25 * hfull
+    return leaky, h
+
+
+@pytest.mark.parametrize("stripped", [True, False], ids=["stripped", "symbols"])
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_attached_after_the_fact(tc, stripped, mapleak, tmp_path):
+    m = mapleak(f"{tc}-mapleak" + (".stripped" if stripped else ""))
+    r, out = trace(tmp_path, m.pid)
+    leaky, healthy = check_leak_report(r, m.truth)
+    s = r["maps_summary"]
+    assert s["available"] and s["walked"] and not s["truncated"]
+    assert s["mheap_found_by"] == ("decoded" if stripped else "symbol")
+    assert r["target"]["map_impl"] == ("buckets" if tc != "gocur" else "swiss")
+    if not stripped:
+        # A global variable that points at the map names it.
+        assert leaky["site"] == "global main.leaky"
+        assert healthy["site"] == "global main.healthy"
+    assert "heap walk: " in out and "copy the live entries into a fresh map" in out
+    assert_nothing_left()
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_growth_while_attached_names_the_site(tc, mapleak, tmp_path):
+    m = mapleak(f"{tc}-mapleak.stripped", "-grow-after", "1500ms", "-later", "100000")
+    r, _ = trace(tmp_path, m.pid, duration="4s")
+    with open(m.truth_path + ".grown") as f:
+        later_live = int(f.read())
+    later = [x for x in r["maps"] if x["live"] == later_live]
+    assert len(later) == 1, r["maps"]
+    site = later[0]["site"]
+    assert site and site.startswith("main.growLater ("), site
+    assert site.endswith(f"main.go:{grow_site_line()})"), site
+    assert later[0]["grows"] > 0 and later[0]["peak"] >= later_live * 0.5
+    assert later[0]["type"] == "map[int64]int64", "the growth probe's map type names it"
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_launched_follows_maps_from_their_growth(tc, tmp_path):
+    out, truth = tmp_path / "r.json", tmp_path / "t.json"
+    # The fixture exits by itself 1 s after writing its truth.
+    p = subprocess.run([HEAPTRACE, "-q", "-i", "200ms", "--json", str(out), "--", target(f"{tc}-mapleak.stripped"),
+                        "-truth", str(truth), "-wait", "1s"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    r, t = read_json(out), read_json(truth)
+    leaky, _ = check_leak_report(r, t)
+    assert re.match(r"main\.fill \(.*main\.go:\d+\)$", leaky["site"]), leaky["site"]
+    # at least the count at its last growth (6.5 * 2^17 = 851,968 for bucket maps)
+    assert leaky["peak"] >= 800000, "the peak comes from the growth records"
+    assert not r["maps_summary"]["walked"], "nothing to walk in a program traced from its start"
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_free_unreleased_matches_runtime_metrics(tc, mapleak, tmp_path):
+    m = mapleak(f"{tc}-mapleak.stripped", "-n", "300000")
+    # The first metrics.Read allocates (its goroutine, its buffers): do it
+    # once before, so that the program sits still while it is measured.
+    m.metrics_now()
+    r, out = trace(tmp_path, m.pid)
+    metrics = m.metrics_now()
+    ledger = r["release"]["ledger"]
+    free = metrics["free_bytes"]
+    assert ledger["free_unreleased_bytes"] is not None
+    assert abs(ledger["free_unreleased_bytes"] - free) <= max(0.1 * free, 64 * 1024), (ledger, metrics)
+    rel = metrics["released_bytes"]
+    assert abs(ledger["runtime_released_bytes"] - rel) <= max(0.1 * rel, 64 * 1024), (ledger, metrics)
+    assert "free in the heap, not returned to the OS" in out
+
+
+def test_live_view_shows_the_top_maps(mapleak, tmp_path):
+    m = mapleak("gocur-mapleak")
+    p = subprocess.run([HEAPTRACE, "-d", "1500ms", "-i", "500ms", "-p", str(m.pid)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    blocks = p.stdout.split("heaptrace pid ")[1:]
+    assert len(blocks) >= 2
+    for b in blocks[:-1]:
+        view = b.split("\nheaptrace: pid")[0]
+        assert "global main.leaky" in view
+        assert len(view.splitlines()) <= 24, "one interval fits an 80x24 terminal"
+        assert max(len(l) for l in view.splitlines()) <= 100
