@@ -122,8 +122,8 @@ static int cmp_span(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
-		 uint64_t deadline_ns)
+static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+		      uint64_t deadline_ns)
 {
 	struct span_list l;
 	uint64_t *ptrs;
@@ -167,6 +167,16 @@ int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *
 	}
 	if (bad > l.len / 100 + 1)
 		return ht_fail("%zu of %llu spans could not be read", bad, (unsigned long long)l.len);
+	return 0;
+}
+
+int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+		 uint64_t deadline_ns)
+{
+	if (load_spans(h, mem, L, mheap, deadline_ns)) {
+		go_heap_free(h);
+		return -1;
+	}
 	return 0;
 }
 

@@ -34,7 +34,8 @@ struct go_heap {
 
 /* Is `addr` runtime.mheap_? Reads its span list's header and first spans. */
 bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr);
-/* Reads the in-use spans. deadline_ns: CLOCK_MONOTONIC bound (0: none). */
+/* Reads the in-use spans. deadline_ns: CLOCK_MONOTONIC bound (0: none).
+ * On failure nothing is left to free. */
 int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
 		 uint64_t deadline_ns);
 void go_heap_free(struct go_heap *h);

@@ -9,6 +9,7 @@
 
 /* With the histogram below, this keeps one screen within 24 lines. */
 #define LIVE_TOP_MAPS 3
+#define LIVE_WIDTH 80
 
 void live_view_init(struct live_view *v, FILE *out)
 {
@@ -44,7 +45,7 @@ void live_view_tick(struct live_view *v, const struct target *t, const struct st
 		print_memory_line(out, m);
 	if (hs)
 		print_pages_line(out, hs);
-	print_maps(out, maps, LIVE_TOP_MAPS);
+	print_maps(out, maps, LIVE_TOP_MAPS, LIVE_WIDTH);
 	if (now->c[HT_C_LOST_EVENTS])
 		fprintf(out, "LOST      %llu event records (ring buffer full)\n", now->c[HT_C_LOST_EVENTS]);
 	if (d.h[HT_HIST_STW].count) {

@@ -6,7 +6,8 @@
 #include "heapstats.h"
 #include "maptrack.h"
 
-/* "maps      N followed ... retained X": one line, plus the top `top` maps. */
-void print_maps(FILE *out, const struct map_tracker *mt, size_t top);
+/* "maps      N followed ... retained X": one line, plus the top `top` maps;
+ * width > 0 cuts lines to that many columns (with file names, not paths). */
+void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width);
 void print_pages_line(FILE *out, const struct heap_stats *h);
 #endif

@@ -59,7 +59,7 @@ static void map_section(FILE *out, const struct map_tracker *mt)
 	struct map_totals tot;
 
 	fputc('\n', out);
-	print_maps(out, mt, REPORT_TOP_MAPS);
+	print_maps(out, mt, REPORT_TOP_MAPS, 0);
 	map_tracker_totals(mt, &tot);
 	if (tot.retained_bytes)
 		fprintf(out, "  A Go map never gives back its table: delete() empties slots, it does not shrink.\n"

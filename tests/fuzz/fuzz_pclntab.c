@@ -1,4 +1,5 @@
-/* libFuzzer: pclntab bytes through the parser and every function record.
+/* libFuzzer: pclntab bytes through the parser, every function record and
+ * its line tables.
  * Seeded with real binaries' .gopclntab sections. */
 #include <stdint.h>
 #include <string.h>
@@ -15,8 +16,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint32_t e, end;
 		const char *name;
 
+		const char *file;
+		int line;
+
 		if (pclntab_func(&t, i, &e, &end, &name) == 0 && strlen(name) > t.size)
 			__builtin_trap();
+		/* the pc-file and pc-line tables, at the entry and the middle */
+		if (pclntab_line(&t, i, 0, &file, &line) == 0 && strlen(file) > t.size)
+			__builtin_trap();
+		pclntab_line(&t, i, (end - e) / 2, &file, &line);
 	}
 	return 0;
 }

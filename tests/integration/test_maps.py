@@ -176,4 +176,4 @@ def test_live_view_shows_the_top_maps(mapleak, tmp_path):
         view = b.split("\nheaptrace: pid")[0]
         assert "global main.leaky" in view
         assert len(view.splitlines()) <= 24, "one interval fits an 80x24 terminal"
-        assert max(len(l) for l in view.splitlines()) <= 100
+        assert max(len(l) for l in view.splitlines()) <= 80

@@ -1,0 +1,219 @@
+/*
+ * The heap walk and map parsing over a synthetic Go 1.22 heap built in a
+ * buffer (spans, allocation bits, map headers, a bucket array), the
+ * retention arithmetic against values worked out from the runtime's rules,
+ * and the page accounting decoder. No root, no process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "gomaps.h"
+#include "goheap.h"
+#include "heapstats.h"
+#include "log.h"
+#include "mapscan.h"
+
+#define BASE 0xc000000000ull
+#define IMAGE (4u << 20)
+#define SPANS_AT 0x20000u
+#define SPAN_STRUCTS_AT 0x21000u
+#define ALLOCBITS_AT 0x30000u
+#define SMALL_SPAN_AT 0x100000u
+#define LARGE_SPAN_AT 0x200000u
+#define LARGE_PAGES 40u
+
+struct fake {
+	uint8_t *img;
+	const struct go_layout *L;
+	unsigned nspans;
+};
+
+static void put(struct fake *f, uint64_t off, uint64_t v, unsigned size)
+{
+	memcpy(f->img + off, &v, size);
+}
+
+static void add_span(struct fake *f, uint64_t start_off, uint64_t npages, uint8_t spanclass, uint64_t elemsize,
+		     uint64_t nelems, uint64_t freeindex)
+{
+	const struct go_layout *L = f->L;
+	uint64_t s = SPAN_STRUCTS_AT + f->nspans * L->span_size;
+
+	put(f, s + L->span_startaddr, BASE + start_off, 8);
+	put(f, s + L->span_npages, npages, 8);
+	put(f, s + L->span_spanclass, spanclass, 1);
+	put(f, s + L->span_state, GO_SPAN_IN_USE, 1);
+	put(f, s + L->span_elemsize, elemsize, 8);
+	put(f, s + L->span_nelems, nelems, L->span_index_size);
+	put(f, s + L->span_freeindex, freeindex, L->span_index_size);
+	put(f, s + L->span_allocbits, BASE + ALLOCBITS_AT + f->nspans * 64, 8);
+	put(f, SPANS_AT + f->nspans * 8, BASE + s, 8);
+	f->nspans++;
+	put(f, L->mheap_allspans, BASE + SPANS_AT, 8);
+	put(f, L->mheap_allspans + 8, f->nspans, 8);
+	put(f, L->mheap_allspans + 16, f->nspans, 8);
+}
+
+static void put_hmap(struct fake *f, uint64_t off, uint64_t count, unsigned b, uint64_t buckets)
+{
+	put(f, off + f->L->hmap_count, count, 8);
+	put(f, off + f->L->hmap_b, b, 1);
+	put(f, off + f->L->hmap_hash0, 0x5eed, 4);
+	put(f, off + f->L->hmap_buckets, buckets, 8);
+}
+
+struct collected {
+	struct go_map v[16];
+	size_t n;
+};
+
+static void collect(void *ctx, const struct go_map *maps, size_t n)
+{
+	struct collected *c = ctx;
+
+	while (n-- && c->n < 16)
+		c->v[c->n++] = *maps++;
+}
+
+static void test_walk_finds_bucket_maps(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	struct collected got = { 0 };
+	struct map_scan scan = { .found = collect, .ctx = &got };
+	struct memsrc mem;
+	struct go_heap h;
+
+	/* span 0: 48-byte objects (size class 5), 3 handed out, object 6 allocated */
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	f.img[ALLOCBITS_AT] = 1 << 6;
+	/* span 1: one large noscan object, a bucket array */
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 1, LARGE_PAGES * 8192, 1, 1);
+	put_hmap(&f, SMALL_SPAN_AT + 0 * 48, 10, 11, BASE + LARGE_SPAN_AT); /* emptied big map */
+	put_hmap(&f, SMALL_SPAN_AT + 1 * 48, 1ull << 40, 3, BASE + LARGE_SPAN_AT); /* implausible count */
+	put_hmap(&f, SMALL_SPAN_AT + 2 * 48, 0, 0, 0);		/* no table yet */
+	put_hmap(&f, SMALL_SPAN_AT + 5 * 48, 7, 0, BASE + SMALL_SPAN_AT + 7 * 48); /* freed slot */
+	put_hmap(&f, SMALL_SPAN_AT + 6 * 48, 3, 0, BASE + SMALL_SPAN_AT + 7 * 48); /* small live map */
+
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	assert_true(go_heap_is_mheap(&mem, f.L, BASE));
+	assert_false(go_heap_is_mheap(&mem, f.L, BASE + 8));
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), 0);
+	assert_int_equal(h.nspans, 2);
+	assert_int_equal(h.in_use_bytes, (1 + LARGE_PAGES) * 8192);
+	assert_int_equal(map_scan(&h, false, 0, &scan), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.v[0].addr, BASE + SMALL_SPAN_AT);
+	assert_int_equal(got.v[0].live, 10);
+	assert_int_equal(got.v[0].seed, 0x5eed);
+	assert_int_equal(got.v[0].table_bytes, LARGE_PAGES * 8192);
+	/* no type: the bucket size is the array over 2^11 + 2^7 buckets */
+	assert_int_equal(got.v[0].slot_bytes, LARGE_PAGES * 8192 / 2176);
+	assert_int_equal(got.v[0].needed_bytes, 2 * got.v[0].slot_bytes);
+	assert_int_equal(got.v[1].addr, BASE + SMALL_SPAN_AT + 6 * 48);
+	assert_int_equal(got.v[1].live, 3);
+	assert_int_equal(got.v[1].table_bytes, 48);
+	assert_int_equal(scan.objects_checked, 4); /* 0, 1, 2 below freeindex, and 6 */
+
+	/* overlapping spans are not a heap */
+	add_span(&f, LARGE_SPAN_AT + 8192, 1, 5 << 1, 48, 170, 0);
+	go_heap_free(&h);
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), -1);
+	go_heap_free(&h);
+	free(f.img);
+}
+
+static void test_object_lookup(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	struct go_object o;
+	struct memsrc mem;
+	struct go_heap h;
+
+	add_span(&f, SMALL_SPAN_AT, 2, 40 << 1, 1024, 16, 16); /* scan class: malloc headers */
+	add_span(&f, LARGE_SPAN_AT, 1, (40 << 1) | 1, 1024, 8, 8); /* noscan: none */
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), 0);
+	assert_true(go_heap_object_at(&h, BASE + SMALL_SPAN_AT + 1024, &o));
+	assert_int_equal(o.size, 1024);
+	/* Go 1.22+: just past the 8-byte type header of a scan object */
+	assert_true(go_heap_object_at(&h, BASE + SMALL_SPAN_AT + 1024 + 8, &o));
+	assert_int_equal(o.size, 1016);
+	assert_false(go_heap_object_at(&h, BASE + LARGE_SPAN_AT + 1024 + 8, &o));
+	assert_false(go_heap_object_at(&h, BASE + SMALL_SPAN_AT + 1024 + 16, &o));
+	assert_false(go_heap_object_at(&h, BASE + SMALL_SPAN_AT + 16 * 1024, &o)); /* past nelems */
+	assert_false(go_heap_object_at(&h, BASE + 0x300000, &o));
+	go_heap_free(&h);
+	/* Go 1.19 has no malloc headers */
+	f.L = go_layout_for(19);
+	memset(f.img, 0, IMAGE);
+	f.nspans = 0;
+	add_span(&f, SMALL_SPAN_AT, 2, 40 << 1, 1024, 16, 16);
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), 0);
+	assert_false(go_heap_object_at(&h, BASE + SMALL_SPAN_AT + 1024 + 8, &o));
+	go_heap_free(&h);
+	free(f.img);
+}
+
+/* Values from the runtime's rules: overLoadFactor and makeBucketArray for
+ * bucket maps, NewMap and newTable for Swiss maps. */
+static void test_needed_bytes(void **state)
+{
+	assert_int_equal(bucket_map_b_for(0), 0);
+	assert_int_equal(bucket_map_b_for(8), 0);
+	assert_int_equal(bucket_map_b_for(13), 1);  /* 13 > 6.5 * 2 is false */
+	assert_int_equal(bucket_map_b_for(14), 2);
+	assert_int_equal(bucket_map_b_for(1000000), 18);
+	assert_int_equal(bucket_map_needed_bytes(0, 144), 0);
+	assert_int_equal(bucket_map_needed_bytes(10, 144), 2 * 144);
+	/* 2^18 buckets + 2^14 preallocated overflow: the 40,108,032 bytes a
+	 * Go 1.22 map[int64]int64 of a million entries holds */
+	assert_int_equal(bucket_map_needed_bytes(1000000, 144), 40108032);
+	assert_int_equal(swiss_map_needed_bytes(0, 136), 0);
+	assert_int_equal(swiss_map_needed_bytes(8, 136), 136);	  /* a small map: one group */
+	assert_int_equal(swiss_map_needed_bytes(10, 136), 2 * 136); /* capacity 16 */
+	assert_int_equal(swiss_map_needed_bytes(1000000, 136), 2048ull * 128 * 136);
+}
+
+static void test_heapstats_decode(void **state)
+{
+	const struct go_layout *L = go_layout_for(22);
+	uint8_t raw[3 * 2048] = { 0 };
+	struct heap_stats hs;
+	int64_t v;
+
+#define SET(gen, field, val) (v = (val), memcpy(raw + (gen) * L->hsd_size + L->field, &v, 8))
+	SET(0, hsd_committed, 100 * 8192);
+	SET(1, hsd_committed, 20 * 8192);
+	SET(2, hsd_committed, -4 * 8192); /* deltas may be negative */
+	SET(0, hsd_inheap, 90 * 8192);
+	SET(1, hsd_instacks, 4 * 8192);
+	SET(0, hsd_inworkbufs, 2 * 8192);
+	SET(0, hsd_inptrscalarbits, 8192);
+	SET(2, hsd_released, 30 * 8192);
+	assert_true(heapstats_decode(L, raw, &hs));
+	assert_int_equal(hs.committed, 116 * 8192);
+	assert_int_equal(hs.free_unreleased, (116 - 90 - 4 - 2 - 1) * 8192);
+	assert_int_equal(hs.released, 30 * 8192);
+	/* not page accounting: refused */
+	SET(0, hsd_inheap, 90 * 8192 + 3);
+	assert_false(heapstats_decode(L, raw, &hs));
+	SET(0, hsd_inheap, 200 * 8192); /* more in use than committed */
+	assert_false(heapstats_decode(L, raw, &hs));
+#undef SET
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_walk_finds_bucket_maps),
+		cmocka_unit_test(test_object_lookup),
+		cmocka_unit_test(test_needed_bytes),
+		cmocka_unit_test(test_heapstats_decode),
+	};
+
+	return cmocka_run_group_tests_name("heap", tests, NULL, NULL);
+}
