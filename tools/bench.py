@@ -21,6 +21,7 @@ TARGETS = os.path.join(ROOT, "build", "targets")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 PAGES = os.environ.get("BENCH_HUGO_PAGES", "3000")
 TRACE_S = int(os.environ.get("BENCH_TRACE_S", "30"))
+WALK_MAPS = os.environ.get("BENCH_WALK_MAPS", "450000")  # of 256 entries: a 4 GiB heap
 SERVICE = os.path.join(TARGETS, "gocur-gcload")  # unstripped: bpftrace can name its functions
 SERVICE_ARGS = ["-rounds", "60", "-timing"]
 # The functions heaptrace probes by default, for bpftrace at their entries.
@@ -133,6 +134,34 @@ def attach_ms(site, tmp):
         srv.wait()
 
 
+def heapwalk_ms(tmp):
+    """The heap walk at attach over a fixture with a 4 GiB heap of many small maps."""
+    truth = os.path.join(tmp, "bigheap.json")
+    t = subprocess.Popen([os.path.join(TARGETS, "gocur-mapleak.stripped"), "-n", "1000", "-healthy", "1000",
+                          "-small", WALK_MAPS, "-small-entries", "256", "-truth", truth, "-wait", "1h"],
+                         stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while not os.path.exists(truth):
+            if time.monotonic() > deadline or t.poll() is not None:
+                raise SystemExit("bench: the 4 GiB map fixture did not start")
+            time.sleep(0.2)
+        ms, out = [], os.path.join(tmp, "walk.json")
+        for _ in range(3):
+            subprocess.run([HT, "-q", "-d", "100ms", "--json", out, "-p", str(t.pid)], check=True,
+                           stdout=subprocess.DEVNULL)
+            with open(out) as f:
+                s = json.load(f)["maps_summary"]
+            ms.append(s["walk_ns"] / 1e6)
+        log(f"  {s['maps_found']} maps over {s['spans_in_use_bytes'] / 2**30:.1f} GiB of spans"
+            f"{' (CUT SHORT)' if s['truncated'] else ''}: median {median(ms):.0f} ms, runs "
+            f"{' '.join(f'{m:.0f}' for m in ms)}")
+        return median(ms)
+    finally:
+        t.kill()
+        t.wait()
+
+
 def own_cost():
     """heaptrace's CPU time and peak RSS over a TRACE_S trace of the service."""
     t = subprocess.Popen([SERVICE, "-rounds", "1000000", "-pause", "20ms"], stdout=subprocess.DEVNULL)
@@ -163,11 +192,13 @@ def main():
                        "bpftrace (entries)": service_bpftrace})
         log("attach latency:")
         a = attach_ms(site, tmp)
+        log("heap walk at attach, 4 GiB heap of small maps:")
+        w = heapwalk_ms(tmp)
         log("heaptrace's own cost:")
         rss = own_cost()
     service = max(s["heaptrace --"], s["heaptrace -p"]) / s["plain"]
     print(f"bench: hugo_overhead={h['heaptrace --'] / h['plain']:.3f} service_overhead={service:.3f} "
-          f"bpftrace_overhead={s['bpftrace (entries)'] / s['plain']:.3f} attach_ms={a:.0f} heapwalk_ms=NA "
+          f"bpftrace_overhead={s['bpftrace (entries)'] / s['plain']:.3f} attach_ms={a:.0f} heapwalk_ms={w:.0f} "
           f"events_per_s=NA lost=NA heaptrace_rss_mb={rss:.1f}")
 
 
