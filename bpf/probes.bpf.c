@@ -299,6 +299,10 @@ static __always_inline int on_point(struct pt_regs *ctx)
 		counter_add(&counters, HT_C_MAP_GROWS, 1);
 		emit_map_grow(ctx, a0, a1);
 		break;
+	case HT_H_MAP_ASSIGN:
+		counter_add(&counters, HT_C_MAP_ASSIGNS, 1);
+		emit(HT_EV_MAP_ASSIGN, 0, a0, 0, 0, 0);
+		break;
 	}
 	return 0;
 }

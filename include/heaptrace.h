@@ -34,6 +34,7 @@ enum ht_handler {
 	HT_H_SCAVENGER_RUN,
 	HT_H_FREE_OS_MEMORY,
 	HT_H_MAP_GROW,		/* a0 = the map header, a1 = its map type */
+	HT_H_MAP_ASSIGN,	/* hot: a0 = the map header */
 	HT_H_COUNT,
 };
 
@@ -84,6 +85,7 @@ enum ht_counter {
 	HT_C_HEAP_GROW_BYTES,
 	HT_C_SCAVENGED_BYTES,	/* (*pageAlloc).scavenge results */
 	HT_C_MAP_GROWS,
+	HT_C_MAP_ASSIGNS,	/* hot tier, --hot */
 	HT_C_LOST_EVENTS,	/* ring buffer full */
 	HT_C_UNPAIRED_EXITS,	/* an exit whose entry was not seen (attached mid-call) */
 	HT_C_MADVISE_CALLS,	/* + advice */
@@ -103,6 +105,7 @@ enum ht_event_kind {
 	HT_EV_GC_CYCLE,
 	HT_EV_FREE_OS_MEMORY, /* dur */
 	HT_EV_MAP_GROW,	   /* struct ht_map_event */
+	HT_EV_MAP_ASSIGN,  /* a0 map header (hot tier: one record per assignment) */
 };
 
 /* The one record that crosses the ring buffer. */

@@ -162,6 +162,23 @@ def heapwalk_ms(tmp):
         t.wait()
 
 
+def event_pipeline(tmp):
+    """Records consumed per second and lost with the hot probes on a tight map-assignment loop."""
+    out = os.path.join(tmp, "hot.json")
+    rates, lost = [], []
+    for _ in range(RUNS):
+        subprocess.run([HT, "--hot", "-q", "--json", out, "--", os.path.join(TARGETS, "gocur-mapleak.stripped"),
+                        "-n", "2000000", "-healthy", "0", "-wait", "0s"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(out) as f:
+            r = json.load(f)
+        rates.append(r["events_consumed"] / (r["duration_ns"] / 1e9))
+        lost.append(r["lost_events"])
+    log(f"  hot map-assignment probes: median {median(rates):.0f} records/s, lost {max(lost)} at most, runs "
+        f"{' '.join(f'{x:.0f}' for x in rates)}")
+    return median(rates), max(lost)
+
+
 def own_cost():
     """heaptrace's CPU time and peak RSS over a TRACE_S trace of the service."""
     t = subprocess.Popen([SERVICE, "-rounds", "1000000", "-pause", "20ms"], stdout=subprocess.DEVNULL)
@@ -194,12 +211,14 @@ def main():
         a = attach_ms(site, tmp)
         log("heap walk at attach, 4 GiB heap of small maps:")
         w = heapwalk_ms(tmp)
+        log("event pipeline (--hot, every map assignment):")
+        eps, lost = event_pipeline(tmp)
         log("heaptrace's own cost:")
         rss = own_cost()
     service = max(s["heaptrace --"], s["heaptrace -p"]) / s["plain"]
     print(f"bench: hugo_overhead={h['heaptrace --'] / h['plain']:.3f} service_overhead={service:.3f} "
           f"bpftrace_overhead={s['bpftrace (entries)'] / s['plain']:.3f} attach_ms={a:.0f} heapwalk_ms={w:.0f} "
-          f"events_per_s=NA lost=NA heaptrace_rss_mb={rss:.1f}")
+          f"events_per_s={eps:.0f} lost={lost} heaptrace_rss_mb={rss:.1f}")
 
 
 if __name__ == "__main__":

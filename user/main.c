@@ -16,7 +16,11 @@
 #include "session.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT };
+
+/* Hot probes fire per map operation: a trace with them is always bounded. */
+#define HOT_MAX_NS (60ull * 1000000000ull)
+#define HOT_DEFAULT_NS (10ull * 1000000000ull)
 
 static struct env {
 	pid_t pid;
@@ -27,6 +31,7 @@ static struct env {
 	const char *json_path;
 	const char *btf_path;
 	uint32_t ringbuf_bytes;
+	bool hot;
 	const char *file;   /* --list-probes FILE */
 	char **command;	    /* after "--" */
 } env = {
@@ -61,6 +66,7 @@ static const struct argp_option options[] = {
 	{ "list-probes", OPT_LIST, NULL, 0, "Print the probe plan for FILE or -p PID without attaching", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Event ring buffer size, a power of two from 4 (default 256); records that do not fit are counted as lost", 0 },
+	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ 0 },
 };
@@ -100,6 +106,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BTF:
 		env.btf_path = arg;
+		break;
+	case OPT_HOT:
+		env.hot = true;
 		break;
 	case OPT_RINGBUF:
 		errno = 0;
@@ -215,6 +224,7 @@ static int trace(FILE *json_out)
 		.duration_ns = env.duration_ns, .interval_ns = env.interval_ns, .quiet = env.quiet,
 		.json_out = json_out, .btf_path = env.btf_path, .launched = env.command != NULL,
 		.ringbuf_bytes = env.ringbuf_bytes,
+		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
@@ -223,6 +233,8 @@ static int trace(FILE *json_out)
 	pid_t pid = env.pid;
 	int err, status = 0;
 
+	if (env.hot && (!o.duration_ns || o.duration_ns > HOT_MAX_NS))
+		o.duration_ns = o.duration_ns ? HOT_MAX_NS : HOT_DEFAULT_NS;
 	if (geteuid() != 0) {
 		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo");
 		return EXIT_RUNTIME;

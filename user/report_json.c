@@ -157,6 +157,7 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(root, "duration_ns", jint(r->duration_ns));
 	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
 	json_object_set_new(root, "lost_events", jint(s->c[HT_C_LOST_EVENTS]));
+	json_object_set_new(root, "events_consumed", jint(r->tally->events));
 	json_object_set_new(root, "attach_method", json_string(r->attach_method));
 	json_object_set_new(root, "madvise_probe", json_string(r->madvise_method));
 	for (i = 0; i < r->plan->n; i++) {
@@ -178,6 +179,7 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(heap, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
 	json_object_set_new(heap, "grow", hist_obj(&s->h[HT_HIST_HEAP_GROW]));
 	json_object_set_new(heap, "map_grows", jint(s->c[HT_C_MAP_GROWS]));
+	json_object_set_new(heap, "map_assigns", jint(s->c[HT_C_MAP_ASSIGNS]));
 	json_object_set_new(root, "heap", heap);
 	json_object_set_new(root, "maps", maps_json(r->maps));
 	json_object_set_new(root, "maps_summary", heap_walk_json(r->maps));

@@ -40,6 +40,14 @@ const struct probe_spec runtime_probes[] = {
 	 * first and the map type second. */
 	{ "runtime.hashGrow", 18, 23, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
 	  "map growth (buckets)", { { "h", 1 }, { "t", 0 } } },
+	/* Hot, --hot only: every map assignment (the same names in every
+	 * version; from 1.24 they are linknamed from internal/runtime/maps). */
+	{ "runtime.mapassign_fast64", 18, 0, HT_TIER_HOT, HT_H_MAP_ASSIGN, false, true,
+	  "map assignment (64-bit keys)", { { "h", 1 }, { "t", 0 } } },
+	{ "runtime.mapassign_faststr", 18, 0, HT_TIER_HOT, HT_H_MAP_ASSIGN, false, true,
+	  "map assignment (string keys)", { { "h", 1 }, { "t", 0 } } },
+	{ "runtime.mapassign", 18, 0, HT_TIER_HOT, HT_H_MAP_ASSIGN, false, true,
+	  "map assignment", { { "h", 1 }, { "t", 0 } } },
 	/* Map growth: Swiss tables from 1.24 */
 	{ "internal/runtime/maps.(*Map).growToSmall", 24, 0, HT_TIER_WARM, HT_H_MAP_GROW, false, true,
 	  "map growth (swiss, to a small group)", { { "m", 0 }, { "typ", 1 } } },

@@ -48,6 +48,17 @@ static const char *wait_tick(int pidfd, pid_t pid, struct ring_buffer *rb, int t
 	return NULL;
 }
 
+static uint64_t hot_hits(const struct probe_plan *plan, const struct probe_hits *hits)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->probes[i].spec->tier == HT_TIER_HOT)
+			n += hits[i].entries;
+	return n;
+}
+
 static uint32_t map_count_offset(const struct map_tracker *mt)
 {
 	if (!mt->L)
@@ -89,7 +100,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	int pidfd = -1, err = 0;
 	struct trace_result res;
 
-	if (plan_probes(t, HT_TIER_WARM, &plan))
+	if (plan_probes(t, o->max_tier, &plan))
 		return -1;
 	map_tracker_open(&maps, t);
 	heapstats_open(&hsr, t);
@@ -112,6 +123,9 @@ int session_run(const struct session_opts *o, struct target *t)
 	fprintf(o->out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
 		t->pid, t->exe, t->bi.version, plan.n, tr.npoints, tr.method, tr.madvise.method);
 	fflush(o->out);
+	if (o->max_tier == HT_TIER_HOT)
+		fprintf(o->out, "heaptrace: hot probes on (every map assignment) for at most %.0fs: every hit traps into the kernel, so the target slows down with the hit rate shown at the end\n",
+			(double)o->duration_ns / 1e9);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. */
@@ -175,6 +189,13 @@ int session_run(const struct session_opts *o, struct target *t)
 		goto out;
 	}
 	report_text(o->out, &res);
+	if (o->max_tier == HT_TIER_HOT) {
+		uint64_t hot = hot_hits(&plan, hits);
+
+		fprintf(o->out, "hot probes: %llu hits, %.0f a second; %llu records consumed, %llu lost\n",
+			(unsigned long long)hot, (double)hot * 1e9 / (double)(res.duration_ns ? res.duration_ns : 1),
+			tally.events, total.c[HT_C_LOST_EVENTS]);
+	}
 	fflush(o->out);
 	if (o->json_out && report_json(o->json_out, &res))
 		err = -1;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include "heaptrace.h"
 #include "target.h"
 
 struct session_opts {
@@ -15,6 +16,7 @@ struct session_opts {
 	const char *btf_path;
 	uint32_t ringbuf_bytes;
 	bool launched;	      /* target is our stopped child: release it once attached */
+	enum ht_tier max_tier; /* HT_TIER_WARM by default; HOT with --hot */
 };
 
 /* Set from the SIGINT/SIGTERM handler. */

@@ -177,3 +177,36 @@ def test_live_view_shows_the_top_maps(mapleak, tmp_path):
         assert "global main.leaky" in view
         assert len(view.splitlines()) <= 24, "one interval fits an 80x24 terminal"
         assert max(len(l) for l in view.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_hot_probes_count_every_assignment(tc, tmp_path):
+    out = tmp_path / "r.json"
+    n = 300000
+    p = subprocess.run([HEAPTRACE, "--hot", "-q", "--json", str(out), "--", target(f"{tc}-mapleak.stripped"),
+                        "-n", str(n), "-healthy", "1000", "-wait", "0s"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    r = read_json(out)
+    assigns = r["heap"]["map_assigns"]
+    # the fixture's two fills, plus what the runtime and flag parsing assign
+    assert n + 1000 <= assigns <= n + 1000 + 5000, assigns
+    assert r["events_consumed"] + r["lost_events"] >= assigns
+    assert "hot probes on" in p.stderr and "hot probes: " in p.stderr
+    hot = [x for x in r["probes"] if x["tier"] == "hot"]
+    assert hot and sum(x["hits"] for x in hot) >= n
+
+
+def test_hot_probes_are_bounded_in_time(tmp_path):
+    t = subprocess.Popen([target("gocur-mapleak.stripped"), "-n", "1000", "-healthy", "10", "-wait", "120s"],
+                         stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        start = time.monotonic()
+        p = subprocess.run([HEAPTRACE, "--hot", "-q", "-d", "5m", "-p", str(t.pid)], capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert time.monotonic() - start < 75, "--hot caps the trace at 60 s"
+        assert "for at most 60s" in p.stdout
+    finally:
+        t.kill()
+        t.wait()
