@@ -278,3 +278,14 @@ size_t elf_symbols(const struct elf_image *img, unsigned type,
 	}
 	return seen;
 }
+
+bool elf_vaddr_in_segment(const struct elf_image *img, uint64_t vaddr, uint32_t flags)
+{
+	int i;
+
+	for (i = 0; i < img->nsegs; i++)
+		if ((img->segs[i].flags & flags) == flags && vaddr >= img->segs[i].vaddr &&
+		    vaddr - img->segs[i].vaddr < img->segs[i].memsz)
+			return true;
+	return false;
+}

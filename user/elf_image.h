@@ -47,6 +47,8 @@ void elf_image_close(struct elf_image *img);
 bool elf_find_section(const struct elf_image *img, const char *name, struct elf_section *out);
 /* File bytes behind [vaddr, vaddr+len), or NULL if not all in one segment's file part. */
 const uint8_t *elf_vaddr_bytes(const struct elf_image *img, uint64_t vaddr, uint64_t len);
+/* Is vaddr inside a segment (its memory size) with all of `flags` (PF_X, PF_W)? */
+bool elf_vaddr_in_segment(const struct elf_image *img, uint64_t vaddr, uint32_t flags);
 /* File offset of vaddr in an executable segment, for uprobes; -1 if none. */
 int elf_vaddr_to_offset(const struct elf_image *img, uint64_t vaddr, uint64_t *off);
 /* The pointer-sized word at vaddr as the dynamic loader would leave it with

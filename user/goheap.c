@@ -16,29 +16,21 @@ uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t field(const uint8_t *p, uint16_t off, unsigned size)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p + off, size); /* little-endian targets only */
-	return v;
-}
-
 /* Decodes one mspan; false when it is not in use or not plausible. */
 static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_span *s)
 {
-	uint64_t npages = field(p, L->span_npages, 8);
+	uint64_t npages = mem_field(p, L->span_npages, 8);
 
-	if (field(p, L->span_state, 1) != GO_SPAN_IN_USE)
+	if (mem_field(p, L->span_state, 1) != GO_SPAN_IN_USE)
 		return false;
-	s->start = field(p, L->span_startaddr, 8);
+	s->start = mem_field(p, L->span_startaddr, 8);
 	s->size = npages * GO_PAGE_SIZE;
-	s->elemsize = field(p, L->span_elemsize, 8);
-	s->spanclass = (uint8_t)field(p, L->span_spanclass, 1);
-	s->freeindex = field(p, L->span_freeindex, L->span_index_size);
-	s->nelems = field(p, L->span_nelems, L->span_index_size);
-	s->allocbits = field(p, L->span_allocbits, 8);
-	s->largetype = L->span_largetype == GO_ABSENT ? 0 : field(p, L->span_largetype, 8);
+	s->elemsize = mem_field(p, L->span_elemsize, 8);
+	s->spanclass = (uint8_t)mem_field(p, L->span_spanclass, 1);
+	s->freeindex = mem_field(p, L->span_freeindex, L->span_index_size);
+	s->nelems = mem_field(p, L->span_nelems, L->span_index_size);
+	s->allocbits = mem_field(p, L->span_allocbits, 8);
+	s->largetype = L->span_largetype == GO_ABSENT ? 0 : mem_field(p, L->span_largetype, 8);
 	if (!s->start || s->start % GO_PAGE_SIZE || !npages || npages > MAX_SPAN_PAGES ||
 	    s->start + s->size < s->start)
 		return false;

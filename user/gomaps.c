@@ -9,14 +9,6 @@
 #define MAX_GROUP_BYTES (8 + 8 * 256)
 #define MAX_DIR_DEPTH 24
 
-static uint64_t field(const uint8_t *p, uint16_t off, unsigned size)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p + off, size);
-	return v;
-}
-
 /* The type's size if the span knows it (Go 1.22+, pointerful types only). */
 static uint64_t type_size(const struct go_heap *h, uint64_t type)
 {
@@ -78,10 +70,10 @@ uint64_t swiss_map_needed_bytes(uint64_t live, uint64_t group_bytes)
 bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m)
 {
 	const struct go_layout *L = h->L;
-	uint64_t count = field(hdr, L->hmap_count, 8), buckets = field(hdr, L->hmap_buckets, 8);
-	uint64_t old = field(hdr, L->hmap_oldbuckets, 8), nevac = field(hdr, L->hmap_nevacuate, 8);
-	unsigned b = (unsigned)field(hdr, L->hmap_b, 1), flags = (unsigned)field(hdr, L->hmap_flags, 1);
-	uint64_t noverflow = field(hdr, L->hmap_noverflow, 2), nb, slot, extra_overflow;
+	uint64_t count = mem_field(hdr, L->hmap_count, 8), buckets = mem_field(hdr, L->hmap_buckets, 8);
+	uint64_t old = mem_field(hdr, L->hmap_oldbuckets, 8), nevac = mem_field(hdr, L->hmap_nevacuate, 8);
+	unsigned b = (unsigned)mem_field(hdr, L->hmap_b, 1), flags = (unsigned)mem_field(hdr, L->hmap_flags, 1);
+	uint64_t noverflow = mem_field(hdr, L->hmap_noverflow, 2), nb, slot, extra_overflow;
 	struct go_object bo, oo;
 
 	if (b > MAX_B || flags & ~0xfu || !buckets || nevac > ((uint64_t)1 << b))
@@ -105,7 +97,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 		return false;
 	memset(m, 0, sizeof(*m));
 	m->addr = addr;
-	m->seed = field(hdr, L->hmap_hash0, 4);
+	m->seed = mem_field(hdr, L->hmap_hash0, 4);
 	m->table = buckets;
 	m->old = old;
 	m->live = count;
@@ -129,15 +121,15 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m)
 {
 	const struct go_layout *L = h->L;
-	uint64_t used = field(hdr, L->smap_used, 8), dir = field(hdr, L->smap_dirptr, 8);
-	uint64_t dirlen = field(hdr, L->smap_dirlen, 8), depth = field(hdr, L->smap_globaldepth, 1);
+	uint64_t used = mem_field(hdr, L->smap_used, 8), dir = mem_field(hdr, L->smap_dirptr, 8);
+	uint64_t dirlen = mem_field(hdr, L->smap_dirlen, 8), depth = mem_field(hdr, L->smap_globaldepth, 1);
 	struct go_object o;
 
 	if (!dir || !go_heap_object_at(h, dir, &o))
 		return false;
 	memset(m, 0, sizeof(*m));
 	m->addr = addr;
-	m->seed = field(hdr, L->smap_seed, 8);
+	m->seed = mem_field(hdr, L->smap_seed, 8);
 	m->table = dir;
 	m->live = used;
 	m->swiss = true;
@@ -231,16 +223,16 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 				good = false;
 				continue;
 			}
-			cap = field(t, L->stable_capacity, 2);
-			mask = field(t, L->stable_groups_lengthmask, 8);
-			data = field(t, L->stable_groups_data, 8);
+			cap = mem_field(t, L->stable_capacity, 2);
+			mask = mem_field(t, L->stable_groups_lengthmask, 8);
+			data = mem_field(t, L->stable_groups_data, 8);
 			if (cap < GO_SWISS_SLOTS || cap & (cap - 1) || cap > GO_SWISS_MAX_TABLE_CAPACITY ||
 			    mask + 1 != cap / GO_SWISS_SLOTS || !go_heap_object_at(h, data, &go) ||
 			    go.size < (mask + 1) * MIN_GROUP_BYTES) {
 				good = false;
 				continue;
 			}
-			used += field(t, L->stable_used, 2);
+			used += mem_field(t, L->stable_used, 2);
 			groups_bytes += go.size;
 			table_structs += to.size;
 			ngroups += mask + 1;

@@ -84,3 +84,11 @@ bool mem_word(struct memsrc *m, uint64_t addr, uint64_t *v)
 {
 	return mem_read(m, addr, v, sizeof(*v));
 }
+
+uint64_t mem_field(const uint8_t *p, uint16_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p + off, size < sizeof(v) ? size : sizeof(v)); /* little-endian targets only */
+	return v;
+}

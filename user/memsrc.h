@@ -31,4 +31,6 @@ void memsrc_buffer(struct memsrc *m, const uint8_t *image, uint64_t base, size_t
 /* One range; true when all of it was read. */
 bool mem_read(struct memsrc *m, uint64_t addr, void *buf, size_t len);
 bool mem_word(struct memsrc *m, uint64_t addr, uint64_t *v);
+/* A little-endian unsigned field of `size` bytes at p + off, from memory read. */
+uint64_t mem_field(const uint8_t *p, uint16_t off, unsigned size);
 #endif

@@ -18,17 +18,6 @@ static bool word(const struct elf_image *img, uint64_t a, uint64_t *v)
 	return elf_read_word(img, a, v);
 }
 
-static bool in_exec_segment(const struct elf_image *img, uint64_t a)
-{
-	int i;
-
-	for (i = 0; i < img->nsegs; i++)
-		if ((img->segs[i].flags & PF_X) && a >= img->segs[i].vaddr &&
-		    a - img->segs[i].vaddr < img->segs[i].memsz)
-			return true;
-	return false;
-}
-
 static bool validate(const struct elf_image *img, const struct pclntab *tab, uint64_t pcln_vaddr,
 		     uint64_t a, struct moduledata *md)
 {
@@ -50,7 +39,7 @@ static bool validate(const struct elf_image *img, const struct pclntab *tab, uin
 		return false;
 	if (md->etext < md->maxpc || md->maxpc <= md->minpc)
 		return false;
-	if (!in_exec_segment(img, md->text) || !in_exec_segment(img, md->maxpc - 1))
+	if (!elf_vaddr_in_segment(img, md->text, PF_X) || !elf_vaddr_in_segment(img, md->maxpc - 1, PF_X))
 		return false;
 	md->addr = a;
 	return true;

@@ -19,22 +19,11 @@ static void match_symbol(void *ctx, const GElf_Sym *s, const char *name)
 	}
 }
 
-static bool in_writable_segment(const struct elf_image *img, uint64_t a)
-{
-	int i;
-
-	for (i = 0; i < img->nsegs; i++)
-		if ((img->segs[i].flags & PF_W) && a >= img->segs[i].vaddr &&
-		    a - img->segs[i].vaddr < img->segs[i].memsz)
-			return true;
-	return false;
-}
-
 static void add(struct global_candidates *c, const struct elf_image *img, uint64_t a)
 {
 	size_t i;
 
-	if (c->n == GLOBAL_MAX_CANDIDATES || !in_writable_segment(img, a))
+	if (c->n == GLOBAL_MAX_CANDIDATES || !elf_vaddr_in_segment(img, a, PF_W))
 		return;
 	for (i = 0; i < c->n; i++)
 		if (c->addr[i] == a)

@@ -5,6 +5,15 @@
  * 1.26 (tests/tools/dwarflayout; the unit tests re-check them). Versions
  * between those share the nearer family's layout; the heap walk validates
  * what it reads and refuses a layout that does not fit. */
+/* runtime.hmap, the same in 1.19 and 1.22; Swiss tables replaced it in 1.24 */
+#define BUCKET_MAPS \
+	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
+	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48
+/* runtime.heapStatsDelta as in 1.19 and 1.22; 1.26 has no inPtrScalarBits */
+#define HEAP_STATS_WITH_PTRSCALARBITS \
+	.hsd_size = 1176, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16, .hsd_instacks = 24, \
+	.hsd_inworkbufs = 32, .hsd_inptrscalarbits = 40
+
 static const struct go_layout layouts[] = {
 	{
 		.min_minor = 18, .max_minor = 21,
@@ -16,11 +25,8 @@ static const struct go_layout layouts[] = {
 		.type_size = 0, .type_str = 40, .type_tflag = 20,
 		.md_types = 280,
 		.mstats_heapstats = 0,
-		.hsd_size = 1176, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16,
-		.hsd_instacks = 24, .hsd_inworkbufs = 32, .hsd_inptrscalarbits = 40,
-		.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12,
-		.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40,
-		.hmap_size = 48,
+		HEAP_STATS_WITH_PTRSCALARBITS,
+		BUCKET_MAPS,
 		.smap_used = GO_ABSENT,
 	},
 	{
@@ -33,11 +39,8 @@ static const struct go_layout layouts[] = {
 		.type_size = 0, .type_str = 40, .type_tflag = 20,
 		.md_types = 296,
 		.mstats_heapstats = 0,
-		.hsd_size = 1176, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16,
-		.hsd_instacks = 24, .hsd_inworkbufs = 32, .hsd_inptrscalarbits = 40,
-		.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12,
-		.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40,
-		.hmap_size = 48,
+		HEAP_STATS_WITH_PTRSCALARBITS,
+		BUCKET_MAPS,
 		.smap_used = GO_ABSENT,
 	},
 	{
