@@ -45,6 +45,9 @@ void heapstats_open(struct heapstats_reader *r, const struct target *t)
 	r->t = t;
 	r->L = go_layout_for(t->bi.ver.minor);
 	memsrc_process(&r->mem, t->pid);
+	/* Decoded once: until the runtime has started, every read tries them. */
+	if (r->L)
+		global_candidates(t, "runtime.memstats", r->L->mstats_heapstats, memstats_referrers, &r->candidates);
 }
 
 /* Two equal reads in a row: a writer mid-update would make them differ. */
@@ -67,18 +70,17 @@ static bool read_stable(struct heapstats_reader *r, uint64_t addr, struct heap_s
 
 bool heapstats_read(struct heapstats_reader *r, struct heap_stats *out)
 {
-	struct global_candidates c;
+	const struct global_candidates *c = &r->candidates;
 	size_t i;
 
 	if (!r->L || !target_host_arch(r->t))
 		return false;
 	if (r->addr)
 		return read_stable(r, r->addr, out);
-	global_candidates(r->t, "runtime.memstats", r->L->mstats_heapstats, memstats_referrers, &c);
-	for (i = 0; i < c.n; i++)
-		if (read_stable(r, c.addr[i] + r->t->load_bias, out)) {
-			r->addr = c.addr[i] + r->t->load_bias;
-			r->how = i == 0 && c.from_symbol ? "symbol" : "decoded";
+	for (i = 0; i < c->n; i++)
+		if (read_stable(r, c->addr[i] + r->t->load_bias, out)) {
+			r->addr = c->addr[i] + r->t->load_bias;
+			r->how = i == 0 && c->from_symbol ? "symbol" : "decoded";
 			return true;
 		}
 	return false;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "memsrc.h"
+#include "runtime_globals.h"
 #include "runtime_layout.h"
 #include "target.h"
 
@@ -19,6 +20,7 @@ struct heapstats_reader {
 	uint64_t addr; /* runtime address of memstats.heapStats; 0 until found */
 	const char *how;
 	const struct target *t;
+	struct global_candidates candidates;
 };
 
 void heapstats_open(struct heapstats_reader *r, const struct target *t);

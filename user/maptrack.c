@@ -14,21 +14,22 @@ uint64_t tracked_retained(const struct tracked_map *m)
 	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;
 }
 
+/* Tried at open and, until found, at every tick: the candidates come from
+ * the file and are decoded once. */
 static void locate_mheap(struct map_tracker *mt)
 {
-	struct global_candidates c;
+	const struct global_candidates *c = &mt->mheap_candidates;
 	size_t i;
 
-	global_candidates(mt->t, "runtime.mheap_", 0, mheap_referrers, &c);
-	for (i = 0; i < c.n; i++)
-		if (go_heap_is_mheap(&mt->mem, mt->L, c.addr[i] + mt->t->load_bias)) {
-			mt->mheap = c.addr[i] + mt->t->load_bias;
-			mt->mheap_how = i == 0 && c.from_symbol ? "symbol" : "decoded";
+	for (i = 0; i < c->n; i++)
+		if (go_heap_is_mheap(&mt->mem, mt->L, c->addr[i] + mt->t->load_bias)) {
+			mt->mheap = c->addr[i] + mt->t->load_bias;
+			mt->mheap_how = i == 0 && c->from_symbol ? "symbol" : "decoded";
 			return;
 		}
 	snprintf(mt->unavailable, sizeof(mt->unavailable),
-		 "runtime.mheap_ not found (%zu candidate addresses from %s, none holds a span list)", c.n,
-		 c.from_symbol ? "the symbol table and code" : "code");
+		 "runtime.mheap_ not found (%zu candidate addresses from %s, none holds a span list)", c->n,
+		 c->from_symbol ? "the symbol table and code" : "code");
 }
 
 void map_tracker_open(struct map_tracker *mt, const struct target *t)
@@ -48,6 +49,7 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 		return;
 	}
 	mt->types_base = go_types_base(t, mt->L);
+	global_candidates(t, "runtime.mheap_", 0, mheap_referrers, &mt->mheap_candidates);
 	locate_mheap(mt);
 }
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "gomaps.h"
 #include "memsrc.h"
+#include "runtime_globals.h"
 #include "runtime_layout.h"
 #include "target.h"
 
@@ -32,6 +33,7 @@ struct map_tracker {
 	const struct go_layout *L;
 	struct memsrc mem;
 	bool swiss;
+	struct global_candidates mheap_candidates;
 	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
 	const char *mheap_how;	 /* "symbol" or "decoded" */
 	uint64_t types_base;

@@ -14,6 +14,15 @@
 	.hsd_size = 1176, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16, .hsd_instacks = 24, \
 	.hsd_inworkbufs = 32, .hsd_inptrscalarbits = 40
 
+/* runtime.mspan (16-bit indexes, largeType), malloc headers, abi.Type and
+ * moduledata.types: the same in 1.22 and 1.26 */
+#define SPANS_SINCE_122 \
+	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50, \
+	.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99, \
+	.span_elemsize = 104, .span_largetype = 152, .span_size = 160, \
+	.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */ \
+	.type_size = 0, .type_str = 40, .type_tflag = 20, .md_types = 296
+
 static const struct go_layout layouts[] = {
 	{
 		.min_minor = 18, .max_minor = 21,
@@ -32,12 +41,7 @@ static const struct go_layout layouts[] = {
 	{
 		.min_minor = 22, .max_minor = 23,
 		.mheap_allspans = 65864,
-		.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50,
-		.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99,
-		.span_elemsize = 104, .span_largetype = 152, .span_size = 160,
-		.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */
-		.type_size = 0, .type_str = 40, .type_tflag = 20,
-		.md_types = 296,
+		SPANS_SINCE_122,
 		.mstats_heapstats = 0,
 		HEAP_STATS_WITH_PTRSCALARBITS,
 		BUCKET_MAPS,
@@ -46,12 +50,7 @@ static const struct go_layout layouts[] = {
 	{
 		.min_minor = 24, .max_minor = 0,
 		.mheap_allspans = 65864,
-		.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50,
-		.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99,
-		.span_elemsize = 104, .span_largetype = 152, .span_size = 160,
-		.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */
-		.type_size = 0, .type_str = 40, .type_tflag = 20,
-		.md_types = 296,
+		SPANS_SINCE_122,
 		.mstats_heapstats = 0,
 		.hsd_size = 1168, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16,
 		.hsd_instacks = 24, .hsd_inworkbufs = 32, .hsd_inptrscalarbits = GO_ABSENT,
