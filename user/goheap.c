@@ -84,8 +84,10 @@ static size_t read_spans(struct memsrc *mem, const struct go_layout *L, const ui
 			(*bad)++;
 			continue;
 		}
-		if (parse_span(L, r[i].buf, &out[kept]))
+		if (parse_span(L, r[i].buf, &out[kept])) {
+			out[kept].self = r[i].addr;
 			kept++;
+		}
 	}
 	free(r);
 	free(buf);
@@ -227,4 +229,53 @@ bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64
 	/* Below freeindex every slot has been handed out since the last sweep;
 	 * from freeindex on, allocBits says. */
 	return i < s->freeindex || (allocbits[i / 8] >> (i % 8) & 1);
+}
+
+void go_objects_allocated(struct memsrc *mem, const struct go_layout *L, const uint64_t *span,
+			  const uint64_t *addr, size_t n, int8_t *live)
+{
+	struct memrange *r = calloc(n ? n : 1, sizeof(*r));
+	uint8_t *buf = calloc(n ? n : 1, L->span_size), *bits = calloc(n ? n : 1, 1);
+	uint64_t *slot = calloc(n ? n : 1, sizeof(*slot));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		live[i] = -1;
+	if (!r || !buf || !bits || !slot)
+		goto out;
+	for (i = 0; i < n; i++)
+		r[i] = (struct memrange){ .addr = span[i], .buf = buf + i * L->span_size,
+					  .len = span[i] ? L->span_size : 0 };
+	mem->readv(mem, r, n);
+	for (i = 0; i < n; i++) {
+		struct go_span s;
+		uint64_t off;
+
+		r[i].len = 0;
+		if (!span[i] || !r[i].ok)
+			continue;
+		/* A span no longer in use, or re-used for other objects, no
+		 * longer holds the object. */
+		live[i] = 0;
+		if (!parse_span(L, r[i].buf, &s) || addr[i] < s.start || addr[i] - s.start >= s.size)
+			continue;
+		off = addr[i] - s.start;
+		slot[i] = off / s.elemsize;
+		if (off % s.elemsize || slot[i] >= s.nelems)
+			continue;
+		live[i] = 1;
+		if (slot[i] < s.freeindex || GO_SPANCLASS_SIZECLASS(s.spanclass) == 0)
+			continue;
+		live[i] = -1;
+		r[i] = (struct memrange){ .addr = s.allocbits + slot[i] / 8, .buf = bits + i, .len = 1 };
+	}
+	mem->readv(mem, r, n);
+	for (i = 0; i < n; i++)
+		if (r[i].len && r[i].ok)
+			live[i] = bits[i] >> (slot[i] % 8) & 1;
+out:
+	free(r);
+	free(buf);
+	free(bits);
+	free(slot);
 }

@@ -13,6 +13,7 @@ struct go_span {
 	uint64_t elemsize;	   /* object size; == size for a large object */
 	uint64_t largetype;	   /* a large object's *_type (Go 1.22+), 0 if unknown */
 	uint64_t freeindex, nelems, allocbits;
+	uint64_t self;		   /* the runtime.mspan itself, to re-read it later */
 	uint8_t spanclass;
 };
 
@@ -45,5 +46,12 @@ const struct go_span *go_heap_span_of(const struct go_heap *h, uint64_t addr);
 bool go_heap_object_at(const struct go_heap *h, uint64_t addr, struct go_object *o);
 /* Object i of a small-object span is allocated (allocBits: the bitmap bytes). */
 bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64_t i);
+/* Are the objects at addr[i], each found earlier in the span whose mspan is
+ * at span[i], still allocated? Re-reads those spans and their alloc bits in
+ * two batches, without loading the heap. live[i]: 1 allocated, 0 freed (the
+ * span was freed or now holds other objects, or the slot is free), -1 unknown
+ * (span[i] is 0 or could not be read). */
+void go_objects_allocated(struct memsrc *mem, const struct go_layout *L, const uint64_t *span,
+			  const uint64_t *addr, size_t n, int8_t *live);
 uint64_t monotonic_ns(void);
 #endif

@@ -67,6 +67,15 @@ uint64_t swiss_map_needed_bytes(uint64_t live, uint64_t group_bytes)
 	return dir * (per_table / GO_SWISS_SLOTS) * group_bytes;
 }
 
+/* The span of the heap object that is the header, to tell later whether the
+ * GC freed it (a freed header keeps its bytes until its slot is reused). */
+static uint64_t header_span(const struct go_heap *h, uint64_t addr)
+{
+	const struct go_span *s = go_heap_span_of(h, addr);
+
+	return s && (addr - s->start) % s->elemsize == 0 ? s->self : 0;
+}
+
 bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m)
 {
 	const struct go_layout *L = h->L;
@@ -97,6 +106,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 		return false;
 	memset(m, 0, sizeof(*m));
 	m->addr = addr;
+	m->hdr_span = header_span(h, addr);
 	m->seed = mem_field(hdr, L->hmap_hash0, 4);
 	m->table = buckets;
 	m->old = old;
@@ -129,6 +139,7 @@ bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint
 		return false;
 	memset(m, 0, sizeof(*m));
 	m->addr = addr;
+	m->hdr_span = header_span(h, addr);
 	m->seed = mem_field(hdr, L->smap_seed, 8);
 	m->table = dir;
 	m->live = used;

@@ -17,6 +17,7 @@ struct go_map {
 	uint64_t needed_bytes; /* what a fresh map with `live` entries would take */
 	uint64_t slot_bytes;   /* bucket (or group) size: exact with a type, else estimated */
 	uint64_t type;	       /* bucket/group *_type from the span, 0 if unknown */
+	uint64_t hdr_span;     /* the runtime.mspan holding the header, 0 if not a heap object */
 	uint32_t tables;       /* Swiss: distinct tables; buckets: 1 << B */
 	bool swiss;
 };

@@ -143,6 +143,7 @@ static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const str
 	tm->m = *m;
 	tm->parsed = true;
 	tm->dirty = false;
+	tm->unreadable = 0;
 	if (m->live > tm->peak)
 		tm->peak = m->live;
 	describe_type(mt, tm);
@@ -293,6 +294,37 @@ void map_tracker_tick(struct map_tracker *mt)
 	map_tracker_refresh(mt);
 }
 
+/* A header read while the runtime rewrites it (a growth, an insert moving
+ * the count between tables) may not parse; only this many failures in a row
+ * drop a map whose slot still looks allocated, or that is not on the heap. */
+#define UNREADABLE_LIMIT 3
+
+/* The GC frees a header without touching its bytes, so a freed map would
+ * still parse: its slot's alloc bit says whether it is still a map. */
+static void drop_freed_headers(struct map_tracker *mt)
+{
+	uint64_t *span = calloc(mt->n ? mt->n : 1, sizeof(*span)), *addr = calloc(mt->n ? mt->n : 1, sizeof(*addr));
+	int8_t *live = calloc(mt->n ? mt->n : 1, 1);
+	size_t i;
+
+	if (!span || !addr || !live)
+		goto out;
+	for (i = 0; i < mt->n; i++) {
+		const struct tracked_map *tm = &mt->v[i];
+
+		span[i] = tm->parsed && !tm->freed ? tm->m.hdr_span : 0;
+		addr[i] = tm->m.addr;
+	}
+	go_objects_allocated(&mt->mem, mt->L, span, addr, mt->n, live);
+	for (i = 0; i < mt->n && !mt->mem.gone; i++)
+		if (live[i] == 0)
+			mt->v[i].freed = true;
+out:
+	free(span);
+	free(addr);
+	free(live);
+}
+
 void map_tracker_refresh(struct map_tracker *mt)
 {
 	uint16_t hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
@@ -304,6 +336,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 
 	if (!mt->mheap || !mt->n)
 		return;
+	drop_freed_headers(mt);
 	r = calloc(mt->n, sizeof(*r));
 	buf = calloc(mt->n, hsize);
 	if (!r || !buf)
@@ -337,6 +370,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 		if (!mt->swiss && tm->parsed && !tm->dirty && seed == tm->m.seed && table == tm->m.table &&
 		    old == tm->m.old) {
 			tm->m.live = live;
+			tm->unreadable = 0;
 			tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
 			if (live > tm->peak)
 				tm->peak = live;
@@ -347,10 +381,11 @@ void map_tracker_refresh(struct map_tracker *mt)
 				break;
 			have_heap = true;
 		}
+		/* A failed parse keeps the last reading until the limit. */
 		if (parse_one(mt, &h, tm->m.addr, hdr, &m))
 			set_parsed(mt, tm, &m);
-		else if (tm->parsed)
-			tm->freed = true; /* the GC took it; its memory holds something else */
+		else if (tm->parsed && ++tm->unreadable >= UNREADABLE_LIMIT)
+			tm->freed = true;
 	}
 	if (have_heap)
 		go_heap_free(&h);

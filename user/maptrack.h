@@ -19,6 +19,7 @@ struct tracked_map {
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
 	uint64_t grows;	   /* growth probe hits */
+	unsigned unreadable; /* reads in a row that did not parse (see maptrack.c) */
 	bool parsed;	   /* m is valid (a map seen only by its probe is not, until read) */
 	bool dirty;	   /* grew since last read: re-parse */
 	bool freed;	   /* no longer a map: out of the list, still counted */

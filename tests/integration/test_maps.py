@@ -134,6 +134,16 @@ def test_growth_while_attached_names_the_site(tc, mapleak, tmp_path):
 
 
 @pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_freed_map_leaves_the_list(tc, mapleak, tmp_path):
+    m = mapleak(f"{tc}-mapleak.stripped", "-drop-after", "1500ms")
+    r, _ = trace(tmp_path, m.pid, "-i", "250ms", duration="3500ms")
+    assert os.path.exists(m.truth_path + ".dropped"), "the fixture dropped its healthy map while traced"
+    assert [x for x in r["maps"] if x["live"] == m.truth["leaky_live"]], "the leaky map is still listed"
+    assert not [x for x in r["maps"] if x["live"] == m.truth["healthy_live"]], r["maps"]
+    assert r["maps_summary"]["freed"] >= 1
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
 def test_launched_follows_maps_from_their_growth(tc, tmp_path):
     out, truth = tmp_path / "r.json", tmp_path / "t.json"
     # The fixture exits by itself 1 s after writing its truth.

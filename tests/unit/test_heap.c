@@ -16,6 +16,7 @@
 #include "heapstats.h"
 #include "log.h"
 #include "mapscan.h"
+#include "maptrack.h"
 
 #define BASE 0xc000000000ull
 #define IMAGE (4u << 20)
@@ -158,6 +159,102 @@ static void test_object_lookup(void **state)
 	free(f.img);
 }
 
+/* Whether the GC freed an object, from its span's alloc bits, re-read
+ * without loading the heap. */
+static void test_objects_allocated(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	uint64_t small = BASE + SPAN_STRUCTS_AT, large = BASE + SPAN_STRUCTS_AT + f.L->span_size;
+	uint64_t span[] = { small, small, small, small, large, large, 0, BASE + IMAGE + 8192 };
+	uint64_t addr[] = { BASE + SMALL_SPAN_AT + 2 * 48, BASE + SMALL_SPAN_AT + 5 * 48,
+			    BASE + SMALL_SPAN_AT + 6 * 48, BASE + SMALL_SPAN_AT + 6 * 48 + 8,
+			    BASE + LARGE_SPAN_AT, BASE + SMALL_SPAN_AT, BASE + SMALL_SPAN_AT, BASE + SMALL_SPAN_AT };
+	int8_t live[8];
+	struct memsrc mem;
+
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 1, LARGE_PAGES * 8192, 1, 1);
+	f.img[ALLOCBITS_AT] = 1 << 6;
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	go_objects_allocated(&mem, f.L, span, addr, 8, live);
+	assert_int_equal(live[0], 1);  /* below freeindex */
+	assert_int_equal(live[1], 0);  /* its alloc bit is clear */
+	assert_int_equal(live[2], 1);  /* its alloc bit is set */
+	assert_int_equal(live[3], 0);  /* not an object start */
+	assert_int_equal(live[4], 1);  /* a large object lives as long as its span */
+	assert_int_equal(live[5], 0);  /* no longer in that span */
+	assert_int_equal(live[6], -1); /* no span: cannot tell */
+	assert_int_equal(live[7], -1); /* unreadable span */
+	f.img[SPAN_STRUCTS_AT + f.L->span_size + f.L->span_state] = 0; /* the large span was freed */
+	go_objects_allocated(&mem, f.L, span, addr, 8, live);
+	assert_int_equal(live[4], 0);
+	free(f.img);
+}
+
+static const struct tracked_map *listed(const struct map_tracker *mt, uint64_t addr)
+{
+	const struct tracked_map *top[8];
+	size_t i, n = map_tracker_top(mt, top, 8);
+
+	for (i = 0; i < n; i++)
+		if (top[i]->m.addr == addr)
+			return top[i];
+	return NULL;
+}
+
+/* The interval refresh: a read racing the runtime (a header that does not
+ * parse once) keeps the map as last read; a map whose header the GC freed
+ * leaves the list even though its bytes still parse. */
+static void test_tracker_refresh(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	uint64_t big = BASE + SMALL_SPAN_AT + 4 * 48, small = BASE + SMALL_SPAN_AT + 6 * 48;
+	struct map_tracker mt = { .L = f.L, .mheap = BASE };
+	struct map_totals tot;
+	int i;
+
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 1, LARGE_PAGES * 8192, 1, 1);
+	f.img[ALLOCBITS_AT] = 1 << 4 | 1 << 6;
+	put_hmap(&f, SMALL_SPAN_AT + 4 * 48, 10, 11, BASE + LARGE_SPAN_AT);
+	put_hmap(&f, SMALL_SPAN_AT + 6 * 48, 3, 0, BASE + SMALL_SPAN_AT + 7 * 48);
+	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
+	map_tracker_grew(&mt, big, 0, 0, NULL);
+	map_tracker_grew(&mt, small, 0, 0, NULL);
+	map_tracker_refresh(&mt);
+	assert_non_null(listed(&mt, big));
+	assert_int_equal(listed(&mt, big)->m.table_bytes, LARGE_PAGES * 8192);
+	assert_non_null(listed(&mt, small));
+
+	/* a torn read: B moved, the bucket pointer not yet */
+	put(&f, SMALL_SPAN_AT + 4 * 48 + f.L->hmap_buckets, BASE + LARGE_SPAN_AT + 8, 8);
+	for (i = 0; i < 2; i++) {
+		map_tracker_refresh(&mt);
+		assert_non_null(listed(&mt, big));
+		assert_int_equal(listed(&mt, big)->m.table_bytes, LARGE_PAGES * 8192);
+	}
+	put(&f, SMALL_SPAN_AT + 4 * 48 + f.L->hmap_buckets, BASE + LARGE_SPAN_AT, 8);
+	map_tracker_refresh(&mt);
+	assert_int_equal(listed(&mt, big)->unreadable, 0);
+
+	/* freed by the GC: its header still parses, its alloc bit is clear */
+	f.img[ALLOCBITS_AT] = 1 << 4;
+	map_tracker_refresh(&mt);
+	assert_null(listed(&mt, small));
+	assert_non_null(listed(&mt, big));
+
+	/* a header that never parses again is dropped after a few reads */
+	put(&f, SMALL_SPAN_AT + 4 * 48 + f.L->hmap_buckets, BASE + 0x3f0000, 8);
+	for (i = 0; i < 3; i++)
+		map_tracker_refresh(&mt);
+	assert_null(listed(&mt, big));
+	map_tracker_totals(&mt, &tot);
+	assert_int_equal(tot.maps, 0);
+	assert_int_equal(tot.freed, 2);
+	map_tracker_close(&mt);
+	free(f.img);
+}
+
 /* Values from the runtime's rules: overLoadFactor and makeBucketArray for
  * bucket maps, NewMap and newTable for Swiss maps. */
 static void test_needed_bytes(void **state)
@@ -211,6 +308,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_finds_bucket_maps),
 		cmocka_unit_test(test_object_lookup),
+		cmocka_unit_test(test_objects_allocated),
+		cmocka_unit_test(test_tracker_refresh),
 		cmocka_unit_test(test_needed_bytes),
 		cmocka_unit_test(test_heapstats_decode),
 	};

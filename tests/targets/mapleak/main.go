@@ -5,6 +5,8 @@
 //
 // With -grow-after D it grows a third map D after start-up, in growLater,
 // so a tracer attached before that sees the growth and its call site.
+// With -drop-after D it drops the healthy map D after start-up and collects
+// it, so a tracer attached before that sees a map freed.
 package main
 
 import (
@@ -82,6 +84,7 @@ func main() {
 	smallN := flag.Int("small", 0, "small maps to allocate (heap-walk benchmark)")
 	smallEntries := flag.Int("small-entries", 64, "entries per small map")
 	growAfter := flag.Duration("grow-after", 0, "grow a third map after this delay (0: never)")
+	dropAfter := flag.Duration("drop-after", 0, "drop the healthy map after this delay (0: never)")
 	laterN := flag.Int("later", 200000, "entries in the map grown after start-up")
 	truthPath := flag.String("truth", "", "write ground truth here (default stdout)")
 	wait := flag.Duration("wait", time.Hour, "how long to stay alive afterwards")
@@ -138,6 +141,14 @@ func main() {
 		growLater(*laterN)
 		if *truthPath != "" {
 			os.WriteFile(*truthPath+".grown", []byte(fmt.Sprintf("%d\n", len(later))), 0o644)
+		}
+	}
+	if *dropAfter > 0 {
+		time.Sleep(*dropAfter)
+		healthy = nil
+		runtime.GC() // a full cycle sweeps: the header's alloc bit is clear
+		if *truthPath != "" {
+			os.WriteFile(*truthPath+".dropped", []byte("1\n"), 0o644)
 		}
 	}
 	time.Sleep(*wait)
