@@ -37,10 +37,13 @@ static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_sp
 	if (!s->elemsize || s->elemsize > s->size || s->nelems > s->size / s->elemsize ||
 	    s->freeindex > s->nelems)
 		return false;
-	if (GO_SPANCLASS_SIZECLASS(s->spanclass) == 0)
+	/* Only a large object with pointers has its type there: Go 1.22 and
+	 * 1.23 leave a stale one in a noscan span (mspan.init does not clear
+	 * it), and small spans use the field for something else. */
+	if (GO_SPANCLASS_SIZECLASS(s->spanclass) == 0 && !GO_SPANCLASS_NOSCAN(s->spanclass))
 		s->largetype = s->largetype & 7 ? 0 : s->largetype;
 	else
-		s->largetype = 0; /* the field means something else in small spans */
+		s->largetype = 0;
 	return true;
 }
 

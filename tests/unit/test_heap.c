@@ -99,6 +99,10 @@ static void test_walk_finds_bucket_maps(void **state)
 	put_hmap(&f, SMALL_SPAN_AT + 5 * 48, 7, 0, BASE + SMALL_SPAN_AT + 7 * 48); /* freed slot */
 	put_hmap(&f, SMALL_SPAN_AT + 6 * 48, 3, 0, BASE + SMALL_SPAN_AT + 7 * 48); /* small live map */
 
+	/* a stale type from the mspan's last use (Go 1.22/1.23 do not clear it
+	 * for noscan objects): it must not size the buckets */
+	put(&f, SPAN_STRUCTS_AT + f.L->span_size + f.L->span_largetype, BASE + 0x3f0000, 8);
+	put(&f, 0x3f0000 + f.L->type_size, 1024, 8);
 	memsrc_buffer(&mem, f.img, BASE, IMAGE);
 	assert_true(go_heap_is_mheap(&mem, f.L, BASE));
 	assert_false(go_heap_is_mheap(&mem, f.L, BASE + 8));
@@ -255,6 +259,35 @@ static void test_tracker_refresh(void **state)
 	free(f.img);
 }
 
+/* A growth probe fires as the growth starts: the map is re-parsed at the next
+ * two refreshes, then only its count is read while its tables stay put. */
+static void test_tracker_reparses_after_growth(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	uint64_t big = BASE + SMALL_SPAN_AT;
+	struct map_tracker mt = { .L = f.L, .mheap = BASE };
+	unsigned b;
+
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 1, LARGE_PAGES * 8192, 1, 1);
+	put_hmap(&f, SMALL_SPAN_AT, 10, 11, BASE + LARGE_SPAN_AT);
+	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
+	map_tracker_grew(&mt, big, 0, 0, NULL);
+	for (b = 11; b >= 8; b--) {
+		put(&f, SMALL_SPAN_AT + f.L->hmap_b, b, 1);
+		map_tracker_refresh(&mt);
+		/* read as B=11 (the growth starting), then B=10 (done): both
+		 * parsed; after that only the count is read */
+		assert_int_equal(listed(&mt, big)->m.tables, 1u << (b >= 10 ? b : 10));
+	}
+	put(&f, SMALL_SPAN_AT + f.L->hmap_count, 12, 8);
+	map_tracker_refresh(&mt);
+	assert_int_equal(listed(&mt, big)->m.live, 12);
+	assert_int_equal(listed(&mt, big)->m.tables, 1u << 10);
+	map_tracker_close(&mt);
+	free(f.img);
+}
+
 /* Values from the runtime's rules: overLoadFactor and makeBucketArray for
  * bucket maps, NewMap and newTable for Swiss maps. */
 static void test_needed_bytes(void **state)
@@ -310,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_object_lookup),
 		cmocka_unit_test(test_objects_allocated),
 		cmocka_unit_test(test_tracker_refresh),
+		cmocka_unit_test(test_tracker_reparses_after_growth),
 		cmocka_unit_test(test_needed_bytes),
 		cmocka_unit_test(test_heapstats_decode),
 	};
