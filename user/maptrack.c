@@ -142,7 +142,8 @@ static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const str
 {
 	tm->m = *m;
 	tm->parsed = true;
-	tm->dirty = false;
+	if (tm->dirty)
+		tm->dirty--;
 	tm->unreadable = 0;
 	if (m->live > tm->peak)
 		tm->peak = m->live;
@@ -325,6 +326,37 @@ out:
 	free(live);
 }
 
+/* Same seed and tables, no growth seen: only the count moved, and the map
+ * need not be re-parsed (nor the span table loaded). A bucket map's growth
+ * always moves its bucket pointers; a Swiss map grows tables inside its
+ * directory, which only the growth probes see. */
+static bool count_only_changed(const struct map_tracker *mt, struct tracked_map *tm, const uint8_t *hdr)
+{
+	const struct go_layout *L = mt->L;
+	uint64_t live;
+
+	if (!tm->parsed || tm->dirty)
+		return false;
+	if (mt->swiss) {
+		if (!mt->growth_probed || mem_field(hdr, L->smap_seed, 8) != tm->m.seed ||
+		    mem_field(hdr, L->smap_dirptr, 8) != tm->m.table)
+			return false;
+		live = mem_field(hdr, L->smap_used, 8);
+		tm->m.needed_bytes = swiss_map_needed_bytes(live, tm->m.slot_bytes);
+	} else {
+		if (mem_field(hdr, L->hmap_hash0, 4) != tm->m.seed || mem_field(hdr, L->hmap_buckets, 8) != tm->m.table ||
+		    mem_field(hdr, L->hmap_oldbuckets, 8) != tm->m.old)
+			return false;
+		live = mem_field(hdr, L->hmap_count, 8);
+		tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
+	}
+	tm->m.live = live;
+	tm->unreadable = 0;
+	if (live > tm->peak)
+		tm->peak = live;
+	return true;
+}
+
 void map_tracker_refresh(struct map_tracker *mt)
 {
 	uint16_t hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
@@ -349,7 +381,6 @@ void map_tracker_refresh(struct map_tracker *mt)
 	for (i = 0; i < mt->n && !mt->mem.gone; i++) {
 		struct tracked_map *tm = &mt->v[i];
 		const uint8_t *hdr = r[i].buf;
-		uint64_t seed, table, live, old;
 		struct go_map m;
 
 		if (tm->freed)
@@ -358,24 +389,8 @@ void map_tracker_refresh(struct map_tracker *mt)
 			tm->freed = tm->parsed;
 			continue;
 		}
-		seed = table = live = old = 0;
-		if (!mt->swiss) {
-			memcpy(&seed, hdr + mt->L->hmap_hash0, 4);
-			memcpy(&table, hdr + mt->L->hmap_buckets, 8);
-			memcpy(&old, hdr + mt->L->hmap_oldbuckets, 8);
-			memcpy(&live, hdr + mt->L->hmap_count, 8);
-		}
-		/* Same seed and tables, no growth seen: only the count moved.
-		 * Swiss tables grow inside the directory, so they re-parse. */
-		if (!mt->swiss && tm->parsed && !tm->dirty && seed == tm->m.seed && table == tm->m.table &&
-		    old == tm->m.old) {
-			tm->m.live = live;
-			tm->unreadable = 0;
-			tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
-			if (live > tm->peak)
-				tm->peak = live;
+		if (count_only_changed(mt, tm, hdr))
 			continue;
-		}
 		if (!have_heap) {
 			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, 0))
 				break;
@@ -401,7 +416,9 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 
 	if (!tm && !(tm = add(mt, addr)))
 		return;
-	tm->dirty = true;
+	/* The probe fires as the growth starts: the next read may still see
+	 * the old tables, so the one after re-parses too. */
+	tm->dirty = 2;
 	tm->grows++;
 	if (entries > tm->peak && entries < (1ull << 48))
 		tm->peak = entries;

@@ -21,7 +21,7 @@ struct tracked_map {
 	uint64_t grows;	   /* growth probe hits */
 	unsigned unreadable; /* reads in a row that did not parse (see maptrack.c) */
 	bool parsed;	   /* m is valid (a map seen only by its probe is not, until read) */
-	bool dirty;	   /* grew since last read: re-parse */
+	uint8_t dirty;	   /* grew: re-parse at this many reads (see maptrack.c) */
 	bool freed;	   /* no longer a map: out of the list, still counted */
 };
 
@@ -38,6 +38,9 @@ struct map_tracker {
 	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
 	const char *mheap_how;	 /* "symbol" or "decoded" */
 	uint64_t types_base;
+	/* Every map growth path is probed (set by the session): a Swiss header
+	 * whose directory is unchanged then has unchanged tables. */
+	bool growth_probed;
 	char unavailable[256];	 /* why not, when mheap is 0 */
 	struct tracked_map *v;
 	size_t n, cap;

@@ -12,11 +12,12 @@ static bool applies(const struct probe_spec *s, struct go_version v)
 	return true;
 }
 
-static void skip(struct probe_plan *plan, const struct probe_spec *s, const char *why)
+static void skip(struct probe_plan *plan, const struct probe_spec *s, bool absent, const char *why)
 {
 	struct skipped_probe *k = &plan->skipped[plan->nskipped++];
 
 	k->spec = s;
+	k->absent = absent;
 	snprintf(k->why, sizeof(k->why), "%s", why);
 }
 
@@ -60,6 +61,16 @@ bool plan_has_handler(const struct probe_plan *plan, enum ht_handler h)
 	return false;
 }
 
+bool plan_covers_handler(const struct probe_plan *plan, enum ht_handler h)
+{
+	int i;
+
+	for (i = 0; i < plan->nskipped; i++)
+		if (plan->skipped[i].spec->handler == h && !plan->skipped[i].absent)
+			return false;
+	return plan_has_handler(plan, h);
+}
+
 int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan)
 {
 	size_t i;
@@ -75,12 +86,12 @@ int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan
 		if (plan->n == PLAN_MAX_PROBES)
 			break;
 		if (plan_one(t, s, p)) {
-			skip(plan, s, ht_last_error());
+			skip(plan, s, !go_funcs_find(&t->funcs, s->symbol), ht_last_error());
 			continue;
 		}
 		points = 1 + (s->exits ? p->code.nexits : 0);
 		if (plan->npoints + points > HT_MAX_POINTS) {
-			skip(plan, s, "too many attach points");
+			skip(plan, s, false, "too many attach points");
 			continue;
 		}
 		plan->npoints += points;

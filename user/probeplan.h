@@ -16,6 +16,7 @@ struct planned_probe {
 
 struct skipped_probe {
 	const struct probe_spec *spec;
+	bool absent; /* the function is not in the program: it can never run */
 	char why[256];
 };
 
@@ -31,4 +32,7 @@ struct probe_plan {
  * Fails only when no probe at all can be planned. */
 int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan);
 bool plan_has_handler(const struct probe_plan *plan, enum ht_handler h);
+/* Every function of the program that reaches handler h is probed: at least
+ * one is, and none that the program contains was skipped. */
+bool plan_covers_handler(const struct probe_plan *plan, enum ht_handler h);
 #endif

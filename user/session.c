@@ -103,6 +103,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	if (plan_probes(t, o->max_tier, &plan))
 		return -1;
 	map_tracker_open(&maps, t);
+	maps.growth_probed = plan_covers_handler(&plan, HT_H_MAP_GROW);
 	heapstats_open(&hsr, t);
 	tally.maps = &maps;
 	if (tracer_open(&tr, t->pid, o->btf_path, o->ringbuf_bytes, map_count_offset(&maps))) {
