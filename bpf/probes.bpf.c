@@ -237,8 +237,8 @@ static __always_inline int on_point(struct pt_regs *ctx)
 
 	switch (pi->handler) {
 	case HT_H_GC_CYCLE:
+		/* a count is all the reports need: no record */
 		counter_add(&counters, HT_C_GC_CYCLES, 1);
-		emit(HT_EV_GC_CYCLE, 0, 0, 0, 0, 0);
 		break;
 	case HT_H_STW_STOP:
 		/* The pause starts when the stop begins: all of it is lost time. */

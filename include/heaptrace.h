@@ -102,7 +102,6 @@ enum ht_event_kind {
 	HT_EV_MADVISE,	   /* a0 addr, a1 len, a2 advice, ret, dur */
 	HT_EV_SCAVENGE,	   /* a0 bytes released, dur */
 	HT_EV_HEAP_GROW,   /* a0 bytes grown, a1 bytes asked for, dur */
-	HT_EV_GC_CYCLE,
 	HT_EV_FREE_OS_MEMORY, /* dur */
 	HT_EV_MAP_GROW,	   /* struct ht_map_event */
 	HT_EV_MAP_ASSIGN,  /* a0 map header (hot tier: one record per assignment) */

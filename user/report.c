@@ -11,8 +11,10 @@ void print_gc_line(FILE *out, const struct stats *d, const struct stats *total)
 {
 	const struct ht_hist *h = &d->h[HT_HIST_STW];
 
-	fprintf(out, "GC        %llu cycles (total %llu)  STW %llu", d->c[HT_C_GC_CYCLES],
-		total->c[HT_C_GC_CYCLES], h->count);
+	fprintf(out, "GC        %llu cycles", d->c[HT_C_GC_CYCLES]);
+	if (total)
+		fprintf(out, " (total %llu)", total->c[HT_C_GC_CYCLES]);
+	fprintf(out, "  STW %llu", h->count);
 	if (h->count)
 		fprintf(out, ": p50<%s p99<%s max %s", FMT(ns, hist_quantile_ns(h, 0.5)),
 			FMT(ns, hist_quantile_ns(h, 0.99)), FMT(ns, h->max_ns));
@@ -21,17 +23,20 @@ void print_gc_line(FILE *out, const struct stats *d, const struct stats *total)
 
 void print_madvise_lines(FILE *out, const struct stats *d, const struct stats *total)
 {
+	const struct stats *all = total ? total : d;
 	int a, shown = 0;
 
 	for (a = 0; a < HT_MAX_ADVICE; a++) {
 		const char *name = madvise_advice_name((unsigned)a);
 
-		if (!total->c[HT_C_MADVISE_CALLS + a])
+		if (!all->c[HT_C_MADVISE_CALLS + a])
 			continue;
-		fprintf(out, "%-9s %-10s %6llu calls %10s  (total %llu calls, %s)\n",
-			shown++ ? "" : "madvise", name ? name : "other", d->c[HT_C_MADVISE_CALLS + a],
-			FMT(bytes, d->c[HT_C_MADVISE_BYTES + a]), total->c[HT_C_MADVISE_CALLS + a],
-			FMT(bytes, total->c[HT_C_MADVISE_BYTES + a]));
+		fprintf(out, "%-9s %-10s %6llu calls %10s", shown++ ? "" : "madvise", name ? name : "other",
+			d->c[HT_C_MADVISE_CALLS + a], FMT(bytes, d->c[HT_C_MADVISE_BYTES + a]));
+		if (total)
+			fprintf(out, "  (total %llu calls, %s)", total->c[HT_C_MADVISE_CALLS + a],
+				FMT(bytes, total->c[HT_C_MADVISE_BYTES + a]));
+		fputc('\n', out);
 	}
 	if (!shown)
 		fprintf(out, "madvise   no calls yet\n");
@@ -75,12 +80,12 @@ void report_text(FILE *out, const struct trace_result *r)
 	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, t->exe,
 		t->bi.version, t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
 		(double)r->duration_ns / 1e9, r->stop_reason);
-	print_gc_line(out, s, s);
+	print_gc_line(out, s, NULL);
 	for (i = 0; i < STW_REASONS_MAX; i++)
 		if (r->tally->stw_by_reason[i] && stw_reason_name(minor, (unsigned)i))
 			fprintf(out, "          %llu stopped for %s\n", r->tally->stw_by_reason[i],
 				stw_reason_name(minor, (unsigned)i));
-	print_madvise_lines(out, s, s);
+	print_madvise_lines(out, s, NULL);
 	fprintf(out, "scavenger %llu background passes, %llu scavenge calls released %s; "
 		"debug.FreeOSMemory %llu calls\n",
 		s->h[HT_HIST_SCAVENGER_RUN].count, s->h[HT_HIST_SCAVENGE].count, FMT(bytes, s->c[HT_C_SCAVENGED_BYTES]),

@@ -32,7 +32,8 @@ void report_text(FILE *out, const struct trace_result *r);
 /* Writes to an already opened stream; returns -1 with a message on error. */
 int report_json(FILE *out, const struct trace_result *r);
 
-/* Shared by the live view and the final report. */
+/* Shared by the live view and the final report: d for the interval (or the
+ * whole run), total for the run so far, NULL in the final report. */
 void print_gc_line(FILE *out, const struct stats *d, const struct stats *total);
 void print_madvise_lines(FILE *out, const struct stats *d, const struct stats *total);
 void print_memory_line(FILE *out, const struct smaps *m);

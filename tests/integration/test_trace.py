@@ -77,6 +77,8 @@ def test_attach_to_running_process(tc, tmp_path, expected_checksum):
     assert r["stop_reason"] == "the target exited"
     assert hits(r, "runtime.gcStart")["hits"] >= int(ROUNDS)
     assert "cycles (total" in h.out.text(), "the live view shows GC cycles"
+    final = h.out.text().split("\nheaptrace: pid")[-1]
+    assert "cycles" in final and "(total" not in final, "the final report gives whole-run figures once"
     assert_nothing_left()
 
 
