@@ -20,10 +20,10 @@ void live_view_init(struct live_view *v, FILE *out)
 
 void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
 		    const struct smaps *m, const struct map_tracker *maps, const struct heap_stats *hs,
-		    uint64_t elapsed_ns)
+		    const struct overhead *ovh, uint64_t elapsed_ns)
 {
 	struct stats d;
-	char a[32], b[32];
+	char a[32], b[32], probes[64];
 	FILE *out = v->out;
 
 	stats_delta(now, &v->prev, &d);
@@ -39,8 +39,9 @@ void live_view_tick(struct live_view *v, const struct target *t, const struct st
 		d.h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(a, sizeof(a), d.c[HT_C_SCAVENGED_BYTES]),
 		now->h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(b, sizeof(b), now->c[HT_C_SCAVENGED_BYTES]),
 		now->h[HT_HIST_FREE_OS_MEMORY].count);
-	fprintf(out, "heap      grew %s (total %s)\n", fmt_bytes(a, sizeof(a), d.c[HT_C_HEAP_GROW_BYTES]),
-		fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]));
+	overhead_describe(ovh, probes, sizeof(probes));
+	fprintf(out, "heap      grew %s (total %s)   probes %s\n", fmt_bytes(a, sizeof(a), d.c[HT_C_HEAP_GROW_BYTES]),
+		fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]), probes);
 	if (m->rss)
 		print_memory_line(out, m);
 	if (hs)

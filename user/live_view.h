@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "heapstats.h"
 #include "maptrack.h"
+#include "overhead.h"
 #include "smaps.h"
 #include "stats.h"
 #include "target.h"
@@ -18,8 +19,9 @@ struct live_view {
 
 void live_view_init(struct live_view *v, FILE *out);
 /* m: the kernel's view now (zero if it could not be read); hs: the runtime's
- * page accounting (NULL if unknown). */
+ * page accounting (NULL if unknown); ovh: the probes' hits and estimated cost
+ * over the interval. */
 void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
 		    const struct smaps *m, const struct map_tracker *maps, const struct heap_stats *hs,
-		    uint64_t elapsed_ns);
+		    const struct overhead *ovh, uint64_t elapsed_ns);
 #endif

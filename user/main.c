@@ -16,7 +16,7 @@
 #include "session.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -32,6 +32,7 @@ static struct env {
 	const char *btf_path;
 	uint32_t ringbuf_bytes;
 	bool hot;
+	double max_overhead_pct; /* 0: no budget */
 	const char *file;   /* --list-probes FILE */
 	char **command;	    /* after "--" */
 } env = {
@@ -66,6 +67,7 @@ static const struct argp_option options[] = {
 	{ "list-probes", OPT_LIST, NULL, 0, "Print the probe plan for FILE or -p PID without attaching", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Event ring buffer size, a power of two from 4 (default 256); records that do not fit are counted as lost", 0 },
+	{ "max-overhead", OPT_MAX_OVERHEAD, "PCT", 0, "Budget for the probes' estimated cost to the target, in percent of one CPU: over it, the costliest probes (hot, then warm) are detached", 0 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ 0 },
@@ -110,6 +112,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_HOT:
 		env.hot = true;
 		break;
+	case OPT_MAX_OVERHEAD: {
+		double pct;
+
+		errno = 0;
+		pct = strtod(arg, &end);
+		if (*end == '%')
+			end++;
+		if (errno || end == arg || *end || !(pct > 0 && pct <= 100))
+			argp_error(state, "invalid --max-overhead '%s': expected a percentage of one CPU, above 0 and up to 100", arg);
+		env.max_overhead_pct = pct;
+		break;
+	}
 	case OPT_RINGBUF:
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -225,6 +239,7 @@ static int trace(FILE *json_out)
 		.json_out = json_out, .btf_path = env.btf_path, .launched = env.command != NULL,
 		.ringbuf_bytes = env.ringbuf_bytes,
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
+		.max_overhead_pct = env.max_overhead_pct,
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};

@@ -71,6 +71,38 @@ static void map_section(FILE *out, const struct map_tracker *mt)
 			     "  To free the retained memory, copy the live entries into a fresh map and drop the old one.\n");
 }
 
+static uint64_t all_hits(const struct trace_result *r)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < r->plan->n; i++)
+		n += r->hits[i].entries + r->hits[i].exits;
+	return n;
+}
+
+/* The probes' estimated cost to the target over the whole trace. */
+static void print_overhead_line(FILE *out, const struct trace_result *r)
+{
+	const struct overhead *o = r->overhead;
+	uint64_t ns;
+	int t;
+
+	if (!o->cost.measured) {
+		fprintf(out, "probes    %llu hits; %s\n", (unsigned long long)all_hits(r), o->unavailable);
+		return;
+	}
+	ns = hit_cost_ns(&o->cost, r->plan, r->hits, -1);
+	fprintf(out, "probes    %llu hits cost the target about %s, %.2f%% of a CPU\n", (unsigned long long)all_hits(r),
+		FMT(ns, ns), overhead_pct(ns, r->duration_ns));
+	fprintf(out, "          a hit costs %s on a branch, %s on an entry, %s on a RET here (measured at start)\n",
+		FMT(ns, o->cost.branch_ns), FMT(ns, o->cost.entry_ns), FMT(ns, o->cost.ret_ns));
+	for (t = HT_TIER_WARM; t <= HT_TIER_HOT; t++)
+		if (o->detached[t])
+			fprintf(out, "          the %s probes were detached: over --max-overhead %g%%\n",
+				tier_name((enum ht_tier)t), o->budget_pct);
+}
+
 void report_text(FILE *out, const struct trace_result *r)
 {
 	const struct target *t = r->target;
@@ -95,6 +127,7 @@ void report_text(FILE *out, const struct trace_result *r)
 	fprintf(out, "ledger    grown %s, released to the OS %s, released pages re-used %s\n",
 		FMT(bytes, s->c[HT_C_HEAP_GROW_BYTES]), FMT(bytes, s->c[HT_C_UNUSED_BYTES]),
 		r->reuse_probed ? FMT(bytes, s->c[HT_C_USED_BYTES]) : "not measured (hot-tier probe)");
+	print_overhead_line(out, r);
 	if (r->have_mem)
 		print_memory_line(out, &r->mem);
 	if (r->have_heap)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "heapstats.h"
 #include "maptrack.h"
+#include "overhead.h"
 #include "events.h"
 #include "smaps.h"
 #include "stats.h"
@@ -26,6 +27,7 @@ struct trace_result {
 	const struct map_tracker *maps;
 	struct heap_stats heap;	       /* the runtime's page accounting at the end */
 	bool have_heap;
+	const struct overhead *overhead;
 };
 
 void report_text(FILE *out, const struct trace_result *r);

@@ -37,6 +37,30 @@ static json_t *hist_obj(const struct ht_hist *h)
 	return o;
 }
 
+/* The probes' estimated cost to the target: null figures when the per-hit
+ * cost could not be measured. */
+static json_t *overhead_json(const struct trace_result *r)
+{
+	const struct overhead *o = r->overhead;
+	json_t *j = json_object(), *detached = json_array(), *hit = json_object();
+	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, -1) : 0;
+	int t;
+
+	json_object_set_new(hit, "branch", o->cost.measured ? jint(o->cost.branch_ns) : json_null());
+	json_object_set_new(hit, "entry", o->cost.measured ? jint(o->cost.entry_ns) : json_null());
+	json_object_set_new(hit, "ret", o->cost.measured ? jint(o->cost.ret_ns) : json_null());
+	json_object_set_new(j, "hit_ns", hit);
+	json_object_set_new(j, "est_target_ns", o->cost.measured ? jint(ns) : json_null());
+	json_object_set_new(j, "est_cpu_percent",
+			    o->cost.measured ? json_real(overhead_pct(ns, r->duration_ns)) : json_null());
+	json_object_set_new(j, "max_overhead_percent", o->budget_pct ? json_real(o->budget_pct) : json_null());
+	for (t = HT_TIER_COLD; t <= HT_TIER_HOT; t++)
+		if (o->detached[t])
+			json_array_append_new(detached, json_string(tier_name((enum ht_tier)t)));
+	json_object_set_new(j, "detached_tiers", detached);
+	return j;
+}
+
 static json_t *gc_json(const struct trace_result *r)
 {
 	const struct stats *s = r->total;
@@ -173,6 +197,7 @@ int report_json(FILE *out, const struct trace_result *r)
 		json_array_append_new(probes, o);
 	}
 	json_object_set_new(root, "probes", probes);
+	json_object_set_new(root, "overhead", overhead_json(r));
 	json_object_set_new(root, "gc", gc_json(r));
 	json_object_set_new(root, "release", release_json(r));
 	json_object_set_new(heap, "grow_calls", jint(s->c[HT_C_HEAP_GROW_CALLS]));

@@ -12,6 +12,7 @@
 #include "heapstats.h"
 #include "live_view.h"
 #include "maptrack.h"
+#include "overhead.h"
 #include "log.h"
 #include "report.h"
 #include "session.h"
@@ -46,6 +47,18 @@ static const char *wait_tick(int pidfd, pid_t pid, struct ring_buffer *rb, int t
 	if (pidfd < 0 && kill(pid, 0) && errno == ESRCH)
 		return "the target exited";
 	return NULL;
+}
+
+/* Each interval: the estimate, and the budget's verdict said out loud. */
+static void over_budget(const struct session_opts *o, struct overhead *ovh, struct tracer *tr,
+			const struct probe_plan *plan, uint64_t window_ns)
+{
+	int tier = overhead_tick(ovh, tr, plan, window_ns);
+
+	if (tier >= 0)
+		fprintf(o->out, "heaptrace: the probes cost the target about %.1f%% of a CPU over the last %.1fs, above --max-overhead %g%%: detached the %s probes\n",
+			overhead_pct(ovh->window_cost_ns, window_ns), (double)window_ns / 1e9, o->max_overhead_pct,
+			tier_name((enum ht_tier)tier));
 }
 
 static uint64_t hot_hits(const struct probe_plan *plan, const struct probe_hits *hits)
@@ -96,9 +109,10 @@ int session_run(const struct session_opts *o, struct target *t)
 	struct stats total;
 	struct smaps last_mem = { 0 };
 	const char *reason = NULL;
-	uint64_t start, next_tick, deadline, end;
+	uint64_t start, next_tick, last_tick, deadline, end;
 	int pidfd = -1, err = 0;
 	struct trace_result res;
+	struct overhead ovh;
 
 	if (plan_probes(t, o->max_tier, &plan))
 		return -1;
@@ -125,8 +139,10 @@ int session_run(const struct session_opts *o, struct target *t)
 		t->pid, t->exe, t->bi.version, plan.n, tr.npoints, tr.method, tr.madvise.method);
 	fflush(o->out);
 	if (o->max_tier == HT_TIER_HOT)
-		fprintf(o->out, "heaptrace: hot probes on (every map assignment) for at most %.0fs: every hit traps into the kernel, so the target slows down with the hit rate shown at the end\n",
+		fprintf(o->out, "heaptrace: hot probes on (every map assignment) for at most %.0fs: every hit traps into the kernel: the estimated cost is shown each interval and at the end\n",
 			(double)o->duration_ns / 1e9);
+	/* Beside the trace, which does not wait for it. */
+	overhead_start(&ovh, &tr, o->max_overhead_pct);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. */
@@ -136,6 +152,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	live_view_init(&view, o->out);
 	deadline = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
 	next_tick = start + o->interval_ns;
+	last_tick = start;
 	while (!reason) {
 		uint64_t now = now_ns(), until = next_tick < deadline ? next_tick : deadline;
 		int timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
@@ -163,13 +180,16 @@ int session_run(const struct session_opts *o, struct target *t)
 			ring_buffer__consume(rb); /* growth records before re-reading maps */
 			map_tracker_tick(&maps);
 			have_hs = heapstats_read(&hsr, &hs) || have_hs;
+			over_budget(o, &ovh, &tr, &plan, now - last_tick);
+			last_tick = now;
 			if (!o->quiet && !stats_read(tr.skel, &total))
-				live_view_tick(&view, t, &total, &m, &maps, have_hs ? &hs : NULL, now - start);
+				live_view_tick(&view, t, &total, &m, &maps, have_hs ? &hs : NULL, &ovh, now - start);
 			next_tick += o->interval_ns;
 		}
 	}
 	/* The trace ends here: detaching (an RCU grace period) is not traced time. */
 	end = now_ns();
+	overhead_finish(&ovh);
 	ring_buffer__consume(rb);
 	map_tracker_tick(&maps); /* the maps as they are now, if the target is still there */
 	have_hs = heapstats_read(&hsr, &hs) || have_hs;
@@ -177,7 +197,7 @@ int session_run(const struct session_opts *o, struct target *t)
 				     .tally = &tally, .stop_reason = reason, .attach_method = tr.method,
 				     .madvise_method = tr.madvise.method,
 				     .reuse_probed = plan_has_handler(&plan, HT_H_SYS_USED),
-				     .maps = &maps, .heap = hs, .have_heap = have_hs };
+				     .maps = &maps, .heap = hs, .have_heap = have_hs, .overhead = &ovh };
 	/* The kernel's view now if the target is still there, else the last sample. */
 	if (smaps_read(t->pid, &res.mem) || !res.mem.rss)
 		res.mem = last_mem;

@@ -17,6 +17,7 @@ struct session_opts {
 	uint32_t ringbuf_bytes;
 	bool launched;	      /* target is our stopped child: release it once attached */
 	enum ht_tier max_tier; /* HT_TIER_WARM by default; HOT with --hot */
+	double max_overhead_pct; /* --max-overhead, of one CPU; 0: none */
 };
 
 /* Set from the SIGINT/SIGTERM handler. */

@@ -39,7 +39,8 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 	int err;
 
 	memset(tr, 0, sizeof(*tr));
-	tr->multi_link_fd = -1; /* before any failure: close must not close fd 0 */
+	for (err = 0; err <= HT_TIER_HOT; err++)
+		tr->multi_link_fd[err] = -1; /* before any failure: close must not close fd 0 */
 	if (access(btf, R_OK))
 		return ht_fail("no kernel BTF at %s (%s): heaptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
 			       btf, strerror(errno));
@@ -92,7 +93,8 @@ static int set_point_info(struct tracer *tr, const struct probe_plan *plan)
 	return 0;
 }
 
-static int add_point(struct tracer *tr, const struct target *t, int probe, int exit, uint64_t addr)
+static int add_point(struct tracer *tr, const struct target *t, int probe, enum ht_tier plan_tier, int exit,
+		     uint64_t addr)
 {
 	struct attach_point *pt = &tr->points[tr->npoints];
 
@@ -100,6 +102,7 @@ static int add_point(struct tracer *tr, const struct target *t, int probe, int e
 		return ht_fail("0x%llx is not in an executable segment of %s", (unsigned long long)addr, t->exe);
 	pt->probe = probe;
 	pt->exit = exit;
+	pt->tier = plan_tier;
 	pt->addr = addr;
 	tr->npoints++;
 	return 0;
@@ -114,40 +117,66 @@ static int collect_points(struct tracer *tr, const struct target *t, const struc
 	for (i = 0; i < plan->n; i++) {
 		const struct planned_probe *p = &plan->probes[i];
 
-		if (add_point(tr, t, i, -1, p->code.attach))
+		if (add_point(tr, t, i, p->spec->tier, -1, p->code.attach))
 			return -1;
 		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
-			if (add_point(tr, t, i, j, p->code.exits[j]))
+			if (add_point(tr, t, i, p->spec->tier, j, p->code.exits[j]))
 				return -1;
 	}
 	return 0;
 }
 
-static int attach_multi(struct tracer *tr, const struct target *t)
+static void close_multi(struct tracer *tr, enum ht_tier tier)
+{
+	if (tr->multi_link_fd[tier] >= 0)
+		close(tr->multi_link_fd[tier]);
+	tr->multi_link_fd[tier] = -1;
+}
+
+/* The points of one tier; cookies stay the global point index. */
+static int attach_multi_tier(struct tracer *tr, const struct target *t, enum ht_tier tier)
 {
 	union {
 		union bpf_attr attr;
 		struct uprobe_multi_link_attr um;
 	} a;
 	uint64_t offsets[HT_MAX_POINTS], cookies[HT_MAX_POINTS];
-	int i, fd;
+	int i, n = 0, fd;
 
 	for (i = 0; i < tr->npoints; i++) {
-		offsets[i] = tr->points[i].off;
-		cookies[i] = (__u64)i;
+		if (tr->points[i].tier != tier)
+			continue;
+		offsets[n] = tr->points[i].off;
+		cookies[n++] = (__u64)i;
 	}
+	if (!n)
+		return 0;
 	memset(&a, 0, sizeof(a));
 	a.um.prog_fd = (__u32)bpf_program__fd(tr->skel->progs.ht_point_multi);
 	a.um.attach_type = HT_BPF_TRACE_UPROBE_MULTI;
 	a.um.path = (__u64)(unsigned long)t->open_path;
 	a.um.offsets = (__u64)(unsigned long)offsets;
 	a.um.cookies = (__u64)(unsigned long)cookies;
-	a.um.cnt = (__u32)tr->npoints;
+	a.um.cnt = (__u32)n;
 	a.um.pid = (__u32)t->pid;
 	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
 	if (fd < 0)
 		return ht_fail("uprobe_multi link: %s", strerror(errno));
-	tr->multi_link_fd = fd;
+	tr->multi_link_fd[tier] = fd;
+	return 0;
+}
+
+static int attach_multi(struct tracer *tr, const struct target *t)
+{
+	int tier;
+
+	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++) {
+		if (attach_multi_tier(tr, t, (enum ht_tier)tier)) {
+			while (tier-- > HT_TIER_COLD)
+				close_multi(tr, (enum ht_tier)tier);
+			return -1;
+		}
+	}
 	tr->method = "uprobe_multi";
 	return 0;
 }
@@ -185,7 +214,7 @@ int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_
 	if (getenv_is("HEAPTRACE_ATTACH", "uprobe"))
 		ht_fail("HEAPTRACE_ATTACH=uprobe");
 	else if (attach_multi(tr, t) == 0) {
-		ht_debug("attached %d points with one uprobe_multi link", tr->npoints);
+		ht_debug("attached %d points with a uprobe_multi link per tier", tr->npoints);
 		return 0;
 	}
 	ht_debug("%s; falling back to one uprobe per point", ht_last_error());
@@ -227,20 +256,29 @@ int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, str
 	return 0;
 }
 
-void tracer_detach(struct tracer *tr)
+int tracer_detach_tier(struct tracer *tr, enum ht_tier tier)
 {
-	int i;
+	int i, n = 0;
 
-	madvise_probe_detach(&tr->madvise);
 	/* Points stay known: hits are read after detaching, from the map. */
-	if (tr->multi_link_fd >= 0) {
-		close(tr->multi_link_fd);
-		tr->multi_link_fd = -1;
-	}
 	for (i = 0; i < tr->npoints; i++) {
+		if (tr->points[i].tier != tier)
+			continue;
+		n += tr->multi_link_fd[tier] >= 0 || tr->links[i];
 		bpf_link__destroy(tr->links[i]);
 		tr->links[i] = NULL;
 	}
+	close_multi(tr, tier);
+	return n;
+}
+
+void tracer_detach(struct tracer *tr)
+{
+	int tier;
+
+	madvise_probe_detach(&tr->madvise);
+	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++)
+		tracer_detach_tier(tr, (enum ht_tier)tier);
 }
 
 void tracer_close(struct tracer *tr)

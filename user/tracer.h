@@ -11,6 +11,7 @@ struct attach_point {
 	int exit;    /* -1 for the attach point, else index into code.exits */
 	uint64_t addr;
 	uint64_t off;  /* file offset of addr: what uprobes are attached by */
+	enum ht_tier tier;
 };
 
 #include "madvise_probe.h"
@@ -18,7 +19,9 @@ struct attach_point {
 struct tracer {
 	struct probes_bpf *skel;
 	struct madvise_probe madvise;
-	int multi_link_fd;     /* one uprobe_multi link for all points, or -1 */
+	/* One uprobe_multi link per tier (-1: none), so that a tier can be
+	 * detached alone (--max-overhead). */
+	int multi_link_fd[HT_TIER_HOT + 1];
 	const char *method;    /* "uprobe_multi" or "uprobe" */
 	struct bpf_link *links[HT_MAX_POINTS]; /* the fallback: one per point */
 	struct attach_point points[HT_MAX_POINTS];
@@ -40,6 +43,9 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);
 /* hits[i] for plan->probes[i], summed over CPUs. */
 int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, struct probe_hits *hits);
+/* Detaches the probes of one tier (their hits stay readable); returns how
+ * many points it detached. */
+int tracer_detach_tier(struct tracer *tr, enum ht_tier tier);
 void tracer_detach(struct tracer *tr);
 void tracer_close(struct tracer *tr);
 #endif

@@ -31,6 +31,9 @@ def free_pid():
     (["--list-probes"], "--list-probes takes one FILE or -p PID"),
     (["--no-such-option"], "unrecognized option"),
     (["-p", "1", "--"], "nothing to run after '--'"),
+    (["-p", "1", "--max-overhead", "0"], "invalid --max-overhead '0'"),
+    (["-p", "1", "--max-overhead", "150%"], "invalid --max-overhead '150%'"),
+    (["-p", "1", "--max-overhead", "x"], "invalid --max-overhead 'x'"),
 ])
 def test_bad_usage_exits_2(args, message):
     p = run(*args)

@@ -206,6 +206,46 @@ def test_hot_probes_count_every_assignment(tc, tmp_path):
     assert hot and sum(x["hits"] for x in hot) >= n
 
 
+def test_overhead_estimate_counts_every_hit(tmp_path):
+    out = tmp_path / "r.json"
+    n = 300000
+    p = subprocess.run([HEAPTRACE, "--hot", "-q", "--json", str(out), "--", target("gocur-mapleak.stripped"),
+                        "-n", str(n), "-healthy", "10", "-wait", "0s"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    r = read_json(out)
+    o = r["overhead"]
+    cost = o["hit_ns"]
+    assert all(cost[k] > 0 for k in ("branch", "entry", "ret")), "a hit's cost is measured at start"
+    # Every assignment hit a hot probe on its stack-check branch: the
+    # estimate covers at least those hits at the branch cost.
+    assert o["est_target_ns"] >= r["heap"]["map_assigns"] * cost["branch"]
+    assert o["est_cpu_percent"] == pytest.approx(100 * o["est_target_ns"] / r["duration_ns"])
+    assert o["max_overhead_percent"] is None and o["detached_tiers"] == []
+    assert "probes    " in p.stderr and "a hit costs" in p.stderr
+
+
+# Perf uprobes take a while to detach, and go on firing meanwhile: that must
+# not count against the warm probes.
+@pytest.mark.parametrize("attach", ["uprobe_multi", "uprobe"])
+def test_max_overhead_detaches_the_hot_probes(attach, tmp_path):
+    out = tmp_path / "r.json"
+    n = 3000000
+    env = dict(os.environ, HEAPTRACE_ATTACH=attach)
+    p = subprocess.run([HEAPTRACE, "--hot", "-q", "-i", "200ms", "--max-overhead", "5", "--json", str(out), "--",
+                        target("go122-mapleak.stripped"), "-n", str(n), "-healthy", "10", "-wait", "0s"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr  # the program's own status: it ran to the end
+    r = read_json(out)
+    assert r["attach_method"] == attach
+    assert r["overhead"]["detached_tiers"] == ["hot"]
+    assert r["overhead"]["max_overhead_percent"] == 5
+    assert "above --max-overhead 5%: detached the hot probes" in p.stderr
+    # counting stopped when the hot probes went, the warm ones stayed
+    assert r["heap"]["map_assigns"] < n
+    assert r["heap"]["map_grows"] > 0
+    assert_nothing_left()
+
+
 def test_hot_probes_are_bounded_in_time(tmp_path):
     t = subprocess.Popen([target("gocur-mapleak.stripped"), "-n", "1000", "-healthy", "10", "-wait", "120s"],
                          stdout=subprocess.DEVNULL)

@@ -1,0 +1,79 @@
+/*
+ * The overhead estimate's arithmetic: hits times the per-hit cost of the
+ * instruction each point sits on, per tier, as a share of one CPU.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "hit_cost.h"
+#include "overhead.h"
+
+static const struct probe_spec *spec_of_tier(enum ht_tier tier, bool exits)
+{
+	size_t i;
+
+	for (i = 0; i < runtime_probes_len; i++)
+		if (runtime_probes[i].tier == tier && runtime_probes[i].exits == exits)
+			return &runtime_probes[i];
+	fail_msg("no %s-tier probe in the table", tier_name(tier));
+	return NULL;
+}
+
+static void test_cost_by_instruction_and_tier(void **state)
+{
+	struct hit_cost c = { .branch_ns = 500, .entry_ns = 4000, .ret_ns = 3000, .measured = true };
+	struct probe_hits hits[3] = { { .entries = 10, .exits = 10 }, { .entries = 100 }, { .entries = 1000 } };
+	struct probe_plan plan;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.n = 3;
+	plan.probes[0].spec = spec_of_tier(HT_TIER_COLD, true);
+	plan.probes[0].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
+	plan.probes[1].spec = spec_of_tier(HT_TIER_WARM, false);
+	plan.probes[1].code.attach_kind = ATTACH_ENTRY; /* no stack check: single-stepped */
+	plan.probes[2].spec = spec_of_tier(HT_TIER_HOT, false);
+	plan.probes[2].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
+	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_COLD), 10 * 500 + 10 * 3000);
+	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_WARM), 100 * 4000);
+	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_HOT), 1000 * 500);
+	assert_int_equal(hit_cost_ns(&c, &plan, hits, -1), 35000 + 400000 + 500000);
+}
+
+static void test_share_of_a_cpu(void **state)
+{
+	assert_true(overhead_pct(250000000, 1000000000) == 25.0);
+	assert_true(overhead_pct(2000000000, 1000000000) == 200.0); /* several threads */
+	assert_true(overhead_pct(5, 0) == 0);
+}
+
+static void test_live_view_words(void **state)
+{
+	struct overhead o = { .cost = { .measured = true }, .ready = 1, .window_hits = 1500000, .window_cost_ns = 750000000,
+			      .window_ns = 1000000000 };
+	char buf[64];
+
+	overhead_describe(&o, buf, sizeof(buf));
+	assert_string_equal(buf, "1.5M hits/s ~75.0% CPU");
+	o.window_hits = 25000;
+	o.window_cost_ns = 0;
+	overhead_describe(&o, buf, sizeof(buf));
+	assert_string_equal(buf, "25k hits/s ~0.0% CPU");
+	o.cost.measured = false;
+	o.window_hits = 12;
+	overhead_describe(&o, buf, sizeof(buf));
+	assert_string_equal(buf, "12 hits/s");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cost_by_instruction_and_tier),
+		cmocka_unit_test(test_share_of_a_cpu),
+		cmocka_unit_test(test_live_view_words),
+	};
+
+	return cmocka_run_group_tests_name("overhead", tests, NULL, NULL);
+}
