@@ -36,11 +36,11 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	const char *btf = btf_path ? btf_path : KERNEL_BTF;
-	int err;
+	int err, tier;
 
 	memset(tr, 0, sizeof(*tr));
-	for (err = 0; err <= HT_TIER_HOT; err++)
-		tr->multi_link_fd[err] = -1; /* before any failure: close must not close fd 0 */
+	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++)
+		tr->multi_link_fd[tier] = -1; /* before any failure: close must not close fd 0 */
 	if (access(btf, R_OK))
 		return ht_fail("no kernel BTF at %s (%s): heaptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
 			       btf, strerror(errno));
@@ -256,20 +256,18 @@ int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, str
 	return 0;
 }
 
-int tracer_detach_tier(struct tracer *tr, enum ht_tier tier)
+void tracer_detach_tier(struct tracer *tr, enum ht_tier tier)
 {
-	int i, n = 0;
+	int i;
 
 	/* Points stay known: hits are read after detaching, from the map. */
 	for (i = 0; i < tr->npoints; i++) {
 		if (tr->points[i].tier != tier)
 			continue;
-		n += tr->multi_link_fd[tier] >= 0 || tr->links[i];
 		bpf_link__destroy(tr->links[i]);
 		tr->links[i] = NULL;
 	}
 	close_multi(tr, tier);
-	return n;
 }
 
 void tracer_detach(struct tracer *tr)

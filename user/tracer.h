@@ -43,9 +43,8 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);
 /* hits[i] for plan->probes[i], summed over CPUs. */
 int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, struct probe_hits *hits);
-/* Detaches the probes of one tier (their hits stay readable); returns how
- * many points it detached. */
-int tracer_detach_tier(struct tracer *tr, enum ht_tier tier);
+/* Detaches the probes of one tier (their hits stay readable). */
+void tracer_detach_tier(struct tracer *tr, enum ht_tier tier);
 void tracer_detach(struct tracer *tr);
 void tracer_close(struct tracer *tr);
 #endif
