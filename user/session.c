@@ -124,6 +124,12 @@ int session_run(const struct session_opts *o, struct target *t)
 		map_tracker_close(&maps);
 		return -1;
 	}
+	/* The per-hit cost is measured on heaptrace's own code, beside the
+	 * attach and the trace. A launched program waits for it, stopped: it
+	 * costs nothing then, and the trace starts with the estimate. */
+	overhead_start(&ovh, &tr, o->max_overhead_pct);
+	if (o->launched)
+		overhead_finish(&ovh);
 	rb = events_open(tr.skel, &tally);
 	if (!rb || tracer_attach(&tr, t, &plan)) {
 		err = -1;
@@ -141,8 +147,6 @@ int session_run(const struct session_opts *o, struct target *t)
 	if (o->max_tier == HT_TIER_HOT)
 		fprintf(o->out, "heaptrace: hot probes on (every map assignment) for at most %.0fs: every hit traps into the kernel: the estimated cost is shown each interval and at the end\n",
 			(double)o->duration_ns / 1e9);
-	/* Beside the trace, which does not wait for it. */
-	overhead_start(&ovh, &tr, o->max_overhead_pct);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. */
@@ -221,6 +225,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	if (o->json_out && report_json(o->json_out, &res))
 		err = -1;
 out:
+	overhead_finish(&ovh); /* before the programs go */
 	if (pidfd >= 0)
 		close(pidfd);
 	ring_buffer__free(rb);
