@@ -1,20 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "goheap.h"
 #include "log.h"
 
 #define MAX_SPANS (1ull << 26)	   /* 512 GiB of 8 KiB spans */
 #define MAX_SPAN_PAGES (1ull << 24) /* 128 GiB in one span */
 #define SPAN_BATCH 4096
-
-uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Decodes one mspan; false when it is not in use or not plausible. */
 static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_span *s)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "memsrc.h"
+#include "monotonic.h"
 #include "runtime_layout.h"
 
 struct go_span {
@@ -53,5 +54,4 @@ bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64
  * (span[i] is 0 or could not be read). */
 void go_objects_allocated(struct memsrc *mem, const struct go_layout *L, const uint64_t *span,
 			  const uint64_t *addr, size_t n, int8_t *live);
-uint64_t monotonic_ns(void);
 #endif

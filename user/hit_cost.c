@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "goheap.h"
 #include "hit_cost.h"
 #include "log.h"
+#include "monotonic.h"
 #include "probes.skel.h"
 
 /*
@@ -141,4 +141,15 @@ uint64_t hit_cost_ns(const struct hit_cost *c, const struct probe_plan *plan, co
 		ns += hits[i].exits * c->ret_ns;
 	}
 	return ns;
+}
+
+uint64_t probe_hits_total(const struct probe_plan *plan, const struct probe_hits *hits, int tier)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < plan->n; i++)
+		if (tier < 0 || plan->probes[i].spec->tier == (enum ht_tier)tier)
+			n += hits[i].entries + hits[i].exits;
+	return n;
 }

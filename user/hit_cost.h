@@ -25,4 +25,6 @@ int hit_cost_measure(struct tracer *tr, struct hit_cost *out);
  * only the probes of that tier. */
 uint64_t hit_cost_ns(const struct hit_cost *c, const struct probe_plan *plan, const struct probe_hits *hits,
 		     int tier);
+/* Hits at entries and exits, of every probe or (tier >= 0) of one tier. */
+uint64_t probe_hits_total(const struct probe_plan *plan, const struct probe_hits *hits, int tier);
 #endif

@@ -60,13 +60,12 @@ int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan
 
 	if (tracer_read_hits(tr, plan, now))
 		return -1;
-	o->window_hits = 0;
 	for (i = 0; i < plan->n; i++) {
 		d[i].entries = now[i].entries - o->prev[i].entries;
 		d[i].exits = now[i].exits - o->prev[i].exits;
-		o->window_hits += d[i].entries + d[i].exits;
 		o->prev[i] = now[i];
 	}
+	o->window_hits = probe_hits_total(plan, d, -1);
 	o->window_ns = window_ns;
 	if (!have_cost(o))
 		return -1;

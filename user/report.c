@@ -71,30 +71,21 @@ static void map_section(FILE *out, const struct map_tracker *mt)
 			     "  To free the retained memory, copy the live entries into a fresh map and drop the old one.\n");
 }
 
-static uint64_t all_hits(const struct trace_result *r)
-{
-	uint64_t n = 0;
-	int i;
-
-	for (i = 0; i < r->plan->n; i++)
-		n += r->hits[i].entries + r->hits[i].exits;
-	return n;
-}
-
 /* The probes' estimated cost to the target over the whole trace. */
 static void print_overhead_line(FILE *out, const struct trace_result *r)
 {
 	const struct overhead *o = r->overhead;
+	unsigned long long n = probe_hits_total(r->plan, r->hits, -1);
 	uint64_t ns;
 	int t;
 
 	if (!o->cost.measured) {
-		fprintf(out, "probes    %llu hits; %s\n", (unsigned long long)all_hits(r), o->unavailable);
+		fprintf(out, "probes    %llu hits; %s\n", n, o->unavailable);
 		return;
 	}
 	ns = hit_cost_ns(&o->cost, r->plan, r->hits, -1);
-	fprintf(out, "probes    %llu hits cost the target about %s, %.2f%% of a CPU\n", (unsigned long long)all_hits(r),
-		FMT(ns, ns), overhead_pct(ns, r->duration_ns));
+	fprintf(out, "probes    %llu hits cost the target about %s, %.2f%% of a CPU\n", n, FMT(ns, ns),
+		overhead_pct(ns, r->duration_ns));
 	fprintf(out, "          a hit costs %s on a branch, %s on an entry, %s on a RET here (measured at start)\n",
 		FMT(ns, o->cost.branch_ns), FMT(ns, o->cost.entry_ns), FMT(ns, o->cost.ret_ns));
 	for (t = HT_TIER_WARM; t <= HT_TIER_HOT; t++)

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "events.h"
@@ -12,6 +11,7 @@
 #include "heapstats.h"
 #include "live_view.h"
 #include "maptrack.h"
+#include "monotonic.h"
 #include "overhead.h"
 #include "log.h"
 #include "report.h"
@@ -22,14 +22,6 @@ volatile sig_atomic_t session_stop_signal;
 
 /* The heap walk at attach stops after this long and says so. */
 #define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Waits for the next tick, consuming events; says why the trace ends, if it does. */
 static const char *wait_tick(int pidfd, pid_t pid, struct ring_buffer *rb, int timeout_ms)
@@ -59,17 +51,6 @@ static void over_budget(const struct session_opts *o, struct overhead *ovh, stru
 		fprintf(o->out, "heaptrace: the probes cost the target about %.1f%% of a CPU over the last %.1fs, above --max-overhead %g%%: detached the %s probes\n",
 			overhead_pct(ovh->window_cost_ns, window_ns), (double)window_ns / 1e9, o->max_overhead_pct,
 			tier_name((enum ht_tier)tier));
-}
-
-static uint64_t hot_hits(const struct probe_plan *plan, const struct probe_hits *hits)
-{
-	uint64_t n = 0;
-	int i;
-
-	for (i = 0; i < plan->n; i++)
-		if (plan->probes[i].spec->tier == HT_TIER_HOT)
-			n += hits[i].entries;
-	return n;
 }
 
 static uint32_t map_count_offset(const struct map_tracker *mt)
@@ -141,7 +122,7 @@ int session_run(const struct session_opts *o, struct target *t)
 		err = -1;
 		goto out;
 	}
-	start = now_ns();
+	start = monotonic_ns();
 	fprintf(o->out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
 		t->pid, t->exe, t->bi.version, plan.n, tr.npoints, tr.method, tr.madvise.method);
 	fflush(o->out);
@@ -159,11 +140,11 @@ int session_run(const struct session_opts *o, struct target *t)
 	next_tick = start + o->interval_ns;
 	last_tick = start;
 	while (!reason) {
-		uint64_t now = now_ns(), until = next_tick < deadline ? next_tick : deadline;
+		uint64_t now = monotonic_ns(), until = next_tick < deadline ? next_tick : deadline;
 		int timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
 
 		reason = wait_tick(pidfd, t->pid, rb, timeout_ms);
-		now = now_ns();
+		now = monotonic_ns();
 		if (session_stop_signal)
 			reason = session_stop_signal == SIGINT ? "interrupted" : "terminated";
 		else if (!reason && now >= deadline)
@@ -193,7 +174,7 @@ int session_run(const struct session_opts *o, struct target *t)
 		}
 	}
 	/* The trace ends here: detaching (an RCU grace period) is not traced time. */
-	end = now_ns();
+	end = monotonic_ns();
 	overhead_finish(&ovh);
 	ring_buffer__consume(rb);
 	map_tracker_tick(&maps); /* the maps as they are now, if the target is still there */
@@ -216,7 +197,7 @@ int session_run(const struct session_opts *o, struct target *t)
 	}
 	report_text(o->out, &res);
 	if (o->max_tier == HT_TIER_HOT) {
-		uint64_t hot = hot_hits(&plan, hits);
+		uint64_t hot = probe_hits_total(&plan, hits, HT_TIER_HOT);
 
 		fprintf(o->out, "hot probes: %llu hits, %.0f a second; %llu records consumed, %llu lost\n",
 			(unsigned long long)hot, (double)hot * 1e9 / (double)(res.duration_ns ? res.duration_ns : 1),
