@@ -26,8 +26,11 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Everything but main.c goes into a library the unit tests link too.
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
+# user/ is split by stage (target, plan, trace, heap, report, util); sources
+# include each other's headers by that path.
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
@@ -50,15 +53,16 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # User objects may include any skeleton; generate them first.
-$(OUT)/%.o: user/%.c | $(SKELS) $(OUT)
+$(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libheaptrace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-heaptrace: $(OUT)/main.o $(OUT)/libheaptrace.a
+heaptrace: $(OUT)/user/main.o $(OUT)/libheaptrace.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -69,7 +73,7 @@ $(OUT)/tests/%: tests/unit/%.c $(OUT)/libheaptrace.a | $(OUT)/tests
 # libFuzzer harnesses: the readers built with ASan and UBSan.
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
 	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+FUZZ_SRCS := $(LIB_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
 FUZZ_SECONDS ?= 300
 $(OUT)/fuzz:
@@ -114,4 +118,4 @@ install: heaptrace
 clean:
 	rm -rf $(OUT) heaptrace
 
--include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "duration.h"
-#include "launch.h"
-#include "log.h"
-#include "plan_print.h"
+#include "util/duration.h"
+#include "target/launch.h"
+#include "util/log.h"
+#include "report/plan_print.h"
 #include "session.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };

@@ -5,18 +5,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "events.h"
-#include "hist_print.h"
-#include "launch.h"
-#include "heapstats.h"
-#include "live_view.h"
-#include "maptrack.h"
-#include "monotonic.h"
-#include "overhead.h"
-#include "log.h"
-#include "report.h"
+#include "trace/consumer.h"
+#include "report/hist_print.h"
+#include "target/launch.h"
+#include "heap/page_stats.h"
+#include "report/live_view.h"
+#include "heap/gomap_tracker.h"
+#include "util/monotonic.h"
+#include "trace/overhead.h"
+#include "util/log.h"
+#include "report/report.h"
 #include "session.h"
-#include "tracer.h"
+#include "trace/tracer.h"
 
 volatile sig_atomic_t session_stop_signal;
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "heaptrace.h"
-#include "target.h"
+#include "target/target.h"
 
 struct session_opts {
 	uint64_t duration_ns; /* 0: until Ctrl-C or the target exits */

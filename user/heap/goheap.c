@@ -1,0 +1,275 @@
+#include <stdlib.h>
+#include <string.h>
+#include "heap/goheap.h"
+#include "util/log.h"
+
+#define MAX_SPANS (1ull << 26)	   /* 512 GiB of 8 KiB spans */
+#define MAX_SPAN_PAGES (1ull << 24) /* 128 GiB in one span */
+#define SPAN_BATCH 4096
+
+/* Decodes one mspan; false when it is not in use or not plausible. */
+static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_span *s)
+{
+	uint64_t npages = mem_field(p, L->span_npages, 8);
+
+	if (mem_field(p, L->span_state, 1) != GO_SPAN_IN_USE)
+		return false;
+	s->start = mem_field(p, L->span_startaddr, 8);
+	s->size = npages * GO_PAGE_SIZE;
+	s->elemsize = mem_field(p, L->span_elemsize, 8);
+	s->spanclass = (uint8_t)mem_field(p, L->span_spanclass, 1);
+	s->freeindex = mem_field(p, L->span_freeindex, L->span_index_size);
+	s->nelems = mem_field(p, L->span_nelems, L->span_index_size);
+	s->allocbits = mem_field(p, L->span_allocbits, 8);
+	s->largetype = L->span_largetype == GO_ABSENT ? 0 : mem_field(p, L->span_largetype, 8);
+	if (!s->start || s->start % GO_PAGE_SIZE || !npages || npages > MAX_SPAN_PAGES ||
+	    s->start + s->size < s->start)
+		return false;
+	if (!s->elemsize || s->elemsize > s->size || s->nelems > s->size / s->elemsize ||
+	    s->freeindex > s->nelems)
+		return false;
+	/* Only a large object with pointers has its type there: Go 1.22 and
+	 * 1.23 leave a stale one in a noscan span (mspan.init does not clear
+	 * it), and small spans use the field for something else. */
+	if (GO_SPANCLASS_SIZECLASS(s->spanclass) == 0 && !GO_SPANCLASS_NOSCAN(s->spanclass))
+		s->largetype = s->largetype & 7 ? 0 : s->largetype;
+	else
+		s->largetype = 0;
+	return true;
+}
+
+struct span_list {
+	uint64_t ptr, len, cap;
+};
+
+static bool read_span_list(struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+			   struct span_list *l)
+{
+	uint64_t w[3];
+
+	if (!mem_read(mem, mheap + L->mheap_allspans, w, sizeof(w)))
+		return false;
+	*l = (struct span_list){ w[0], w[1], w[2] };
+	return l->ptr && !(l->ptr & 7) && l->len && l->len <= l->cap && l->cap <= MAX_SPANS;
+}
+
+/* Reads spans ptrs[0..n) into out (in use only); returns how many were kept. */
+static size_t read_spans(struct memsrc *mem, const struct go_layout *L, const uint64_t *ptrs, size_t n,
+			 struct go_span *out, size_t *bad)
+{
+	struct memrange *r = calloc(n, sizeof(*r));
+	uint8_t *buf = malloc(n * L->span_size);
+	size_t i, kept = 0, nr = 0;
+
+	if (!r || !buf) {
+		free(r);
+		free(buf);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (!ptrs[i] || ptrs[i] & 7)
+			continue;
+		r[nr] = (struct memrange){ .addr = ptrs[i], .buf = buf + nr * L->span_size, .len = L->span_size };
+		nr++;
+	}
+	mem->readv(mem, r, nr);
+	for (i = 0; i < nr; i++) {
+		if (!r[i].ok) {
+			(*bad)++;
+			continue;
+		}
+		if (parse_span(L, r[i].buf, &out[kept])) {
+			out[kept].self = r[i].addr;
+			kept++;
+		}
+	}
+	free(r);
+	free(buf);
+	return kept;
+}
+
+bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr)
+{
+	struct go_span spans[16];
+	uint64_t ptrs[16];
+	struct span_list l;
+	size_t n, bad = 0;
+
+	if (!read_span_list(mem, L, addr, &l))
+		return false;
+	n = l.len < 16 ? l.len : 16;
+	if (!mem_read(mem, l.ptr, ptrs, n * 8))
+		return false;
+	return read_spans(mem, L, ptrs, n, spans, &bad) > 0 && bad == 0;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct go_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+		      uint64_t deadline_ns)
+{
+	struct span_list l;
+	uint64_t *ptrs;
+	size_t i, bad = 0;
+
+	memset(h, 0, sizeof(*h));
+	h->mem = mem;
+	h->L = L;
+	h->mheap = mheap;
+	if (!read_span_list(mem, L, mheap, &l))
+		return ht_fail("cannot read the span list of runtime.mheap_ at 0x%llx",
+			       (unsigned long long)mheap);
+	ptrs = malloc(l.len * 8);
+	h->spans = malloc(l.len * sizeof(*h->spans));
+	if (!ptrs || !h->spans) {
+		free(ptrs);
+		return ht_fail("out of memory for %llu spans", (unsigned long long)l.len);
+	}
+	if (!mem_read(mem, l.ptr, ptrs, l.len * 8)) {
+		free(ptrs);
+		return ht_fail("cannot read the %llu span pointers at 0x%llx", (unsigned long long)l.len,
+			       (unsigned long long)l.ptr);
+	}
+	for (i = 0; i < l.len; i += SPAN_BATCH) {
+		size_t n = l.len - i < SPAN_BATCH ? l.len - i : SPAN_BATCH;
+
+		if (deadline_ns && monotonic_ns() > deadline_ns) {
+			h->truncated = true;
+			break;
+		}
+		h->nspans += read_spans(mem, L, ptrs + i, n, h->spans + h->nspans, &bad);
+	}
+	free(ptrs);
+	qsort(h->spans, h->nspans, sizeof(*h->spans), cmp_span);
+	/* Spans never overlap; if they do, this is not a heap we understand. */
+	for (i = 0; i < h->nspans; i++) {
+		if (i && h->spans[i].start < h->spans[i - 1].start + h->spans[i - 1].size)
+			return ht_fail("spans overlap at 0x%llx: the runtime layout does not match this program",
+				       (unsigned long long)h->spans[i].start);
+		h->in_use_bytes += h->spans[i].size;
+	}
+	if (bad > l.len / 100 + 1)
+		return ht_fail("%zu of %llu spans could not be read", bad, (unsigned long long)l.len);
+	return 0;
+}
+
+int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+		 uint64_t deadline_ns)
+{
+	if (load_spans(h, mem, L, mheap, deadline_ns)) {
+		go_heap_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+void go_heap_free(struct go_heap *h)
+{
+	free(h->spans);
+	h->spans = NULL;
+	h->nspans = 0;
+}
+
+const struct go_span *go_heap_span_of(const struct go_heap *h, uint64_t addr)
+{
+	size_t lo = 0, hi = h->nspans;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct go_span *s = &h->spans[mid];
+
+		if (addr < s->start)
+			hi = mid;
+		else if (addr - s->start >= s->size)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+bool go_heap_object_at(const struct go_heap *h, uint64_t addr, struct go_object *o)
+{
+	const struct go_span *s = go_heap_span_of(h, addr);
+	uint64_t off;
+
+	if (!s)
+		return false;
+	off = addr - s->start;
+	if (off / s->elemsize >= s->nelems)
+		return false;
+	if (off % s->elemsize == 0) {
+		*o = (struct go_object){ .start = addr, .size = s->elemsize, .type = s->largetype };
+		return true;
+	}
+	/* Go 1.22+: small objects with pointers over 512 bytes start with an
+	 * 8-byte type header; the program's pointer is just past it. */
+	if (off % s->elemsize == GO_MALLOC_HEADER && h->L->malloc_header_min != GO_ABSENT &&
+	    GO_SPANCLASS_SIZECLASS(s->spanclass) && !GO_SPANCLASS_NOSCAN(s->spanclass) &&
+	    s->elemsize > h->L->malloc_header_min) {
+		*o = (struct go_object){ .start = addr, .size = s->elemsize - GO_MALLOC_HEADER };
+		return true;
+	}
+	return false;
+}
+
+bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64_t i)
+{
+	/* Below freeindex every slot has been handed out since the last sweep;
+	 * from freeindex on, allocBits says. */
+	return i < s->freeindex || (allocbits[i / 8] >> (i % 8) & 1);
+}
+
+void go_objects_allocated(struct memsrc *mem, const struct go_layout *L, const uint64_t *span,
+			  const uint64_t *addr, size_t n, int8_t *live)
+{
+	struct memrange *r = calloc(n ? n : 1, sizeof(*r));
+	uint8_t *buf = calloc(n ? n : 1, L->span_size), *bits = calloc(n ? n : 1, 1);
+	uint64_t *slot = calloc(n ? n : 1, sizeof(*slot));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		live[i] = -1;
+	if (!r || !buf || !bits || !slot)
+		goto out;
+	for (i = 0; i < n; i++)
+		r[i] = (struct memrange){ .addr = span[i], .buf = buf + i * L->span_size,
+					  .len = span[i] ? L->span_size : 0 };
+	mem->readv(mem, r, n);
+	for (i = 0; i < n; i++) {
+		struct go_span s;
+		uint64_t off;
+
+		r[i].len = 0;
+		if (!span[i] || !r[i].ok)
+			continue;
+		/* A span no longer in use, or re-used for other objects, no
+		 * longer holds the object. */
+		live[i] = 0;
+		if (!parse_span(L, r[i].buf, &s) || addr[i] < s.start || addr[i] - s.start >= s.size)
+			continue;
+		off = addr[i] - s.start;
+		slot[i] = off / s.elemsize;
+		if (off % s.elemsize || slot[i] >= s.nelems)
+			continue;
+		live[i] = 1;
+		if (slot[i] < s.freeindex || GO_SPANCLASS_SIZECLASS(s.spanclass) == 0)
+			continue;
+		live[i] = -1;
+		r[i] = (struct memrange){ .addr = s.allocbits + slot[i] / 8, .buf = bits + i, .len = 1 };
+	}
+	mem->readv(mem, r, n);
+	for (i = 0; i < n; i++)
+		if (r[i].len && r[i].ok)
+			live[i] = bits[i] >> (slot[i] % 8) & 1;
+out:
+	free(r);
+	free(buf);
+	free(bits);
+	free(slot);
+}

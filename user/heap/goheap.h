@@ -1,0 +1,57 @@
+/* A Go heap read from outside, as a debugger reads a core: runtime.mheap_'s
+ * span list, and objects by address. Everything read is validated; nothing
+ * here trusts the target's memory. */
+#ifndef HT_HEAP_GOHEAP_H
+#define HT_HEAP_GOHEAP_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "heap/memsrc.h"
+#include "util/monotonic.h"
+#include "heap/runtime_layout.h"
+
+struct go_span {
+	uint64_t start, size;	   /* [start, start+size): npages * 8 KiB */
+	uint64_t elemsize;	   /* object size; == size for a large object */
+	uint64_t largetype;	   /* a large object's *_type (Go 1.22+), 0 if unknown */
+	uint64_t freeindex, nelems, allocbits;
+	uint64_t self;		   /* the runtime.mspan itself, to re-read it later */
+	uint8_t spanclass;
+};
+
+struct go_object {
+	uint64_t start, size, type; /* type: the span's largeType, 0 if unknown */
+};
+
+struct go_heap {
+	struct memsrc *mem;
+	const struct go_layout *L;
+	uint64_t mheap;		   /* runtime address of runtime.mheap_ */
+	struct go_span *spans;	   /* in-use spans, by start address */
+	size_t nspans;
+	uint64_t in_use_bytes;
+	bool truncated;		   /* the time bound cut the span list short */
+};
+
+#define GO_PAGE_SIZE 8192
+
+/* Is `addr` runtime.mheap_? Reads its span list's header and first spans. */
+bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr);
+/* Reads the in-use spans. deadline_ns: CLOCK_MONOTONIC bound (0: none).
+ * On failure nothing is left to free. */
+int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+		 uint64_t deadline_ns);
+void go_heap_free(struct go_heap *h);
+const struct go_span *go_heap_span_of(const struct go_heap *h, uint64_t addr);
+/* The heap object that starts exactly at addr (in an in-use span, at an
+ * object boundary), or false. Does not say whether it is still allocated. */
+bool go_heap_object_at(const struct go_heap *h, uint64_t addr, struct go_object *o);
+/* Object i of a small-object span is allocated (allocBits: the bitmap bytes). */
+bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64_t i);
+/* Are the objects at addr[i], each found earlier in the span whose mspan is
+ * at span[i], still allocated? Re-reads those spans and their alloc bits in
+ * two batches, without loading the heap. live[i]: 1 allocated, 0 freed (the
+ * span was freed or now holds other objects, or the slot is free), -1 unknown
+ * (span[i] is 0 or could not be read). */
+void go_objects_allocated(struct memsrc *mem, const struct go_layout *L, const uint64_t *span,
+			  const uint64_t *addr, size_t n, int8_t *live);
+#endif

@@ -1,0 +1,41 @@
+/* Go maps read from a target's heap: which objects are map headers, how much
+ * table memory each holds, and how much a fresh map with the same entries
+ * would need. Bucket maps (runtime.hmap, Go 1.18-1.23) and Swiss tables
+ * (internal/runtime/maps.Map, Go 1.24+). */
+#ifndef HT_HEAP_GOMAP_PARSE_H
+#define HT_HEAP_GOMAP_PARSE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "heap/goheap.h"
+
+struct go_map {
+	uint64_t addr;	       /* the header */
+	uint64_t seed, table;  /* identity: hash seed and table pointer as first read */
+	uint64_t old;	       /* bucket maps: the old table while growing, else 0 */
+	uint64_t live;	       /* entries now */
+	uint64_t table_bytes;  /* heap memory the map's tables hold */
+	uint64_t needed_bytes; /* what a fresh map with `live` entries would take */
+	uint64_t slot_bytes;   /* bucket (or group) size: exact with a type, else estimated */
+	uint64_t type;	       /* bucket/group *_type from the span, 0 if unknown */
+	uint64_t hdr_span;     /* the runtime.mspan holding the header, 0 if not a heap object */
+	uint32_t tables;       /* Swiss: distinct tables; buckets: 1 << B */
+	bool swiss;
+};
+
+/* Parses the bucket-map header `hdr` (L->hmap_size bytes) read at addr;
+ * false if it is not a plausible live map with a table. */
+bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m);
+
+/* Swiss maps need the directory and tables behind each header: parse all
+ * headers first, then finish them in batches (few reads for many maps).
+ * ok[i] says whether maps[i] survived. */
+bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m);
+void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, size_t n);
+
+/* The table memory of a fresh map holding `live` entries (what makemap with
+ * that hint allocates), given the bucket or group size. */
+uint64_t bucket_map_needed_bytes(uint64_t live, uint64_t bucket_bytes);
+uint64_t swiss_map_needed_bytes(uint64_t live, uint64_t group_bytes);
+/* Smallest B that holds `live` entries without growing (overLoadFactor). */
+unsigned bucket_map_b_for(uint64_t live);
+#endif

@@ -1,0 +1,18 @@
+/* Finds every map in a Go heap: scans the spans whose objects have a map
+ * header's size, keeps allocated objects that parse as a live map. */
+#ifndef HT_HEAP_GOMAP_SCAN_H
+#define HT_HEAP_GOMAP_SCAN_H
+#include "heap/gomap_parse.h"
+
+struct map_scan {
+	/* called with each batch of maps found (memory use stays bounded) */
+	void (*found)(void *ctx, const struct go_map *maps, size_t n);
+	void *ctx;
+	uint64_t maps, objects_checked, spans_scanned;
+	bool truncated; /* the deadline cut the scan short */
+};
+
+/* deadline_ns: CLOCK_MONOTONIC bound, 0 for none. s->found and s->ctx are
+ * set by the caller; the counts are filled in. */
+int map_scan(const struct go_heap *h, bool swiss, uint64_t deadline_ns, struct map_scan *s);
+#endif

@@ -1,0 +1,479 @@
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heap/goheap.h"
+#include "heap/gotypes.h"
+#include "util/log.h"
+#include "heap/gomap_scan.h"
+#include "heap/gomap_tracker.h"
+#include "heap/runtime_globals.h"
+
+uint64_t tracked_retained(const struct tracked_map *m)
+{
+	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;
+}
+
+/* Tried at open and, until found, at every tick: the candidates come from
+ * the file and are decoded once. */
+static void locate_mheap(struct map_tracker *mt)
+{
+	const struct global_candidates *c = &mt->mheap_candidates;
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (go_heap_is_mheap(&mt->mem, mt->L, c->addr[i] + mt->t->load_bias)) {
+			mt->mheap = c->addr[i] + mt->t->load_bias;
+			mt->mheap_how = i == 0 && c->from_symbol ? "symbol" : "decoded";
+			return;
+		}
+	snprintf(mt->unavailable, sizeof(mt->unavailable),
+		 "runtime.mheap_ not found (%zu candidate addresses from %s, none holds a span list)", c->n,
+		 c->from_symbol ? "the symbol table and code" : "code");
+}
+
+void map_tracker_open(struct map_tracker *mt, const struct target *t)
+{
+	memset(mt, 0, sizeof(*mt));
+	mt->t = t;
+	mt->swiss = !strcmp(t->map_impl, "swiss");
+	memsrc_process(&mt->mem, t->pid);
+	mt->L = go_layout_for(t->bi.ver.minor);
+	if (!mt->L) {
+		snprintf(mt->unavailable, sizeof(mt->unavailable), "no runtime layout for %s", t->bi.version);
+		return;
+	}
+	if (!target_host_arch(t)) {
+		snprintf(mt->unavailable, sizeof(mt->unavailable), "the target is not a %s program",
+			 elf_machine_name(t->elf.machine));
+		return;
+	}
+	mt->types_base = go_types_base(t, mt->L);
+	global_candidates(t, "runtime.mheap_", 0, mheap_referrers, &mt->mheap_candidates);
+	locate_mheap(mt);
+}
+
+void map_tracker_close(struct map_tracker *mt)
+{
+	free(mt->v);
+	free(mt->index);
+	mt->v = NULL;
+	mt->index = NULL;
+	mt->n = mt->cap = mt->index_cap = 0;
+}
+
+/* An open-addressing index by header address (slot = entry index + 1), so
+ * that a heap of a million maps is followed in linear time. */
+static size_t slot_of(uint64_t addr, size_t mask)
+{
+	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull) & mask;
+}
+
+static void index_insert(struct map_tracker *mt, size_t i)
+{
+	size_t mask = mt->index_cap - 1, s = slot_of(mt->v[i].m.addr, mask);
+
+	while (mt->index[s])
+		s = (s + 1) & mask;
+	mt->index[s] = i + 1;
+}
+
+static bool index_grow(struct map_tracker *mt)
+{
+	size_t nc = mt->index_cap ? mt->index_cap * 2 : 1024, i;
+	size_t *ix = calloc(nc, sizeof(*ix));
+
+	if (!ix)
+		return false;
+	free(mt->index);
+	mt->index = ix;
+	mt->index_cap = nc;
+	for (i = 0; i < mt->n; i++)
+		index_insert(mt, i);
+	return true;
+}
+
+static struct tracked_map *find(struct map_tracker *mt, uint64_t addr)
+{
+	size_t mask, s;
+
+	if (!mt->index_cap)
+		return NULL;
+	mask = mt->index_cap - 1;
+	for (s = slot_of(addr, mask); mt->index[s]; s = (s + 1) & mask) {
+		struct tracked_map *tm = &mt->v[mt->index[s] - 1];
+
+		if (tm->m.addr == addr && !tm->freed)
+			return tm;
+	}
+	return NULL;
+}
+
+static struct tracked_map *add(struct map_tracker *mt, uint64_t addr)
+{
+	if (mt->n == mt->cap) {
+		size_t nc = mt->cap ? mt->cap * 2 : 256;
+		struct tracked_map *v = realloc(mt->v, nc * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		mt->v = v;
+		mt->cap = nc;
+	}
+	if ((mt->n + 1) * 2 > mt->index_cap && !index_grow(mt))
+		return NULL;
+	memset(&mt->v[mt->n], 0, sizeof(mt->v[0]));
+	mt->v[mt->n].m.addr = addr;
+	index_insert(mt, mt->n);
+	return &mt->v[mt->n++];
+}
+
+static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
+{
+	char slot[MAP_TYPE_LEN];
+
+	if (tm->type[0])
+		return;
+	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot)))
+		go_map_type_from_slot_type(slot, tm->type, sizeof(tm->type));
+}
+
+static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const struct go_map *m)
+{
+	tm->m = *m;
+	tm->parsed = true;
+	if (tm->dirty)
+		tm->dirty--;
+	tm->unreadable = 0;
+	if (m->live > tm->peak)
+		tm->peak = m->live;
+	describe_type(mt, tm);
+}
+
+/* Global variables that point at a map header name it (needs .symtab). */
+struct object_syms {
+	GElf_Sym *v;
+	const char **names;
+	size_t n, cap;
+};
+
+static void collect_object(void *ctx, const GElf_Sym *s, const char *name)
+{
+	struct object_syms *o = ctx;
+
+	if (s->st_size != 8 || o->n == o->cap)
+		return;
+	o->v[o->n] = *s;
+	o->names[o->n++] = name;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = ((const struct tracked_map *const *)a)[0]->m.addr;
+	uint64_t y = ((const struct tracked_map *const *)b)[0]->m.addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static void name_globals(struct map_tracker *mt)
+{
+	struct object_syms o = { 0 };
+	struct tracked_map **byaddr = NULL;
+	struct memrange *r = NULL;
+	uint64_t *words = NULL;
+	size_t i;
+
+	o.cap = elf_symbols(&mt->t->elf, STT_OBJECT, collect_object, &o);
+	if (!o.cap || !mt->n)
+		return;
+	o.v = calloc(o.cap, sizeof(*o.v));
+	o.names = calloc(o.cap, sizeof(*o.names));
+	byaddr = calloc(mt->n, sizeof(*byaddr));
+	r = calloc(o.cap, sizeof(*r));
+	words = calloc(o.cap, sizeof(*words));
+	if (!o.v || !o.names || !byaddr || !r || !words)
+		goto out;
+	/* Pointer-sized globals only: a map variable is one pointer. */
+	elf_symbols(&mt->t->elf, STT_OBJECT, collect_object, &o);
+	for (i = 0; i < o.n; i++)
+		r[i] = (struct memrange){ .addr = o.v[i].st_value + mt->t->load_bias, .buf = &words[i], .len = 8 };
+	mt->mem.readv(&mt->mem, r, o.n);
+	for (i = 0; i < mt->n; i++)
+		byaddr[i] = &mt->v[i];
+	qsort(byaddr, mt->n, sizeof(*byaddr), cmp_addr);
+	for (i = 0; i < o.n; i++) {
+		struct tracked_map key, *kp = &key, **hit;
+
+		if (!r[i].ok || !words[i])
+			continue;
+		key.m.addr = words[i];
+		hit = bsearch(&kp, byaddr, mt->n, sizeof(*byaddr), cmp_addr);
+		if (hit && !(*hit)->site[0])
+			snprintf((*hit)->site, sizeof((*hit)->site), "global %s", o.names[i]);
+	}
+out:
+	free(o.v);
+	free(o.names);
+	free(byaddr);
+	free(r);
+	free(words);
+}
+
+/* Loads the span table and parses one map header already read. */
+static bool parse_one(struct map_tracker *mt, const struct go_heap *h, uint64_t addr, const uint8_t *hdr,
+		      struct go_map *m)
+{
+	bool ok = true;
+
+	if (!mt->swiss)
+		return gomap_parse_buckets(h, addr, hdr, m);
+	if (!gomap_parse_swiss_header(h, addr, hdr, m))
+		return false;
+	gomap_finish_swiss(h, m, &ok, 1);
+	return ok;
+}
+
+/* Maps holding less than this are summed, not followed one by one: a heap
+ * of millions of small maps must not cost heaptrace gigabytes. */
+#define FOLLOW_MIN_TABLE_BYTES (32 * 1024)
+
+static void walk_found(void *ctx, const struct go_map *maps, size_t n)
+{
+	struct map_tracker *mt = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct go_map *m = &maps[i];
+		struct tracked_map *tm = find(mt, m->addr);
+
+		if (!tm && m->table_bytes < FOLLOW_MIN_TABLE_BYTES) {
+			mt->small.maps++;
+			mt->small.table_bytes += m->table_bytes;
+			mt->small.needed_bytes += m->needed_bytes;
+			mt->small.retained_bytes += m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0;
+			continue;
+		}
+		if (!tm)
+			tm = add(mt, m->addr);
+		if (tm)
+			set_parsed(mt, tm, m);
+	}
+}
+
+int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
+{
+	uint64_t start = monotonic_ns(), deadline = start + budget_ns;
+	struct map_scan scan = { .found = walk_found, .ctx = mt };
+	struct go_heap h;
+
+	if (!mt->mheap)
+		return ht_fail("cannot walk the heap: %s", mt->unavailable);
+	if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, deadline))
+		return -1;
+	memset(&mt->small, 0, sizeof(mt->small));
+	if (map_scan(&h, mt->swiss, deadline, &scan)) {
+		go_heap_free(&h);
+		return -1;
+	}
+	name_globals(mt);
+	mt->walk_found = scan.maps;
+	mt->walk_spans = scan.spans_scanned;
+	mt->walk_objects = scan.objects_checked;
+	mt->walk_truncated = h.truncated || scan.truncated;
+	mt->heap_in_use = h.in_use_bytes;
+	mt->walk_done = true;
+	go_heap_free(&h);
+	mt->walk_ns = monotonic_ns() - start;
+	return 0;
+}
+
+void map_tracker_tick(struct map_tracker *mt)
+{
+	/* A launched program has no heap until its runtime starts. */
+	if (!mt->mheap && mt->L && target_host_arch(mt->t))
+		locate_mheap(mt);
+	map_tracker_refresh(mt);
+}
+
+/* A header read while the runtime rewrites it (a growth, an insert moving
+ * the count between tables) may not parse; only this many failures in a row
+ * drop a map whose slot still looks allocated, or that is not on the heap. */
+#define UNREADABLE_LIMIT 3
+
+/* The GC frees a header without touching its bytes, so a freed map would
+ * still parse: its slot's alloc bit says whether it is still a map. */
+static void drop_freed_headers(struct map_tracker *mt)
+{
+	uint64_t *span = calloc(mt->n ? mt->n : 1, sizeof(*span)), *addr = calloc(mt->n ? mt->n : 1, sizeof(*addr));
+	int8_t *live = calloc(mt->n ? mt->n : 1, 1);
+	size_t i;
+
+	if (!span || !addr || !live)
+		goto out;
+	for (i = 0; i < mt->n; i++) {
+		const struct tracked_map *tm = &mt->v[i];
+
+		span[i] = tm->parsed && !tm->freed ? tm->m.hdr_span : 0;
+		addr[i] = tm->m.addr;
+	}
+	go_objects_allocated(&mt->mem, mt->L, span, addr, mt->n, live);
+	for (i = 0; i < mt->n && !mt->mem.gone; i++)
+		if (live[i] == 0)
+			mt->v[i].freed = true;
+out:
+	free(span);
+	free(addr);
+	free(live);
+}
+
+/* Same seed and tables, no growth seen: only the count moved, and the map
+ * need not be re-parsed (nor the span table loaded). A bucket map's growth
+ * always moves its bucket pointers; a Swiss map grows tables inside its
+ * directory, which only the growth probes see. */
+static bool count_only_changed(const struct map_tracker *mt, struct tracked_map *tm, const uint8_t *hdr)
+{
+	const struct go_layout *L = mt->L;
+	uint64_t live;
+
+	if (!tm->parsed || tm->dirty)
+		return false;
+	if (mt->swiss) {
+		if (!mt->growth_probed || mem_field(hdr, L->smap_seed, 8) != tm->m.seed ||
+		    mem_field(hdr, L->smap_dirptr, 8) != tm->m.table)
+			return false;
+		live = mem_field(hdr, L->smap_used, 8);
+		tm->m.needed_bytes = swiss_map_needed_bytes(live, tm->m.slot_bytes);
+	} else {
+		if (mem_field(hdr, L->hmap_hash0, 4) != tm->m.seed || mem_field(hdr, L->hmap_buckets, 8) != tm->m.table ||
+		    mem_field(hdr, L->hmap_oldbuckets, 8) != tm->m.old)
+			return false;
+		live = mem_field(hdr, L->hmap_count, 8);
+		tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
+	}
+	tm->m.live = live;
+	tm->unreadable = 0;
+	if (live > tm->peak)
+		tm->peak = live;
+	return true;
+}
+
+void map_tracker_refresh(struct map_tracker *mt)
+{
+	uint16_t hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
+	struct memrange *r;
+	uint8_t *buf;
+	struct go_heap h;
+	bool have_heap = false;
+	size_t i;
+
+	if (!mt->mheap || !mt->n)
+		return;
+	drop_freed_headers(mt);
+	r = calloc(mt->n, sizeof(*r));
+	buf = calloc(mt->n, hsize);
+	if (!r || !buf)
+		goto out;
+	for (i = 0; i < mt->n; i++)
+		r[i] = (struct memrange){ .addr = mt->v[i].m.addr, .buf = buf + i * hsize,
+					  .len = mt->v[i].freed ? 0 : hsize };
+	mt->mem.readv(&mt->mem, r, mt->n);
+	/* A target that has exited keeps the maps as last read. */
+	for (i = 0; i < mt->n && !mt->mem.gone; i++) {
+		struct tracked_map *tm = &mt->v[i];
+		const uint8_t *hdr = r[i].buf;
+		struct go_map m;
+
+		if (tm->freed)
+			continue;
+		if (!r[i].ok) {
+			tm->freed = tm->parsed;
+			continue;
+		}
+		if (count_only_changed(mt, tm, hdr))
+			continue;
+		if (!have_heap) {
+			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, 0))
+				break;
+			have_heap = true;
+		}
+		/* A failed parse keeps the last reading until the limit. */
+		if (parse_one(mt, &h, tm->m.addr, hdr, &m))
+			set_parsed(mt, tm, &m);
+		else if (tm->parsed && ++tm->unreadable >= UNREADABLE_LIMIT)
+			tm->freed = true;
+	}
+	if (have_heap)
+		go_heap_free(&h);
+out:
+	free(r);
+	free(buf);
+}
+
+void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries, const char *site)
+{
+	struct tracked_map *tm = find(mt, addr);
+	char name[MAP_TYPE_LEN];
+
+	if (!tm && !(tm = add(mt, addr)))
+		return;
+	/* The probe fires as the growth starts: the next read may still see
+	 * the old tables, so the one after re-parses too. */
+	tm->dirty = 2;
+	tm->grows++;
+	if (entries > tm->peak && entries < (1ull << 48))
+		tm->peak = entries;
+	if (site && site[0] && (!tm->site[0] || !strncmp(tm->site, "global ", 7)))
+		snprintf(tm->site, sizeof(tm->site), "%s", site);
+	if (type && !tm->type[0] && go_type_name(&mt->mem, mt->L, mt->types_base, type, name, sizeof(name)))
+		snprintf(tm->type, sizeof(tm->type), "%s", name);
+}
+
+static int cmp_retained(const void *a, const void *b)
+{
+	uint64_t x = tracked_retained(*(const struct tracked_map *const *)a);
+	uint64_t y = tracked_retained(*(const struct tracked_map *const *)b);
+
+	return x > y ? -1 : x < y;
+}
+
+size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max)
+{
+	const struct tracked_map **all;
+	size_t i, n = 0;
+
+	if (!max)
+		return 0;
+	all = calloc(mt->n ? mt->n : 1, sizeof(*all));
+	if (!all)
+		return 0;
+	for (i = 0; i < mt->n; i++)
+		if (mt->v[i].parsed && !mt->v[i].freed)
+			all[n++] = &mt->v[i];
+	qsort(all, n, sizeof(*all), cmp_retained);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
+}
+
+void map_tracker_totals(const struct map_tracker *mt, struct map_totals *o)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < mt->n; i++) {
+		const struct tracked_map *tm = &mt->v[i];
+
+		if (tm->freed) {
+			o->freed++;
+			continue;
+		}
+		if (!tm->parsed)
+			continue;
+		o->maps++;
+		o->table_bytes += tm->m.table_bytes;
+		o->needed_bytes += tm->m.needed_bytes;
+		o->retained_bytes += tracked_retained(tm);
+	}
+}

@@ -1,0 +1,73 @@
+/* The maps heaptrace follows in one target: found by walking the heap at
+ * attach, added when a growth probe fires, re-read every interval. */
+#ifndef HT_HEAP_GOMAP_TRACKER_H
+#define HT_HEAP_GOMAP_TRACKER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "heap/gomap_parse.h"
+#include "heap/memsrc.h"
+#include "heap/runtime_globals.h"
+#include "heap/runtime_layout.h"
+#include "target/target.h"
+
+#define MAP_TYPE_LEN 160
+#define MAP_SITE_LEN 320
+
+struct tracked_map {
+	struct go_map m;   /* as last read */
+	uint64_t peak;	   /* most entries seen: at growth, or read */
+	char type[MAP_TYPE_LEN];
+	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
+	uint64_t grows;	   /* growth probe hits */
+	unsigned unreadable; /* reads in a row that did not parse (see maptrack.c) */
+	bool parsed;	   /* m is valid (a map seen only by its probe is not, until read) */
+	uint8_t dirty;	   /* grew: re-parse at this many reads (see maptrack.c) */
+	bool freed;	   /* no longer a map: out of the list, still counted */
+};
+
+struct map_totals {
+	uint64_t maps, freed, table_bytes, needed_bytes, retained_bytes;
+};
+
+struct map_tracker {
+	const struct target *t;
+	const struct go_layout *L;
+	struct memsrc mem;
+	bool swiss;
+	struct global_candidates mheap_candidates;
+	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
+	const char *mheap_how;	 /* "symbol" or "decoded" */
+	uint64_t types_base;
+	/* Every map growth path is probed (set by the session): a Swiss header
+	 * whose directory is unchanged then has unchanged tables. */
+	bool growth_probed;
+	char unavailable[256];	 /* why not, when mheap is 0 */
+	struct tracked_map *v;
+	size_t n, cap;
+	size_t *index, index_cap; /* by address; see maptrack.c */
+	/* the walk at attach */
+	uint64_t walk_ns, walk_spans, walk_objects, heap_in_use;
+	size_t walk_found;
+	struct map_totals small; /* maps too small to follow, as the walk found them */
+	bool walk_done, walk_truncated;
+};
+
+/* Never fails: a heap it cannot walk leaves mheap 0 and says why. */
+void map_tracker_open(struct map_tracker *mt, const struct target *t);
+void map_tracker_close(struct map_tracker *mt);
+/* Walks the heap for the maps already there; bounded by budget_ns. */
+int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns);
+/* Re-reads every followed map's header; re-parses those that changed. */
+void map_tracker_refresh(struct map_tracker *mt);
+/* Each interval: finds runtime.mheap_ if not yet found, then refreshes. */
+void map_tracker_tick(struct map_tracker *mt);
+/* A growth probe fired for the map at addr: `type` is the map type given to
+ * the runtime function (0 if none), `entries` its count as it grew, `site`
+ * the symbolized stack (may be NULL). */
+void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries,
+		      const char *site);
+/* Live maps by retained bytes, largest first: fills out[0..max), returns the count. */
+size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max);
+void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);
+uint64_t tracked_retained(const struct tracked_map *m);
+#endif

@@ -1,0 +1,65 @@
+/* Where the Go runtime keeps what heaptrace reads from a target's memory:
+ * struct offsets per Go version family, and the runtime functions whose code
+ * takes the address of the globals heaptrace needs. This table is the only
+ * place that knows runtime struct layouts; tests check every entry against
+ * the DWARF of binaries built with each supported toolchain. */
+#ifndef HT_HEAP_RUNTIME_LAYOUT_H
+#define HT_HEAP_RUNTIME_LAYOUT_H
+#include <stdint.h>
+
+#define GO_ABSENT 0xffff /* the field does not exist in this version */
+
+struct go_layout {
+	int min_minor, max_minor; /* Go 1.min .. 1.max inclusive; 0 = unbounded */
+	/* runtime.mheap */
+	uint32_t mheap_allspans; /* []*mspan */
+	/* runtime.mspan */
+	uint16_t span_startaddr, span_npages, span_freeindex, span_nelems;
+	uint8_t span_index_size; /* freeindex and nelems: 8 bytes up to 1.21, 2 after */
+	uint16_t span_allocbits, span_spanclass, span_state, span_elemsize;
+	uint16_t span_largetype; /* *_type of a large object's span (1.22+) */
+	uint16_t span_size;
+	/* small objects with pointers larger than this carry an 8-byte type
+	 * header before the object (malloc headers, Go 1.22+) */
+	uint16_t malloc_header_min;
+	/* runtime._type / internal/abi.Type */
+	uint16_t type_size, type_str, type_tflag;
+	/* runtime.moduledata */
+	uint16_t md_types;
+	/* runtime.mstats: heapStats (consistentHeapStats) holds 3 heapStatsDelta */
+	uint16_t mstats_heapstats;
+	uint16_t hsd_size, hsd_committed, hsd_released, hsd_inheap, hsd_instacks,
+		hsd_inworkbufs, hsd_inptrscalarbits;
+	/* bucket maps: runtime.hmap (up to 1.23) */
+	uint16_t hmap_count, hmap_flags, hmap_b, hmap_noverflow, hmap_hash0, hmap_buckets,
+		hmap_oldbuckets, hmap_nevacuate, hmap_extra, hmap_size;
+	/* Swiss tables: internal/runtime/maps.Map and .table (1.24+) */
+	uint16_t smap_used, smap_seed, smap_dirptr, smap_dirlen, smap_globaldepth, smap_size;
+	uint16_t stable_used, stable_capacity, stable_index, stable_groups_data,
+		stable_groups_lengthmask, stable_size;
+};
+
+/* The entry for Go 1.minor, or NULL when heaptrace does not know it. */
+const struct go_layout *go_layout_for(int minor);
+
+/* Runtime functions whose code takes &runtime.mheap_ / &runtime.memstats
+ * (NULL-terminated): where a stripped binary's globals are found. */
+extern const char *const mheap_referrers[];
+extern const char *const memstats_referrers[];
+
+/* runtime.mSpanState values and span-class arithmetic (all versions). */
+#define GO_SPAN_IN_USE 1
+#define GO_SPANCLASS_SIZECLASS(sc) ((sc) >> 1)
+#define GO_SPANCLASS_NOSCAN(sc) ((sc) & 1)
+#define GO_MALLOC_HEADER 8
+#define GO_TFLAG_EXTRA_STAR 2 /* the type's name has a leading '*' to drop */
+
+/* Map implementation constants (abi.MapBucketCount, loadFactorNum/Den;
+ * abi.MapGroupSlots, maxAvgGroupLoad, maxTableCapacity). */
+#define GO_BUCKET_SLOTS 8
+#define GO_BUCKET_LOAD_NUM 13 /* 6.5 entries per bucket on average */
+#define GO_BUCKET_LOAD_DEN 2
+#define GO_SWISS_SLOTS 8
+#define GO_SWISS_MAX_AVG_LOAD 7
+#define GO_SWISS_MAX_TABLE_CAPACITY 1024
+#endif

@@ -1,0 +1,12 @@
+/* The kernel's view of the target's memory, from /proc/PID/smaps_rollup. */
+#ifndef HT_HEAP_SMAPS_H
+#define HT_HEAP_SMAPS_H
+#include <stdint.h>
+#include <sys/types.h>
+
+struct smaps {
+	uint64_t rss, anon, lazyfree; /* bytes */
+};
+
+int smaps_read(pid_t pid, struct smaps *out);
+#endif

@@ -1,0 +1,103 @@
+#include <stdio.h>
+#include <string.h>
+#include "util/log.h"
+#include "plan/probeplan.h"
+
+static bool applies(const struct probe_spec *s, struct go_version v)
+{
+	if (s->min_minor && go_version_cmp_minor(v, 1, s->min_minor) < 0)
+		return false;
+	if (s->max_minor && go_version_cmp_minor(v, 1, s->max_minor) > 0)
+		return false;
+	return true;
+}
+
+static void skip(struct probe_plan *plan, const struct probe_spec *s, bool absent, const char *why)
+{
+	struct skipped_probe *k = &plan->skipped[plan->nskipped++];
+
+	k->spec = s;
+	k->absent = absent;
+	snprintf(k->why, sizeof(k->why), "%s", why);
+}
+
+/* Decodes the function and checks that every address we would probe lies in
+ * it and in the file's executable part. */
+static int plan_one(const struct target *t, const struct probe_spec *s, struct planned_probe *p)
+{
+	const struct go_func *f = go_funcs_find(&t->funcs, s->symbol);
+	const uint8_t *code;
+	uint64_t len, off;
+
+	if (!f)
+		return ht_fail("not in this binary%s", s->optional ? " (the program does not use it)" : "");
+	p->spec = s;
+	p->func = *f;
+	/* .symtab sizes can be 0 for assembly; fall back on pclntab's extent. */
+	if (p->func.end <= p->func.entry) {
+		const struct go_func *pf = go_funcs_at(&t->funcs, f->entry);
+
+		if (!pf || pf->entry != f->entry)
+			return ht_fail("entry 0x%llx is not a pclntab function entry", (unsigned long long)f->entry);
+		p->func.end = pf->end;
+	}
+	len = p->func.end - p->func.entry;
+	code = elf_vaddr_bytes(&t->elf, p->func.entry, len);
+	if (!code || elf_vaddr_to_offset(&t->elf, p->func.entry, &off))
+		return ht_fail("code at 0x%llx is not in an executable segment of the file",
+			       (unsigned long long)p->func.entry);
+	if (decode_function(t->elf.machine, code, len, p->func.entry, &p->code))
+		return ht_fail("not probed: %s", ht_last_error());
+	return 0;
+}
+
+bool plan_has_handler(const struct probe_plan *plan, enum ht_handler h)
+{
+	int i;
+
+	for (i = 0; i < plan->n; i++)
+		if (plan->probes[i].spec->handler == h)
+			return true;
+	return false;
+}
+
+bool plan_covers_handler(const struct probe_plan *plan, enum ht_handler h)
+{
+	int i;
+
+	for (i = 0; i < plan->nskipped; i++)
+		if (plan->skipped[i].spec->handler == h && !plan->skipped[i].absent)
+			return false;
+	return plan_has_handler(plan, h);
+}
+
+int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan *plan)
+{
+	size_t i;
+
+	memset(plan, 0, sizeof(*plan));
+	for (i = 0; i < runtime_probes_len; i++) {
+		const struct probe_spec *s = &runtime_probes[i];
+		struct planned_probe *p = &plan->probes[plan->n];
+		int points;
+
+		if (s->tier > max_tier || !applies(s, t->bi.ver))
+			continue;
+		if (plan->n == PLAN_MAX_PROBES)
+			break;
+		if (plan_one(t, s, p)) {
+			skip(plan, s, !go_funcs_find(&t->funcs, s->symbol), ht_last_error());
+			continue;
+		}
+		points = 1 + (s->exits ? p->code.nexits : 0);
+		if (plan->npoints + points > HT_MAX_POINTS) {
+			skip(plan, s, false, "too many attach points");
+			continue;
+		}
+		plan->npoints += points;
+		plan->n++;
+	}
+	if (!plan->n)
+		return ht_fail("no runtime function of %s could be planned for probing", t->exe);
+	return 0;
+}

@@ -1,0 +1,13 @@
+/* Text for the maps and the runtime's page accounting, shared by the live
+ * view (a few lines) and the final report (a table). */
+#ifndef HT_REPORT_GOMAP_REPORT_H
+#define HT_REPORT_GOMAP_REPORT_H
+#include <stdio.h>
+#include "heap/page_stats.h"
+#include "heap/gomap_tracker.h"
+
+/* "maps      N followed ... retained X": one line, plus the top `top` maps;
+ * width > 0 cuts lines to that many columns (with file names, not paths). */
+void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width);
+void print_pages_line(FILE *out, const struct heap_stats *h);
+#endif

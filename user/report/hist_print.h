@@ -1,0 +1,15 @@
+/* The one log2 histogram printer every view uses. */
+#ifndef HT_REPORT_HIST_PRINT_H
+#define HT_REPORT_HIST_PRINT_H
+#include <stdio.h>
+#include <linux/types.h>
+#include "heaptrace.h"
+
+/* "     low -> high     : count    |****    |", in the unit that fits,
+ * empty slots at both ends trimmed. */
+void hist_print(FILE *out, const struct ht_hist *h, const char *indent);
+/* 1.5us, 230ms, 2.0s */
+const char *fmt_ns(char *buf, size_t len, unsigned long long ns);
+/* 512 B, 3.2 MiB */
+const char *fmt_bytes(char *buf, size_t len, unsigned long long b);
+#endif

@@ -1,0 +1,225 @@
+/* The final report as JSON, schema 1 (design.md section 5): additions are
+ * fine, renames are not. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/log.h"
+#include "trace/madvise_probe.h"
+#include "report/plan_print.h"
+#include "report/report.h"
+
+static json_t *jint(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *hist_slots(const struct ht_hist *h)
+{
+	json_t *a = json_array();
+	int s, last = -1;
+
+	for (s = 0; s < HT_HIST_SLOTS; s++)
+		if (h->slots[s])
+			last = s;
+	for (s = 0; s <= last; s++)
+		json_array_append_new(a, jint(h->slots[s]));
+	return a;
+}
+
+static json_t *hist_obj(const struct ht_hist *h)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "count", jint(h->count));
+	json_object_set_new(o, "sum_ns", jint(h->sum_ns));
+	json_object_set_new(o, "max_ns", jint(h->max_ns));
+	json_object_set_new(o, "hist_log2_ns", hist_slots(h));
+	return o;
+}
+
+/* The probes' estimated cost to the target: null figures when the per-hit
+ * cost could not be measured. */
+static json_t *overhead_json(const struct trace_result *r)
+{
+	const struct overhead *o = r->overhead;
+	json_t *j = json_object(), *detached = json_array(), *hit = json_object();
+	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, -1) : 0;
+	int t;
+
+	json_object_set_new(hit, "branch", o->cost.measured ? jint(o->cost.branch_ns) : json_null());
+	json_object_set_new(hit, "entry", o->cost.measured ? jint(o->cost.entry_ns) : json_null());
+	json_object_set_new(hit, "ret", o->cost.measured ? jint(o->cost.ret_ns) : json_null());
+	json_object_set_new(j, "hit_ns", hit);
+	json_object_set_new(j, "est_target_ns", o->cost.measured ? jint(ns) : json_null());
+	json_object_set_new(j, "est_cpu_percent",
+			    o->cost.measured ? json_real(overhead_pct(ns, r->duration_ns)) : json_null());
+	json_object_set_new(j, "max_overhead_percent", o->budget_pct ? json_real(o->budget_pct) : json_null());
+	for (t = HT_TIER_COLD; t <= HT_TIER_HOT; t++)
+		if (o->detached[t])
+			json_array_append_new(detached, json_string(tier_name((enum ht_tier)t)));
+	json_object_set_new(j, "detached_tiers", detached);
+	return j;
+}
+
+static json_t *gc_json(const struct trace_result *r)
+{
+	const struct stats *s = r->total;
+	json_t *gc = json_object(), *stw = hist_obj(&s->h[HT_HIST_STW]), *reasons = json_object();
+	int i, minor = r->target->bi.ver.minor;
+
+	for (i = 0; i < STW_REASONS_MAX; i++)
+		if (r->tally->stw_by_reason[i] && stw_reason_name(minor, (unsigned)i))
+			json_object_set_new(reasons, stw_reason_name(minor, (unsigned)i), jint(r->tally->stw_by_reason[i]));
+	json_object_set_new(stw, "reasons", reasons);
+	json_object_set_new(gc, "cycles", jint(s->c[HT_C_GC_CYCLES]));
+	json_object_set_new(gc, "stw", stw);
+	return gc;
+}
+
+static json_t *release_json(const struct trace_result *r)
+{
+	const struct stats *s = r->total;
+	json_t *rel = json_object(), *madv = json_array(), *scav = json_object(), *forced, *ledger = json_object();
+	int a;
+
+	for (a = 0; a < HT_MAX_ADVICE; a++) {
+		const char *name = madvise_advice_name((unsigned)a);
+		json_t *o;
+
+		if (!s->c[HT_C_MADVISE_CALLS + a])
+			continue;
+		o = json_object();
+		json_object_set_new(o, "advice", json_string(name ? name : "other"));
+		json_object_set_new(o, "calls", jint(s->c[HT_C_MADVISE_CALLS + a]));
+		json_object_set_new(o, "bytes", jint(s->c[HT_C_MADVISE_BYTES + a]));
+		json_object_set_new(o, "errors", jint(s->c[HT_C_MADVISE_ERRORS + a]));
+		json_object_set_new(o, "max_ns", jint(s->h[HT_HIST_MADVISE + a].max_ns));
+		json_object_set_new(o, "hist_log2_ns", hist_slots(&s->h[HT_HIST_MADVISE + a]));
+		json_array_append_new(madv, o);
+	}
+	json_object_set_new(scav, "passes", jint(s->h[HT_HIST_SCAVENGER_RUN].count));
+	json_object_set_new(scav, "hist_log2_ns", hist_slots(&s->h[HT_HIST_SCAVENGER_RUN]));
+	json_object_set_new(scav, "scavenge", hist_obj(&s->h[HT_HIST_SCAVENGE]));
+	json_object_set_new(scav, "released_bytes", jint(s->c[HT_C_SCAVENGED_BYTES]));
+	forced = hist_obj(&s->h[HT_HIST_FREE_OS_MEMORY]);
+	json_object_set_new(scav, "free_os_memory", forced);
+	json_object_set_new(ledger, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
+	json_object_set_new(ledger, "released_bytes", jint(s->c[HT_C_UNUSED_BYTES]));
+	json_object_set_new(ledger, "reused_bytes", r->reuse_probed ? jint(s->c[HT_C_USED_BYTES]) : json_null());
+	/* From the runtime's own statistics in the target's memory; null
+	 * when they could not be read, rather than a guess. */
+	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
+	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
+	json_object_set_new(rel, "madvise", madv);
+	json_object_set_new(rel, "scavenger", scav);
+	json_object_set_new(rel, "ledger", ledger);
+	return rel;
+}
+
+/* Maps holding at least this much are listed one by one; the rest are counted. */
+#define JSON_MAPS_MAX 1000
+
+static json_t *maps_json(const struct map_tracker *mt)
+{
+	const struct tracked_map **v = calloc(JSON_MAPS_MAX, sizeof(*v));
+	json_t *a = json_array();
+	size_t i, n = v ? map_tracker_top(mt, v, JSON_MAPS_MAX) : 0;
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "addr", json_addr(v[i]->m.addr));
+		json_object_set_new(o, "type", json_string(v[i]->type[0] ? v[i]->type : "map"));
+		json_object_set_new(o, "live", jint(v[i]->m.live));
+		json_object_set_new(o, "peak", jint(v[i]->peak));
+		json_object_set_new(o, "table_bytes", jint(v[i]->m.table_bytes));
+		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
+		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
+		json_object_set_new(o, "site", v[i]->site[0] ? json_string(v[i]->site) : json_null());
+		json_object_set_new(o, "grows", jint(v[i]->grows));
+		json_array_append_new(a, o);
+	}
+	free(v);
+	return a;
+}
+
+static json_t *heap_walk_json(const struct map_tracker *mt)
+{
+	json_t *o = json_object(), *small = json_object();
+	struct map_totals tot;
+
+	map_tracker_totals(mt, &tot);
+	json_object_set_new(o, "available", json_boolean(mt->mheap != 0));
+	if (!mt->mheap)
+		json_object_set_new(o, "why_not", json_string(mt->unavailable));
+	else
+		json_object_set_new(o, "mheap_found_by", json_string(mt->mheap_how));
+	json_object_set_new(o, "walked", json_boolean(mt->walk_done));
+	json_object_set_new(o, "walk_ns", jint(mt->walk_ns));
+	json_object_set_new(o, "truncated", json_boolean(mt->walk_truncated));
+	json_object_set_new(o, "maps_found", jint(mt->walk_found));
+	json_object_set_new(o, "spans_in_use_bytes", jint(mt->heap_in_use));
+	json_object_set_new(o, "followed", jint(tot.maps));
+	json_object_set_new(o, "freed", jint(tot.freed));
+	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
+	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
+	json_object_set_new(small, "maps", jint(mt->small.maps));
+	json_object_set_new(small, "table_bytes", jint(mt->small.table_bytes));
+	json_object_set_new(small, "retained_bytes", jint(mt->small.retained_bytes));
+	json_object_set_new(o, "small_maps", small);
+	return o;
+}
+
+int report_json(FILE *out, const struct trace_result *r)
+{
+	const struct stats *s = r->total;
+	json_t *root = json_object(), *probes = json_array(), *heap = json_object();
+	int i, err;
+
+	json_object_set_new(root, "schema", json_integer(1));
+	json_object_set_new(root, "target", target_to_json(r->target));
+	json_object_set_new(root, "duration_ns", jint(r->duration_ns));
+	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
+	json_object_set_new(root, "lost_events", jint(s->c[HT_C_LOST_EVENTS]));
+	json_object_set_new(root, "events_consumed", jint(r->tally->events));
+	json_object_set_new(root, "attach_method", json_string(r->attach_method));
+	json_object_set_new(root, "madvise_probe", json_string(r->madvise_method));
+	for (i = 0; i < r->plan->n; i++) {
+		const struct planned_probe *p = &r->plan->probes[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "symbol", json_string(p->spec->symbol));
+		json_object_set_new(o, "attach", json_addr(p->code.attach));
+		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
+		json_object_set_new(o, "hits", jint(r->hits[i].entries));
+		if (p->spec->exits)
+			json_object_set_new(o, "exit_hits", jint(r->hits[i].exits));
+		json_array_append_new(probes, o);
+	}
+	json_object_set_new(root, "probes", probes);
+	json_object_set_new(root, "overhead", overhead_json(r));
+	json_object_set_new(root, "gc", gc_json(r));
+	json_object_set_new(root, "release", release_json(r));
+	json_object_set_new(heap, "grow_calls", jint(s->c[HT_C_HEAP_GROW_CALLS]));
+	json_object_set_new(heap, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
+	json_object_set_new(heap, "grow", hist_obj(&s->h[HT_HIST_HEAP_GROW]));
+	json_object_set_new(heap, "map_grows", jint(s->c[HT_C_MAP_GROWS]));
+	json_object_set_new(heap, "map_assigns", jint(s->c[HT_C_MAP_ASSIGNS]));
+	json_object_set_new(root, "heap", heap);
+	json_object_set_new(root, "maps", maps_json(r->maps));
+	json_object_set_new(root, "maps_summary", heap_walk_json(r->maps));
+	if (r->have_mem) {
+		json_t *m = json_object();
+
+		json_object_set_new(m, "rss_bytes", jint(r->mem.rss));
+		json_object_set_new(m, "anon_bytes", jint(r->mem.anon));
+		json_object_set_new(m, "lazyfree_bytes", jint(r->mem.lazyfree));
+		json_object_set_new(root, "memory", m);
+	}
+	err = json_dumpf(root, out, JSON_INDENT(2));
+	json_decref(root);
+	fputc('\n', out);
+	if (err || fflush(out))
+		return ht_fail("cannot write the JSON report: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* Go's pclntab (Go 1.18+ formats): function entries and names. A pure parser
+ * over bytes: every offset read from the table is bounds-checked. */
+#ifndef HT_TARGET_GOPCLNTAB_H
+#define HT_TARGET_GOPCLNTAB_H
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCLNTAB_MAGIC_118 0xfffffff0u /* Go 1.18, 1.19 */
+#define PCLNTAB_MAGIC_120 0xfffffff1u /* Go 1.20 and later */
+#define PCLNTAB_MAGIC_116 0xfffffffau /* Go 1.16, 1.17: not supported */
+#define PCLNTAB_MAGIC_12  0xfffffffbu /* Go 1.2-1.15: not supported */
+
+struct pclntab {
+	const uint8_t *data;
+	size_t size;
+	uint32_t magic;
+	uint8_t minlc, ptrsize;
+	uint64_t nfunc, nfiles;
+	uint64_t textstart_raw; /* header field as stored; 0 from Go 1.26 on */
+	uint64_t funcname_off, cu_off, filetab_off, pctab_off, pcln_off;
+};
+
+/* Byte offset of the header's textStart field (relocated in PIE binaries). */
+#define PCLNTAB_TEXTSTART_FIELD 24
+
+int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size);
+/* Function i in [0, nfunc): entry and end as offsets from the text start,
+ * and the NUL-terminated name inside the table. */
+int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32_t *endoff,
+		 const char **name);
+/* Source file and line of pc_off (an offset from function i's entry), from
+ * the function's pc-file and pc-line tables. */
+int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const char **file, int *line);
+#endif

@@ -1,0 +1,170 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "util/log.h"
+#include "target/target.h"
+
+#define PF_KTHREAD 0x00200000
+
+static int describe(struct target *t)
+{
+	struct go_version v = t->bi.ver;
+
+	if (go_version_cmp_minor(v, 1, 18) < 0)
+		return ht_fail("%s was built by %s; heaptrace supports Go 1.18 and later", t->exe, t->bi.version);
+	t->map_impl = go_version_cmp_minor(v, 1, 24) >= 0 ? "swiss" : "buckets";
+	return 0;
+}
+
+/* Reads the ELF, build info and functions of t->open_path; `who` names the
+ * target in messages ("pid 42 (/usr/bin/x)" or "/usr/bin/x"). */
+static int read_program(struct target *t, const char *who)
+{
+	if (elf_image_open(&t->elf, t->open_path))
+		return ht_fail("%s: %s", who, ht_last_error());
+	if (go_funcs_load(&t->elf, &t->funcs)) {
+		const char *why = ht_last_error();
+
+		if (strstr(why, "no .gopclntab"))
+			return ht_fail("%s is not a Go program (%s has no .gopclntab)", who, t->exe);
+		return ht_fail("%s: %s", who, why);
+	}
+	if (buildinfo_read(&t->elf, &t->bi))
+		return ht_fail("%s: %s", who, ht_last_error());
+	return describe(t);
+}
+
+int target_from_file(struct target *t, const char *path)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (stat(path, &st) < 0)
+		return ht_fail("cannot read %s: %s", path, strerror(errno));
+	snprintf(t->exe, sizeof(t->exe), "%s", path);
+	snprintf(t->open_path, sizeof(t->open_path), "%s", path);
+	t->exe_dev = st.st_dev;
+	t->exe_ino = st.st_ino;
+	return read_program(t, path);
+}
+
+/* State letter and flags from /proc/PID/stat (fields 3 and 9). */
+static int read_stat(pid_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -1;
+	return 0;
+}
+
+static uint64_t find_load_bias(const struct target *t)
+{
+	char path[64], line[PATH_MAX + 128];
+	uint64_t lo_vaddr = UINT64_MAX, bias = 0;
+	FILE *f;
+	int i;
+
+	if (!t->elf.pie)
+		return 0;
+	for (i = 0; i < t->elf.nsegs; i++)
+		if (t->elf.segs[i].vaddr < lo_vaddr)
+			lo_vaddr = t->elf.segs[i].vaddr;
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, off, ino;
+		unsigned maj, min;
+
+		if (sscanf(line, "%llx-%*x %*s %llx %x:%x %llu", &start, &off, &maj, &min, &ino) != 5)
+			continue;
+		if (ino == (unsigned long long)t->exe_ino && off == 0) {
+			bias = start - (lo_vaddr & ~0xfffull);
+			break;
+		}
+	}
+	fclose(f);
+	return bias;
+}
+
+int target_from_pid(struct target *t, pid_t pid)
+{
+	char link[64];
+	unsigned long flags;
+	struct stat st;
+	ssize_t n;
+	char state;
+	char who[PATH_MAX + 64];
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	if (pid <= 0)
+		return ht_fail("pid %d is not a valid process id", pid);
+	if (read_stat(pid, &state, &flags))
+		return ht_fail("no process with pid %d", pid);
+	if (flags & PF_KTHREAD)
+		return ht_fail("pid %d is a kernel thread, not a Go program", pid);
+	if (state == 'Z' || state == 'X')
+		return ht_fail("pid %d is a zombie: it has exited and its parent has not reaped it", pid);
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, t->exe, sizeof(t->exe) - 1);
+	if (n < 0) {
+		if (errno == EACCES || errno == EPERM)
+			return ht_fail("cannot read %s: permission denied (run heaptrace as root)", link);
+		return ht_fail("cannot read %s: %s (has pid %d exited?)", link, strerror(errno), pid);
+	}
+	t->exe[n] = '\0';
+	snprintf(t->open_path, sizeof(t->open_path), "%s", link);
+	if (stat(link, &st) < 0)
+		return ht_fail("cannot stat %s: %s", link, strerror(errno));
+	t->exe_dev = st.st_dev;
+	t->exe_ino = st.st_ino;
+	snprintf(who, sizeof(who), "pid %d (%s)", pid, t->exe);
+	if (read_program(t, who))
+		return -1;
+	t->load_bias = find_load_bias(t);
+	return 0;
+}
+
+void target_close(struct target *t)
+{
+	go_funcs_free(&t->funcs);
+	elf_image_close(&t->elf);
+}
+
+enum exe_state target_exe_state(const struct target *t)
+{
+	struct stat st;
+
+	if (!t->pid)
+		return EXE_SAME;
+	if (stat(t->open_path, &st) < 0)
+		return EXE_GONE;
+	return st.st_dev == t->exe_dev && st.st_ino == t->exe_ino ? EXE_SAME : EXE_CHANGED;
+}
+
+bool target_host_arch(const struct target *t)
+{
+#if defined(__x86_64__)
+	return t->elf.machine == EM_X86_64;
+#elif defined(__aarch64__)
+	return t->elf.machine == EM_AARCH64;
+#else
+	return false;
+#endif
+}

@@ -1,0 +1,34 @@
+/* The program being traced or planned for: a running process or a file. */
+#ifndef HT_TARGET_TARGET_H
+#define HT_TARGET_TARGET_H
+#include <limits.h>
+#include <sys/types.h>
+#include "target/buildinfo.h"
+#include "target/elf_image.h"
+#include "target/gofuncs.h"
+
+struct target {
+	pid_t pid;		  /* 0 when planning from a file */
+	char exe[PATH_MAX];	  /* as the user would name it */
+	char open_path[PATH_MAX]; /* what we open and attach uprobes to */
+	dev_t exe_dev;
+	ino_t exe_ino;
+	struct elf_image elf;
+	struct go_buildinfo bi;
+	struct go_funcs funcs;
+	const char *map_impl; /* "buckets" or "swiss" */
+	uint64_t load_bias;   /* runtime address - ELF address (PIE) */
+};
+
+int target_from_file(struct target *t, const char *path);
+/* Checks the pid (exists, not a zombie or kernel thread), then reads its
+ * executable through /proc/PID/exe, which works for deleted files and
+ * processes in other mount namespaces (containers). */
+int target_from_pid(struct target *t, pid_t pid);
+void target_close(struct target *t);
+enum exe_state { EXE_SAME, EXE_CHANGED, EXE_GONE };
+/* Is the process still running the executable we planned for? EXE_CHANGED
+ * after an exec; EXE_GONE while it exits (its exe link goes first). */
+enum exe_state target_exe_state(const struct target *t);
+bool target_host_arch(const struct target *t);
+#endif

@@ -1,0 +1,105 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "util/log.h"
+#include "trace/madvise_probe.h"
+#include "probes.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+const char *madvise_advice_name(unsigned advice)
+{
+	static const char *const names[] = {
+		[0] = "NORMAL", [1] = "RANDOM", [2] = "SEQUENTIAL", [3] = "WILLNEED", [4] = "DONTNEED",
+		[8] = "FREE", [9] = "REMOVE", [10] = "DONTFORK", [11] = "DOFORK", [12] = "MERGEABLE",
+		[13] = "UNMERGEABLE", [14] = "HUGEPAGE", [15] = "NOHUGEPAGE", [16] = "DONTDUMP",
+		[17] = "DODUMP", [18] = "WIPEONFORK", [19] = "KEEPONFORK", [20] = "COLD", [21] = "PAGEOUT",
+		[22] = "POPULATE_READ", [23] = "POPULATE_WRITE", [24] = "DONTNEED_LOCKED", [25] = "COLLAPSE",
+	};
+
+	return advice < sizeof(names) / sizeof(*names) ? names[advice] : NULL;
+}
+
+static int try_pair(struct madvise_probe *mp, struct bpf_link *enter, struct bpf_link *exit,
+		    const char *method)
+{
+	if (!enter || !exit) {
+		int err = errno;
+
+		bpf_link__destroy(enter);
+		bpf_link__destroy(exit);
+		ht_debug("madvise probe by %s: %s", method, strerror(err));
+		return -1;
+	}
+	mp->enter = enter;
+	mp->exit = exit;
+	mp->method = method;
+	ht_debug("madvise probe by %s", method);
+	return 0;
+}
+
+/* Syscall tracepoints are looked up in tracefs, which some systems do not
+ * mount at boot: mount it (and leave it; it is the kernel's standard place). */
+static void ensure_tracefs(void)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/events", &st) == 0)
+		return;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		ht_debug("cannot mount tracefs at %s: %s", TRACEFS, strerror(errno));
+	else
+		ht_debug("mounted tracefs at %s", TRACEFS);
+}
+
+/* The first method that attaches, in order of cost: a kprobe fires only for
+ * madvise; the syscall tracepoints too but need tracefs; raw tracepoints
+ * run for every syscall of every process and filter in BPF.
+ * HEAPTRACE_MADVISE=METHOD allows only that one (tests, odd kernels). */
+static bool allowed(const char *method)
+{
+	const char *only = getenv("HEAPTRACE_MADVISE");
+
+	return !only || !strcmp(only, method);
+}
+
+static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp)
+{
+	__typeof__(skel->progs) *p = &skel->progs;
+
+	if (allowed("kprobe") && !try_pair(mp, bpf_program__attach(p->ht_madv_kp_enter), bpf_program__attach(p->ht_madv_kp_exit),
+		      "kprobe"))
+		return 0;
+	if (allowed("tracepoint"))
+		ensure_tracefs();
+	if (allowed("tracepoint") && !try_pair(mp, bpf_program__attach_tracepoint(p->ht_madv_tp_enter, "syscalls", "sys_enter_madvise"),
+		      bpf_program__attach_tracepoint(p->ht_madv_tp_exit, "syscalls", "sys_exit_madvise"),
+		      "tracepoint"))
+		return 0;
+	if (allowed("raw_tracepoint") && !try_pair(mp, bpf_program__attach_raw_tracepoint(p->ht_madv_raw_enter, "sys_enter"),
+		      bpf_program__attach_raw_tracepoint(p->ht_madv_raw_exit, "sys_exit"), "raw_tracepoint"))
+		return 0;
+	return ht_fail("cannot probe the madvise syscall: no kprobe, syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");
+}
+
+int madvise_probe_attach(struct probes_bpf *skel, struct madvise_probe *mp)
+{
+	int err;
+
+	memset(mp, 0, sizeof(*mp));
+	/* Expected failures of the methods tried first are not warnings. */
+	ht_libbpf_quiet(true);
+	err = attach_first(skel, mp);
+	ht_libbpf_quiet(false);
+	return err;
+}
+
+void madvise_probe_detach(struct madvise_probe *mp)
+{
+	bpf_link__destroy(mp->enter);
+	bpf_link__destroy(mp->exit);
+	mp->enter = mp->exit = NULL;
+}

@@ -1,0 +1,110 @@
+#include <stdio.h>
+#include <string.h>
+#include "util/log.h"
+#include "trace/overhead.h"
+
+static bool have_cost(const struct overhead *o)
+{
+	return __atomic_load_n(&o->ready, __ATOMIC_ACQUIRE) && o->cost.measured;
+}
+
+static void *measure(void *arg)
+{
+	struct overhead *o = arg;
+
+	if (hit_cost_measure(o->tr, &o->cost))
+		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: %s", ht_last_error());
+	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct)
+{
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->budget_pct = budget_pct;
+	o->tr = tr;
+	err = pthread_create(&o->thread, NULL, measure, o);
+	if (err) {
+		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: cannot start a thread: %s",
+			 strerror(err));
+		__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	o->thread_started = true;
+}
+
+void overhead_finish(struct overhead *o)
+{
+	if (o->thread_started) {
+		pthread_join(o->thread, NULL);
+		o->thread_started = false;
+		if (o->cost.measured)
+			ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET",
+				 (unsigned long long)o->cost.branch_ns, (unsigned long long)o->cost.entry_ns,
+				 (unsigned long long)o->cost.ret_ns);
+	}
+}
+
+double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
+{
+	return window_ns ? 100.0 * (double)cost_ns / (double)window_ns : 0;
+}
+
+int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, uint64_t window_ns)
+{
+	struct probe_hits now[PLAN_MAX_PROBES], d[PLAN_MAX_PROBES];
+	uint64_t worst_ns = 0, attached_ns = 0;
+	int i, tier, worst = -1;
+
+	if (tracer_read_hits(tr, plan, now))
+		return -1;
+	for (i = 0; i < plan->n; i++) {
+		d[i].entries = now[i].entries - o->prev[i].entries;
+		d[i].exits = now[i].exits - o->prev[i].exits;
+		o->prev[i] = now[i];
+	}
+	o->window_hits = probe_hits_total(plan, d, -1);
+	o->window_ns = window_ns;
+	if (!have_cost(o))
+		return -1;
+	o->window_cost_ns = hit_cost_ns(&o->cost, plan, d, -1);
+	if (!o->budget_pct)
+		return -1;
+	/* Only what is still attached counts: a tier being detached goes on
+	 * firing for a moment. The cold tier (per GC cycle, scavenger pass)
+	 * stays: it is what heaptrace is for, and the cheapest. */
+	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++) {
+		uint64_t ns = o->detached[tier] ? 0 : hit_cost_ns(&o->cost, plan, d, tier);
+
+		attached_ns += ns;
+		if (tier > HT_TIER_COLD && ns > worst_ns) {
+			worst_ns = ns;
+			worst = tier;
+		}
+	}
+	if (worst < 0 || overhead_pct(attached_ns, window_ns) <= o->budget_pct)
+		return -1;
+	tracer_detach_tier(tr, (enum ht_tier)worst);
+	o->detached[worst] = true;
+	return worst;
+}
+
+void overhead_describe(const struct overhead *o, char *buf, size_t len)
+{
+	double per_s = o->window_ns ? (double)o->window_hits * 1e9 / (double)o->window_ns : 0;
+	char rate[16];
+
+	/* short: it shares a line of the 80-column live view */
+	if (per_s < 10000)
+		snprintf(rate, sizeof(rate), "%.0f", per_s);
+	else if (per_s < 1e6)
+		snprintf(rate, sizeof(rate), "%.0fk", per_s / 1e3);
+	else
+		snprintf(rate, sizeof(rate), "%.1fM", per_s / 1e6);
+	if (!have_cost(o))
+		snprintf(buf, len, "%s hits/s", rate);
+	else
+		snprintf(buf, len, "%s hits/s ~%.1f%% CPU", rate, overhead_pct(o->window_cost_ns, o->window_ns));
+}

@@ -1,0 +1,37 @@
+/* The overhead estimate: hits per probe in each interval times the per-hit
+ * cost measured at start-up, shown live and in the report; and the
+ * --max-overhead budget, which detaches the costliest tier above it. */
+#ifndef HT_TRACE_OVERHEAD_H
+#define HT_TRACE_OVERHEAD_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "trace/hit_cost.h"
+
+struct overhead {
+	struct hit_cost cost;	/* valid once `ready` */
+	int ready;		/* set by the measuring thread (atomic) */
+	pthread_t thread;
+	bool thread_started;
+	struct tracer *tr;
+	char unavailable[200];	/* why there is no estimate, when !cost.measured */
+	double budget_pct;	/* of one CPU; 0: no budget */
+	struct probe_hits prev[PLAN_MAX_PROBES];
+	uint64_t window_hits, window_cost_ns, window_ns; /* the last interval */
+	bool detached[HT_TIER_HOT + 1];			 /* by the budget */
+};
+
+/* Starts measuring the per-hit cost in a thread (a few hundred ms, mostly
+ * detaching), so that the trace does not wait for it. Never fails: without
+ * it there is no estimate, and `unavailable` says why. */
+void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct);
+/* Waits for the measurement: before the report, and before detaching. */
+void overhead_finish(struct overhead *o);
+/* One interval of window_ns ended: reads the hits, estimates their cost; over
+ * the budget, detaches the costliest tier above cold. Returns that tier, or -1. */
+int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, uint64_t window_ns);
+/* Percent of one CPU that cost_ns over window_ns is. */
+double overhead_pct(uint64_t cost_ns, uint64_t window_ns);
+/* "N hits/s ~X% CPU" for the last interval (no share when not measured). */
+void overhead_describe(const struct overhead *o, char *buf, size_t len);
+#endif

@@ -1,0 +1,7 @@
+#ifndef HT_UTIL_DURATION_H
+#define HT_UTIL_DURATION_H
+#include <stdint.h>
+/* "250ms", "30s", "2m", "1h", or a bare number of seconds -> nanoseconds.
+ * Rejects zero, negatives, garbage and overflow. */
+int parse_duration(const char *s, uint64_t *ns);
+#endif

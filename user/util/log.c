@@ -1,0 +1,65 @@
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "util/log.h"
+
+bool ht_verbose;
+static char last_error[1024];
+
+void ht_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("heaptrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void ht_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ht_verbose)
+		return;
+	fputs("heaptrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ht_fail(const char *fmt, ...)
+{
+	char buf[sizeof(last_error)];
+	va_list ap;
+
+	/* fmt may reference last_error itself (adding context): format aside. */
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	memcpy(last_error, buf, sizeof(buf));
+	return -1;
+}
+
+const char *ht_last_error(void)
+{
+	return last_error[0] ? last_error : "unknown error";
+}
+
+static bool libbpf_quiet;
+
+void ht_libbpf_quiet(bool quiet)
+{
+	libbpf_quiet = quiet;
+}
+
+int ht_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !ht_verbose)
+		return 0;
+	if ((level != LIBBPF_WARN || libbpf_quiet) && !ht_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
