@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gomaps.h"
-#include "goheap.h"
-#include "mapscan.h"
+#include "heap/gomap_parse.h"
+#include "heap/goheap.h"
+#include "heap/gomap_scan.h"
 
 #define BASE 0xc000000000ull
 #define IMAGE (1u << 20)

@@ -3,7 +3,7 @@
  * Seeded with real binaries' .gopclntab sections. */
 #include <stdint.h>
 #include <string.h>
-#include "gopclntab.h"
+#include "target/gopclntab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

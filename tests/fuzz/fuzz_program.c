@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "probeplan.h"
+#include "plan/probeplan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,12 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "gomaps.h"
-#include "goheap.h"
-#include "heapstats.h"
-#include "log.h"
-#include "mapscan.h"
-#include "maptrack.h"
+#include "heap/gomap_parse.h"
+#include "heap/goheap.h"
+#include "heap/page_stats.h"
+#include "util/log.h"
+#include "heap/gomap_scan.h"
+#include "heap/gomap_tracker.h"
 
 #define BASE 0xc000000000ull
 #define IMAGE (4u << 20)

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "hit_cost.h"
-#include "overhead.h"
+#include "trace/hit_cost.h"
+#include "trace/overhead.h"
 
 static const struct probe_spec *spec_of_tier(enum ht_tier tier, bool exits)
 {

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <cmocka.h>
 #include <elf.h>
-#include "buildinfo.h"
-#include "decode.h"
-#include "duration.h"
-#include "elf_image.h"
-#include "gopclntab.h"
-#include "log.h"
+#include "target/buildinfo.h"
+#include "plan/decode.h"
+#include "util/duration.h"
+#include "target/elf_image.h"
+#include "target/gopclntab.h"
+#include "util/log.h"
 
 static void test_duration(void **state)
 {

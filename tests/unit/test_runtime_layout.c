@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "log.h"
-#include "runtime_globals.h"
-#include "runtime_layout.h"
-#include "target.h"
+#include "util/log.h"
+#include "heap/runtime_globals.h"
+#include "heap/runtime_layout.h"
+#include "target/target.h"
 
 static const char *dir;
 /* The fixtures built with each toolchain the layout table was taken from. */

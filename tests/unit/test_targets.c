@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "log.h"
-#include "probeplan.h"
+#include "util/log.h"
+#include "plan/probeplan.h"
 
 #define MAX_TARGETS 32
 static char names[MAX_TARGETS][64];
