@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* log2 histograms and counters shared by every heaptrace BPF handler. */
+/* log2 histograms shared by every heaptrace BPF handler. */
 #ifndef HT_HIST_BPF_H
 #define HT_HIST_BPF_H
 
@@ -23,28 +23,18 @@ static __always_inline __u64 log2l(__u64 v)
 	return hi ? log2_u32(hi) + 32 : log2_u32(v);
 }
 
-static __always_inline void hist_add(void *hists, __u32 id, __u64 ns)
+/* One value into a histogram that lives in a map value (atomically: several
+ * CPUs may add at once). */
+static __always_inline void hist_add(struct ht_hist *h, __u64 ns)
 {
-	struct ht_hist *h = bpf_map_lookup_elem(hists, &id);
-	__u64 slot;
+	__u64 slot = log2l(ns);
 
-	if (!h)
-		return;
-	slot = log2l(ns);
 	if (slot >= HT_HIST_SLOTS)
 		slot = HT_HIST_SLOTS - 1;
 	__sync_fetch_and_add(&h->count, 1);
 	__sync_fetch_and_add(&h->sum_ns, ns);
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	__sync_fetch_and_add(&h->slots[slot & 63], 1);
 	if (ns > h->max_ns) /* racy on purpose: a lost max is a smaller max */
 		h->max_ns = ns;
-}
-
-static __always_inline void counter_add(void *counters, __u32 id, __u64 v)
-{
-	__u64 *c = bpf_map_lookup_elem(counters, &id);
-
-	if (c)
-		__sync_fetch_and_add(c, v);
 }
 #endif

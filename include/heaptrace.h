@@ -8,19 +8,22 @@
 #define HEAPTRACE_H
 
 /* Attach points (function entries and RET instructions) one run may use.
- * The BPF cookie of each uprobe is its point index in [0, HT_MAX_POINTS). */
+ * The BPF cookie of each uprobe is its point index in [0, HT_MAX_POINTS);
+ * the last HT_CALIB_POINTS are heaptrace's own, for timing a hit. */
 #define HT_MAX_POINTS 256
+#define HT_CALIB_POINTS 8
+#define HT_PLAN_POINTS (HT_MAX_POINTS - HT_CALIB_POINTS)
 
 /* How often the runtime calls a probed function, and so what it costs. */
 enum ht_tier {
 	HT_TIER_COLD = 0, /* per GC cycle, scavenger pass, heap growth */
-	HT_TIER_WARM = 1, /* per map growth */
+	HT_TIER_WARM = 1, /* per growth of a large map table */
 	HT_TIER_HOT = 2,  /* per map operation or allocation: opt-in only */
 };
 
 /* What the BPF handler does with a hit; one value per runtime function family.
- * The handler's arguments a0..a3 are the integer arguments the probe table
- * lists for the function, in that order. */
+ * The handler's arguments a0..a3 are the arguments the probe table lists for
+ * the function, in that order. */
 enum ht_handler {
 	HT_H_GC_CYCLE = 0,      /* gcMarkTermination: once per completed cycle */
 	HT_H_GC_START = 1,
@@ -35,21 +38,43 @@ enum ht_handler {
 	HT_H_FREE_OS_MEMORY,
 	HT_H_MAP_GROW,		/* a0 = the map header, a1 = its map type */
 	HT_H_MAP_ASSIGN,	/* hot: a0 = the map header */
+	HT_H_MADVISE,		/* runtime.madvise: a0 addr, a1 length, a2 advice */
 	HT_H_COUNT,
 };
 
 /* Per-point hit counter value (per-CPU array indexed by point). */
 struct ht_point_hits {
-	__u64 hits;
+	__u64 hits;	 /* every time the instruction ran: what the target paid */
+	__u64 restarts;	 /* of which, passes on the way to morestack (see below) */
 };
 
 #define HT_POINT_ARGS 4
+/* Where an argument is: a register-ABI position (0..8 on amd64, 0..15 on
+ * arm64), a stack slot of an ABI0 (assembly) function at entry, or nowhere. */
+#define HT_ARG_ABSENT 0xff
+#define HT_ARG_STACK 0x80 /* | n: the 8-byte word at SP + 8 + 8n (amd64) */
+
+/*
+ * A probe on a function's stack-bound check branch is passed twice when the
+ * goroutine's stack must grow: once on the way to morestack, then again when
+ * the function restarts from its entry. The saved flags of the comparison
+ * say which way the branch goes; this says how to read them.
+ */
+enum ht_morestack_cond {
+	HT_MORESTACK_NONE = 0,	/* not a stack-check branch */
+	HT_MORESTACK_X86_BE,	/* jbe/jna morestack: taken if CF or ZF */
+	HT_MORESTACK_X86_B,	/* jb/jc morestack: taken if CF */
+	HT_MORESTACK_ARM64_LS,	/* b.ls morestack: taken if !C or Z */
+	HT_MORESTACK_ARM64_LO,	/* b.lo/b.cc morestack: taken if !C */
+};
 
 /* What user space tells BPF about each point (array indexed by point). */
 struct ht_point_info {
 	__u32 handler;	/* enum ht_handler */
-	__u32 exit;	/* 1 on a RET instruction, 0 at the function's attach point */
-	__u8 arg_reg[HT_POINT_ARGS]; /* register-ABI position of a0..a3 */
+	__u8 exit;	/* 1 on a RET instruction, 0 at the function's attach point */
+	__u8 morestack; /* enum ht_morestack_cond of the attach point */
+	__u8 arg[HT_POINT_ARGS]; /* where a0..a3 are (HT_ARG_*) */
+	__u8 pad[2];
 };
 
 /* log2 histograms of nanoseconds: slot i counts values in [2^i, 2^(i+1)). */
@@ -63,67 +88,121 @@ struct ht_hist {
  * MADV_HUGEPAGE 14, MADV_COLLAPSE 25); larger ones share the last slot. */
 #define HT_MAX_ADVICE 32
 
-enum ht_hist_id {
-	HT_HIST_STW = 0,	   /* world stopped -> world restarted */
-	HT_HIST_SCAVENGE,	   /* (*pageAlloc).scavenge */
-	HT_HIST_SCAVENGER_RUN,	   /* background scavenger pass */
-	HT_HIST_FREE_OS_MEMORY,	   /* debug.FreeOSMemory */
-	HT_HIST_HEAP_GROW,	   /* (*mheap).grow */
-	HT_HIST_MADVISE,	   /* + advice: madvise syscall latency */
-	HT_HIST_COUNT = HT_HIST_MADVISE + HT_MAX_ADVICE,
+struct ht_madvise_figures {
+	__u64 calls, bytes, errors; /* bytes: of the calls that succeeded */
+	struct ht_hist latency;
 };
 
-enum ht_counter {
-	HT_C_GC_CYCLES = 0,
-	HT_C_STW,
-	HT_C_UNUSED_CALLS,	/* sysUnusedOS: pages handed back */
-	HT_C_UNUSED_BYTES,
-	HT_C_USED_CALLS,	/* sysUsedOS: released pages taken back */
-	HT_C_USED_BYTES,
-	HT_C_HUGEPAGE_BYTES,
-	HT_C_HEAP_GROW_CALLS,
-	HT_C_HEAP_GROW_BYTES,
-	HT_C_SCAVENGED_BYTES,	/* (*pageAlloc).scavenge results */
-	HT_C_MAP_GROWS,
-	HT_C_MAP_ASSIGNS,	/* hot tier, --hot */
-	HT_C_LOST_EVENTS,	/* ring buffer full */
-	HT_C_UNPAIRED_EXITS,	/* an exit whose entry was not seen (attached mid-call) */
-	HT_C_MADVISE_CALLS,	/* + advice */
-	HT_C_MADVISE_BYTES = HT_C_MADVISE_CALLS + HT_MAX_ADVICE,   /* + advice, successful calls */
-	HT_C_MADVISE_ERRORS = HT_C_MADVISE_BYTES + HT_MAX_ADVICE,  /* + advice */
-	HT_C_COUNT = HT_C_MADVISE_ERRORS + HT_MAX_ADVICE,
+/* madvise calls that did not come through the Go runtime's own wrapper
+ * (file mappings, cgo allocators): counted apart from the heap's. */
+struct ht_madvise_other {
+	__u64 calls, bytes;
+};
+
+/*
+ * Every figure BPF keeps for one traced process, by name. One value per
+ * process in the `figures` map (keyed by tgid): its presence is also what
+ * says that a process is traced.
+ */
+struct ht_figures {
+	/* GC and stopping the world */
+	__u64 gc_cycles;
+	struct ht_hist gc_pause;	/* GC stop-the-world pauses, as the runtime times them */
+	struct ht_hist gc_stopping;	/* of each, the time it took to stop the world */
+	struct ht_hist other_pause;	/* stops that are not the GC's (ReadMemStats...) */
+	struct ht_hist other_stopping;
+	/* pages handed back and taken again */
+	__u64 unused_calls, unused_bytes;	/* sysUnusedOS */
+	__u64 used_calls, used_bytes;		/* sysUsedOS (hot tier) */
+	__u64 hugepage_bytes;			/* sysHugePageOS (hot tier) */
+	__u64 scavenged_bytes;			/* (*pageAlloc).scavenge results */
+	struct ht_hist scavenge, scavenger_run, free_os_memory;
+	struct ht_madvise_figures madvise[HT_MAX_ADVICE];
+	struct ht_madvise_other madvise_other[HT_MAX_ADVICE];
+	/* heap and maps */
+	__u64 heap_grow_calls, heap_grow_bytes;
+	struct ht_hist heap_grow;
+	__u64 map_grows;	/* growth probe hits that passed the size filter */
+	__u64 map_grows_small;	/* growth to a table under map_grow_min_bytes: counted only */
+	__u64 map_assigns;	/* hot tier, --hot */
+	/* the pipeline itself */
+	__u64 lost_records;	/* ring buffer full */
+	__u64 unpaired_exits;	/* an exit whose entry was not seen (attached mid-call) */
+};
+
+/*
+ * What user space found out about a traced process and BPF needs (map of
+ * the same name, keyed by tgid). Addresses are the process's own.
+ */
+#define HT_STW_SITES 2
+struct ht_proc_config {
+	/* runtime.madvise's code: syscalls made from there are the runtime's */
+	__u64 madvise_lo, madvise_hi;
+	/* Which stops are the GC's: by stwReason (Go 1.21+; 0 = not passed),
+	 * else by the return address of the call to stopTheWorldWithSema */
+	__u32 reason_sweep_term, reason_mark_term;
+	__u64 gc_stop_sites[HT_STW_SITES];
+	/* Go < 1.22: the runtime's own record of each cycle's pauses, from
+	 * which the final pause is taken (memstats.numgc, pause_ns[256],
+	 * last_gc_nanotime; 0 until memstats is found) */
+	__u64 numgc_addr, pause_ring_addr, last_gc_nanotime_addr;
+	/* Map growth: record (with a stack) only tables of at least this size */
+	__u64 map_grow_min_bytes;
+	__u16 map_count_off;	 /* hmap.count / maps.Map.used */
+	__u16 hmap_b_off;	 /* bucket maps: hmap.B */
+	__u16 map_slot_size_off; /* maptype.bucketsize (u16), or the Swiss map type's GroupSize (u64) */
+	__u8 swiss;
+	__u8 pad;
+};
+
+enum ht_gc_stop {
+	HT_STOP_OTHER = 0,	/* not the GC's: ReadMemStats, GOMAXPROCS, profiles... */
+	HT_STOP_GC,		/* the GC's: sweep termination, or a mark restarted */
+	HT_STOP_GC_FINAL,	/* the GC's last of a cycle: mark termination */
 };
 
 /* Go's page size (runtime.pageSize), for (*mheap).grow's npage. */
 #define HT_GO_PAGE_SIZE 8192
 
-enum ht_event_kind {
-	HT_EV_STW = 1,	   /* a0 reason (Go 1.21+), dur */
-	HT_EV_MADVISE,	   /* a0 addr, a1 len, a2 advice, ret, dur */
-	HT_EV_SCAVENGE,	   /* a0 bytes released, dur */
-	HT_EV_HEAP_GROW,   /* a0 bytes grown, a1 bytes asked for, dur */
-	HT_EV_FREE_OS_MEMORY, /* dur */
-	HT_EV_MAP_GROW,	   /* struct ht_map_event */
-	HT_EV_MAP_ASSIGN,  /* a0 map header (hot tier: one record per assignment) */
+/* Ring-buffer records: a header, then the body its kind says. */
+enum ht_record_kind {
+	HT_REC_PAUSE = 1,	/* struct ht_pause_record */
+	HT_REC_MAP_GROW,	/* struct ht_map_grow_record */
+	HT_REC_MAP_ASSIGN,	/* struct ht_map_assign_record (hot tier) */
 };
 
-/* The one record that crosses the ring buffer. */
-struct ht_event {
+struct ht_record_header {
 	__u64 ts_ns;
-	__u64 dur_ns;
-	__u64 a0, a1, a2;
-	__s64 ret;
-	__u32 kind;
+	__u32 kind;	/* enum ht_record_kind */
+	__u32 tgid;
 	__u32 tid;
+	__u32 pad;
+};
+
+/* One stop of the world. */
+struct ht_pause_record {
+	struct ht_record_header h;
+	__u64 total_ns;		/* from the start of stopping to the world restarted */
+	__u64 stopping_ns;	/* of which, stopping: 0 when not measured */
+	__u32 reason;		/* runtime.stwReason (Go 1.21+), else 0 */
+	__u32 gc;		/* enum ht_gc_stop */
 };
 
 /* A map growth: which map, its type and entry count, and the user stack
- * (frame pointers) that grew it. e.a0 = map header, e.a1 = map type,
- * e.a2 = entries, e.ret = bytes of stack[] filled. */
+ * (frame pointers) that grew it. */
 #define HT_STACK_DEPTH 32
-struct ht_map_event {
-	struct ht_event e;
+struct ht_map_grow_record {
+	struct ht_record_header h;
+	__u64 map, type, entries;
+	__u64 capacity;		/* the new table's slots when the probe knows it, else 0 */
+	__u32 nframes;
+	__u32 pad;
 	__u64 stack[HT_STACK_DEPTH];
+};
+
+struct ht_map_assign_record {
+	struct ht_record_header h;
+	__u64 map;
 };
 
 #endif /* HEAPTRACE_H */

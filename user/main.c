@@ -12,6 +12,7 @@
 #include "util/duration.h"
 #include "target/launch.h"
 #include "util/log.h"
+#include "util/version.h"
 #include "report/plan_print.h"
 #include "session.h"
 
@@ -40,7 +41,7 @@ static struct env {
 	.ringbuf_bytes = 256 * 1024,
 };
 
-const char *argp_program_version = "heaptrace 0.1.0";
+const char *argp_program_version = "heaptrace " HEAPTRACE_VERSION;
 const char *argp_program_bug_address = "the heaptrace issue tracker";
 static const char doc[] =
 	"heaptrace: show where a running Go program's memory goes and why it is not given back.\n"
@@ -218,7 +219,7 @@ static int launch_checked(pid_t *pid)
 	if (elf_image_open(&img, path) == 0) {
 		host.elf.machine = img.machine;
 		elf_image_close(&img);
-		if (!target_host_arch(&host)) {
+		if (!host_runs(host.elf.machine)) {
 			ht_fail("%s is a program for %s, which this host cannot run (--list-probes %s plans its probes)",
 				path, elf_machine_name(host.elf.machine), path);
 			goto fail;
@@ -244,7 +245,8 @@ static int trace(FILE *json_out)
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct target t;
+	struct session *s;
+	struct target t = { 0 };
 	pid_t pid = env.pid;
 	int err, status = 0;
 
@@ -260,11 +262,17 @@ static int trace(FILE *json_out)
 	signal(SIGPIPE, SIG_IGN);
 	if (env.command && launch_checked(&pid))
 		return EXIT_RUNTIME;
-	err = target_from_pid(&t, pid);
-	if (!err && !target_host_arch(&t))
+	s = calloc(1, sizeof(*s)); /* large: the plan, the probe points, the figures */
+	err = s ? target_from_pid(&t, pid) : ht_fail("out of memory");
+	if (!err && !t.host_arch)
 		err = ht_fail("pid %d runs %s code, not this host's", pid, elf_machine_name(t.elf.machine));
-	if (!err)
-		err = session_run(&o, &t);
+	if (!err && !(err = session_start(s, &o, &t))) {
+		sessions_run(&s, 1);
+		err = session_finish(s);
+	}
+	if (s)
+		session_close(s);
+	free(s);
 	target_close(&t);
 	if (err) {
 		ht_err("%s", ht_last_error());

@@ -1,217 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
-#include <inttypes.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "trace/consumer.h"
-#include "report/hist_print.h"
-#include "target/launch.h"
-#include "heap/page_stats.h"
-#include "report/live_view.h"
-#include "heap/gomap_tracker.h"
-#include "util/monotonic.h"
-#include "trace/overhead.h"
-#include "util/log.h"
-#include "report/report.h"
+#include "report/messages.h"
 #include "session.h"
-#include "trace/tracer.h"
+#include "target/launch.h"
+#include "trace/proc_config.h"
+#include "util/log.h"
+#include "util/monotonic.h"
 
 volatile sig_atomic_t session_stop_signal;
 
 /* The heap walk at attach stops after this long and says so. */
 #define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)
+/* The kernel's view of memory is sampled this often at first, so that a
+ * short-lived launched program is seen alive; then once an interval. */
+#define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
 
-/* Waits for the next tick, consuming events; says why the trace ends, if it does. */
-static const char *wait_tick(int pidfd, pid_t pid, struct ring_buffer *rb, int timeout_ms)
+static void refresh_snapshot(struct session *s, uint64_t now)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = pidfd, .events = POLLIN },
-		{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
-	};
-	int n = poll(pfd, 2, timeout_ms);
-
-	if (n > 0 && (pfd[1].revents & POLLIN))
-		ring_buffer__consume(rb);
-	if (pidfd >= 0 && n > 0 && (pfd[0].revents & POLLIN))
-		return "the target exited";
-	if (pidfd < 0 && kill(pid, 0) && errno == ESRCH)
-		return "the target exited";
-	return NULL;
+	s->snap.duration_ns = now - s->start;
+	s->snap.stop_reason = s->stop_reason;
 }
 
-/* Each interval: the estimate, and the budget's verdict said out loud. */
-static void over_budget(const struct session_opts *o, struct overhead *ovh, struct tracer *tr,
-			const struct probe_plan *plan, uint64_t window_ns)
+/* The runtime's page accounting; memstats, once found, also tells BPF where
+ * the runtime leaves the end of its mark-termination pause. */
+static void read_page_stats(struct session *s)
 {
-	int tier = overhead_tick(ovh, tr, plan, window_ns);
+	bool had_addr = s->hsr.addr != 0;
 
-	if (tier >= 0)
-		fprintf(o->out, "heaptrace: the probes cost the target about %.1f%% of a CPU over the last %.1fs, above --max-overhead %g%%: detached the %s probes\n",
-			overhead_pct(ovh->window_cost_ns, window_ns), (double)window_ns / 1e9, o->max_overhead_pct,
-			tier_name((enum ht_tier)tier));
-}
-
-static uint32_t map_count_offset(const struct map_tracker *mt)
-{
-	if (!mt->L)
-		return 0;
-	return mt->swiss ? mt->L->smap_used : mt->L->hmap_count;
-}
-
-static void walk_heap(FILE *out, struct map_tracker *mt)
-{
-	if (!mt->mheap) {
-		fprintf(out, "heaptrace: maps that grew before attach are not shown: %s\n", mt->unavailable);
-		return;
+	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
+	if (!had_addr && s->hsr.addr && s->t->layout) {
+		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
+		if (s->cfg.pause_ring_addr && tracer_update_process(&s->tr, s->t->pid, &s->cfg))
+			ht_debug("%s", ht_last_error());
 	}
-	if (map_tracker_walk(mt, HEAP_WALK_BUDGET_NS)) {
-		fprintf(out, "heaptrace: heap walk failed: %s\n", ht_last_error());
-		return;
-	}
-	fprintf(out, "heaptrace: heap walk: %zu maps in %.1f ms over %s of spans (runtime.mheap_ by %s)%s\n",
-		mt->walk_found, (double)mt->walk_ns / 1e6, fmt_bytes((char[32]){ 0 }, 32, mt->heap_in_use),
-		mt->mheap_how, mt->walk_truncated ? "; CUT SHORT at the time limit, some maps are missing" : "");
 }
 
-int session_run(const struct session_opts *o, struct target *t)
+static void sample_memory(struct session *s, uint64_t now)
 {
-	struct probe_hits hits[PLAN_MAX_PROBES];
-	struct event_tally tally = { .target = t };
-	struct map_tracker maps;
-	struct heapstats_reader hsr;
-	struct heap_stats hs = { 0 };
-	bool have_hs = false;
-	struct probe_plan plan;
-	struct tracer tr;
-	struct ring_buffer *rb = NULL;
-	struct live_view view;
-	struct stats total;
-	struct smaps last_mem = { 0 };
-	const char *reason = NULL;
-	uint64_t start, next_tick, last_tick, deadline, end;
-	int pidfd = -1, err = 0;
-	struct trace_result res;
-	struct overhead ovh;
+	struct smaps m;
 
-	if (plan_probes(t, o->max_tier, &plan))
+	/* Sampled while the target lives: at the end it may be gone. */
+	if (!smaps_read(s->t->pid, &m) && m.rss) {
+		s->snap.mem = m;
+		s->snap.have_mem = true;
+	}
+	s->next_mem = now + (now - s->start < s->o->interval_ns / 2 ? now - s->start + FIRST_MEM_SAMPLE_NS
+								      : s->o->interval_ns);
+}
+
+int session_start(struct session *s, const struct session_opts *o, struct target *t)
+{
+	struct tracer_opts to = { .btf_path = o->btf_path, .ringbuf_bytes = o->ringbuf_bytes, .max_procs = 1 };
+
+	memset(s, 0, sizeof(*s));
+	s->o = o;
+	s->t = t;
+	s->pidfd = -1;
+	s->tr.multi_link_fd[0] = s->tr.multi_link_fd[1] = s->tr.multi_link_fd[2] = -1;
+	if (plan_probes(t, o->max_tier, &s->plan))
 		return -1;
-	map_tracker_open(&maps, t);
-	maps.growth_probed = plan_covers_handler(&plan, HT_H_MAP_GROW);
-	heapstats_open(&hsr, t);
-	tally.maps = &maps;
-	if (tracer_open(&tr, t->pid, o->btf_path, o->ringbuf_bytes, map_count_offset(&maps))) {
-		map_tracker_close(&maps);
+	map_tracker_open(&s->maps, t);
+	s->maps.growth_probed = plan_covers_handler(&s->plan, HT_H_MAP_GROW);
+	heapstats_open(&s->hsr, t);
+	s->tally = (struct event_tally){ .tgid = t->pid, .target = t, .maps = &s->maps };
+	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
+	if (tracer_open(&s->tr, &to) || tracer_add_process(&s->tr, t->pid, &s->cfg))
 		return -1;
-	}
-	/* The per-hit cost is measured on heaptrace's own code (~0.4 s, mostly
-	 * waiting for detaches), beside the attach and the trace. Its timing
-	 * loops take the CPU for ~10 ms, which the hot probes' record rate
-	 * does not survive: with --hot it is done before anything is attached. */
-	overhead_start(&ovh, &tr, o->max_overhead_pct);
-	if (o->max_tier == HT_TIER_HOT)
-		overhead_finish(&ovh);
-	rb = events_open(tr.skel, &tally);
-	if (!rb || tracer_attach(&tr, t, &plan)) {
-		err = -1;
-		goto out;
-	}
-	pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
-	if (o->launched && launch_release(t->pid)) {
-		err = -1;
-		goto out;
-	}
-	start = monotonic_ns();
-	fprintf(o->out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
-		t->pid, t->exe, t->bi.version, plan.n, tr.npoints, tr.method, tr.madvise.method);
-	fflush(o->out);
-	if (o->max_tier == HT_TIER_HOT)
-		fprintf(o->out, "heaptrace: hot probes on (every map assignment) for at most %.0fs: every hit traps into the kernel: the estimated cost is shown each interval and at the end\n",
-			(double)o->duration_ns / 1e9);
+	s->rb = consumer_open(s->tr.skel, &s->tally);
+	if (!s->rb || tracer_attach(&s->tr, t, &s->plan))
+		return -1;
+	/* This boot's per-hit cost, or measured beside the trace. */
+	overhead_start(&s->ovh, &s->tr, o->max_overhead_pct);
+	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+	if (o->launched && launch_release(t->pid))
+		return -1;
+	s->start = s->last_tick = monotonic_ns();
+	s->snap = (struct trace_snapshot){ .target = t, .plan = &s->plan, .hits = s->hits, .figures = &s->figures,
+					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
+					   .attach_method = s->tr.method, .madvise = &s->tr.madvise,
+					   .reuse_probed = plan_has_handler(&s->plan, HT_H_SYS_USED) };
+	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
+	report_started(o->out, &s->snap, o->max_tier == HT_TIER_HOT ? o->duration_ns : 0);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. */
-	if (!o->launched)
-		walk_heap(o->out, &maps);
-	have_hs = heapstats_read(&hsr, &hs);
-	live_view_init(&view, o->out);
-	deadline = o->duration_ns ? start + o->duration_ns : UINT64_MAX;
-	next_tick = start + o->interval_ns;
-	last_tick = start;
-	while (!reason) {
-		uint64_t now = monotonic_ns(), until = next_tick < deadline ? next_tick : deadline;
-		int timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
+	if (!o->launched) {
+		int err = s->maps.mheap ? map_tracker_walk(&s->maps, HEAP_WALK_BUDGET_NS) : 0;
 
-		reason = wait_tick(pidfd, t->pid, rb, timeout_ms);
+		report_heap_walk(o->out, &s->maps, err ? ht_last_error() : NULL);
+	}
+	read_page_stats(s);
+	sample_memory(s, s->start);
+	live_view_init(&s->view, o->out);
+	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
+	s->next_tick = s->start + o->interval_ns;
+	return 0;
+}
+
+/* Why the trace of a running target ends now, if it does. */
+static const char *ended(struct session *s, uint64_t now, bool exited)
+{
+	enum exe_state st;
+
+	if (session_stop_signal)
+		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
+	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
+		return "the target exited";
+	if (now >= s->deadline)
+		return "duration reached";
+	st = target_exe_state(s->t);
+	if (st == EXE_CHANGED)
+		return "the target executed another program";
+	return st == EXE_GONE ? "the target exited" : NULL;
+}
+
+static void tick(struct session *s, uint64_t now)
+{
+	int tier;
+
+	if (now >= s->next_mem)
+		sample_memory(s, now);
+	if (now < s->next_tick)
+		return;
+	ring_buffer__consume(s->rb); /* growth records before re-reading maps */
+	map_tracker_tick(&s->maps);
+	read_page_stats(s);
+	if (tracer_read_figures(&s->tr, s->t->pid, &s->figures))
+		ht_debug("%s", ht_last_error());
+	tier = overhead_tick(&s->ovh, &s->tr, &s->plan, &s->figures, now - s->last_tick);
+	if (tier >= 0)
+		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);
+	s->last_tick = now;
+	refresh_snapshot(s, now);
+	if (!s->o->quiet)
+		live_view_tick(&s->view, &s->snap);
+	while (s->next_tick <= now)
+		s->next_tick += s->o->interval_ns;
+}
+
+static uint64_t next_wakeup(const struct session *s)
+{
+	uint64_t t = s->next_tick < s->next_mem ? s->next_tick : s->next_mem;
+
+	return t < s->deadline ? t : s->deadline;
+}
+
+void sessions_run(struct session *const *v, int n)
+{
+	struct pollfd pfd[2 * 64];
+	int live = n;
+
+	if (n > 64)
+		n = live = 64;
+	while (live) {
+		uint64_t now = monotonic_ns(), until = UINT64_MAX;
+		int i, timeout_ms;
+
+		for (i = 0; i < n; i++) {
+			const struct session *s = v[i];
+
+			pfd[2 * i] = (struct pollfd){ .fd = s->stop_reason ? -1 : s->pidfd, .events = POLLIN };
+			pfd[2 * i + 1] = (struct pollfd){ .fd = s->stop_reason ? -1 : ring_buffer__epoll_fd(s->rb),
+							  .events = POLLIN };
+			if (!s->stop_reason && next_wakeup(s) < until)
+				until = next_wakeup(s);
+		}
+		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
+		poll(pfd, (nfds_t)(2 * n), timeout_ms);
 		now = monotonic_ns();
-		if (session_stop_signal)
-			reason = session_stop_signal == SIGINT ? "interrupted" : "terminated";
-		else if (!reason && now >= deadline)
-			reason = "duration reached";
-		else if (!reason) {
-			enum exe_state st = target_exe_state(t);
+		for (i = 0; i < n; i++) {
+			struct session *s = v[i];
 
-			if (st == EXE_CHANGED)
-				reason = "the target executed another program";
-			else if (st == EXE_GONE)
-				reason = "the target exited";
-		}
-		if (!reason && now >= next_tick) {
-			struct smaps m;
-
-			/* Sampled every tick: at the end the target may be gone. */
-			if (!smaps_read(t->pid, &m) && m.rss)
-				last_mem = m;
-			ring_buffer__consume(rb); /* growth records before re-reading maps */
-			map_tracker_tick(&maps);
-			have_hs = heapstats_read(&hsr, &hs) || have_hs;
-			over_budget(o, &ovh, &tr, &plan, now - last_tick);
-			last_tick = now;
-			if (!o->quiet && !stats_read(tr.skel, &total))
-				live_view_tick(&view, t, &total, &m, &maps, have_hs ? &hs : NULL, &ovh, now - start);
-			next_tick += o->interval_ns;
+			if (s->stop_reason)
+				continue;
+			if (pfd[2 * i + 1].revents & POLLIN)
+				ring_buffer__consume(s->rb);
+			s->stop_reason = ended(s, now, pfd[2 * i].revents & POLLIN);
+			if (s->stop_reason) {
+				live--;
+				continue;
+			}
+			tick(s, now);
 		}
 	}
+}
+
+int session_finish(struct session *s)
+{
+	uint64_t end = monotonic_ns();
+	struct smaps m;
+
 	/* The trace ends here: detaching (an RCU grace period) is not traced time. */
-	end = monotonic_ns();
-	overhead_finish(&ovh);
-	ring_buffer__consume(rb);
-	map_tracker_tick(&maps); /* the maps as they are now, if the target is still there */
-	have_hs = heapstats_read(&hsr, &hs) || have_hs;
-	res = (struct trace_result){ .target = t, .plan = &plan, .hits = hits, .total = &total,
-				     .tally = &tally, .stop_reason = reason, .attach_method = tr.method,
-				     .madvise_method = tr.madvise.method,
-				     .reuse_probed = plan_has_handler(&plan, HT_H_SYS_USED),
-				     .maps = &maps, .heap = hs, .have_heap = have_hs, .overhead = &ovh };
+	refresh_snapshot(s, end);
+	clock_gettime(CLOCK_REALTIME, &s->snap.ended_at);
+	overhead_finish(&s->ovh);
+	ring_buffer__consume(s->rb);
+	map_tracker_tick(&s->maps); /* the maps as they are now, if the target is still there */
+	read_page_stats(s);
 	/* The kernel's view now if the target is still there, else the last sample. */
-	if (smaps_read(t->pid, &res.mem) || !res.mem.rss)
-		res.mem = last_mem;
-	res.have_mem = res.mem.rss != 0;
-	tracer_detach(&tr);
-	ring_buffer__consume(rb);
-	res.duration_ns = end - start;
-	if (tracer_read_hits(&tr, &plan, hits) || stats_read(tr.skel, &total)) {
-		err = -1;
-		goto out;
+	if (!smaps_read(s->t->pid, &m) && m.rss) {
+		s->snap.mem = m;
+		s->snap.have_mem = true;
 	}
-	report_text(o->out, &res);
-	if (o->max_tier == HT_TIER_HOT) {
-		uint64_t hot = probe_hits_total(&plan, hits, HT_TIER_HOT);
+	tracer_detach(&s->tr);
+	ring_buffer__consume(s->rb);
+	if (tracer_read_hits(&s->tr, &s->plan, s->hits) || tracer_read_figures(&s->tr, s->t->pid, &s->figures))
+		return -1;
+	report_text(s->o->out, &s->snap);
+	if (s->o->max_tier == HT_TIER_HOT)
+		report_hot_summary(s->o->out, &s->snap);
+	fflush(s->o->out);
+	if (s->o->json_out && report_json(s->o->json_out, &s->snap))
+		return -1;
+	return 0;
+}
 
-		fprintf(o->out, "hot probes: %llu hits, %.0f a second; %llu records consumed, %llu lost\n",
-			(unsigned long long)hot, (double)hot * 1e9 / (double)(res.duration_ns ? res.duration_ns : 1),
-			tally.events, total.c[HT_C_LOST_EVENTS]);
-	}
-	fflush(o->out);
-	if (o->json_out && report_json(o->json_out, &res))
-		err = -1;
-out:
-	overhead_finish(&ovh); /* before the programs go */
-	if (pidfd >= 0)
-		close(pidfd);
-	ring_buffer__free(rb);
-	tracer_close(&tr);
-	map_tracker_close(&maps);
-	return err;
+void session_close(struct session *s)
+{
+	if (!s->o)
+		return; /* never started */
+	overhead_finish(&s->ovh); /* before the programs go */
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	tracer_close(&s->tr);
+	map_tracker_close(&s->maps);
 }

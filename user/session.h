@@ -1,10 +1,16 @@
-/* One trace of one process: attach, watch, detach, report. */
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* One trace of one process: start (plan, load, attach, walk the heap), a
+ * tick per interval, finish (final reads, detach, report). The driver waits
+ * on every session's file descriptors and ticks each one when it is due. */
 #ifndef HT_SESSION_H
 #define HT_SESSION_H
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "heaptrace.h"
+#include "report/live_view.h"
+#include "report/report.h"
 #include "target/target.h"
 
 struct session_opts {
@@ -20,10 +26,36 @@ struct session_opts {
 	double max_overhead_pct; /* --max-overhead, of one CPU; 0: none */
 };
 
+struct session {
+	const struct session_opts *o;
+	struct target *t;
+	struct probe_plan plan;
+	struct tracer tr;
+	struct ring_buffer *rb;
+	struct event_tally tally;
+	struct map_tracker maps;
+	struct heapstats_reader hsr;
+	struct ht_proc_config cfg;
+	struct overhead ovh;
+	struct live_view view;
+	struct ht_figures figures;
+	struct probe_hits hits[PLAN_MAX_PROBES];
+	struct trace_snapshot snap;
+	int pidfd;
+	uint64_t start, next_tick, last_tick, deadline, next_mem;
+	const char *stop_reason; /* set once the trace ends */
+};
+
 /* Set from the SIGINT/SIGTERM handler. */
 extern volatile sig_atomic_t session_stop_signal;
 
-/* Returns 0, or -1 with ht_last_error() set. Detaches everything it attached
- * on every path. */
-int session_run(const struct session_opts *o, struct target *t);
+/* Plans, loads and attaches; on failure (-1, ht_last_error() set) nothing
+ * is left attached and session_close() is still to be called. */
+int session_start(struct session *s, const struct session_opts *o, struct target *t);
+/* Waits for events and ticks until every session has ended (a signal, the
+ * duration, the target gone). */
+void sessions_run(struct session *const *v, int n);
+/* Final reads, detach, the report. */
+int session_finish(struct session *s);
+void session_close(struct session *s);
 #endif

@@ -34,9 +34,9 @@ def test_launch_counts_hits(tc, variant, method, tmp_path, expected_checksum):
     assert r["attach_method"] == method
     # runtime.GC() each round: every cycle starts with gcStart and stops the world.
     assert hits(r, "runtime.gcStart")["hits"] >= int(ROUNDS)
-    stw = hits(r, "runtime.stopTheWorldWithSema")
-    assert stw["hits"] >= 2 * int(ROUNDS)
-    assert stw["exit_hits"] == stw["hits"], "every entry of a function returns once"
+    restart = hits(r, "runtime.startTheWorldWithSema")
+    assert restart["hits"] >= 2 * int(ROUNDS)
+    assert restart["exit_hits"] == restart["hits"], "every entry of a function returns once"
     assert hits(r, "runtime/debug.freeOSMemory")["hits"] == int(ROUNDS) // 5
     assert hits(r, "runtime.sysUnusedOS")["hits"] > 0
     assert_nothing_left()

@@ -1,6 +1,7 @@
 /*
  * The overhead estimate's arithmetic: hits times the per-hit cost of the
- * instruction each point sits on, per tier, as a share of one CPU.
+ * instruction each point sits on and of its handler's work, per tier, as a
+ * share of one CPU.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,35 +12,61 @@
 #include "trace/hit_cost.h"
 #include "trace/overhead.h"
 
-static const struct probe_spec *spec_of_tier(enum ht_tier tier, bool exits)
+static const struct probe_spec *spec_of(enum ht_tier tier, enum ht_handler handler)
 {
 	size_t i;
 
 	for (i = 0; i < runtime_probes_len; i++)
-		if (runtime_probes[i].tier == tier && runtime_probes[i].exits == exits)
+		if (runtime_probes[i].tier == tier && runtime_probes[i].handler == handler)
 			return &runtime_probes[i];
-	fail_msg("no %s-tier probe in the table", tier_name(tier));
+	fail_msg("no %s-tier probe with handler %d in the table", tier_name(tier), handler);
 	return NULL;
 }
 
-static void test_cost_by_instruction_and_tier(void **state)
+static const struct hit_cost cost = {
+	.branch_ns = 500, .entry_ns = 4000, .ret_ns = 3000,
+	.work_ns = { [WORK_NONE] = 0, [WORK_COUNT] = 20, [WORK_RECORD] = 100, [WORK_STACK] = 2000 },
+	.measured = true,
+};
+
+/* Each hit: the trap of its instruction plus what its handler does there. */
+static void test_cost_by_instruction_handler_and_tier(void **state)
 {
-	struct hit_cost c = { .branch_ns = 500, .entry_ns = 4000, .ret_ns = 3000, .measured = true };
 	struct probe_hits hits[3] = { { .entries = 10, .exits = 10 }, { .entries = 100 }, { .entries = 1000 } };
 	struct probe_plan plan;
 
 	memset(&plan, 0, sizeof(plan));
 	plan.n = 3;
-	plan.probes[0].spec = spec_of_tier(HT_TIER_COLD, true);
+	plan.probes[0].spec = spec_of(HT_TIER_COLD, HT_H_SCAVENGE); /* timed: in-flight entry, then a histogram */
 	plan.probes[0].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
-	plan.probes[1].spec = spec_of_tier(HT_TIER_WARM, false);
+	plan.probes[1].spec = spec_of(HT_TIER_COLD, HT_H_GC_CYCLE);
 	plan.probes[1].code.attach_kind = ATTACH_ENTRY; /* no stack check: single-stepped */
-	plan.probes[2].spec = spec_of_tier(HT_TIER_HOT, false);
+	plan.probes[2].spec = spec_of(HT_TIER_HOT, HT_H_MAP_ASSIGN); /* a record each */
 	plan.probes[2].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
-	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_COLD), 10 * 500 + 10 * 3000);
-	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_WARM), 100 * 4000);
-	assert_int_equal(hit_cost_ns(&c, &plan, hits, HT_TIER_HOT), 1000 * 500);
-	assert_int_equal(hit_cost_ns(&c, &plan, hits, -1), 35000 + 400000 + 500000);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_COLD),
+			 10 * (500 + 100) + 10 * (3000 + 100) + 100 * (4000 + 20));
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_WARM), 0);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_HOT), 1000 * (500 + 100));
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, -1), 37000 + 402000 + 600000);
+}
+
+/* A pass on the way to morestack costs the trap and nothing else; growths
+ * too small to follow cost a count, the others a stack. */
+static void test_restarts_and_filtered_growths(void **state)
+{
+	struct probe_hits hits[2] = { { .entries = 10, .restarts = 5 }, { .entries = 40 } };
+	struct ht_figures f = { .map_grows = 10, .map_grows_small = 30 };
+	struct probe_plan plan;
+
+	memset(&plan, 0, sizeof(plan));
+	plan.n = 2;
+	plan.probes[0].spec = spec_of(HT_TIER_COLD, HT_H_GC_CYCLE);
+	plan.probes[0].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
+	plan.probes[1].spec = spec_of(HT_TIER_WARM, HT_H_MAP_GROW);
+	plan.probes[1].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, &f, HT_TIER_COLD), 10 * (500 + 20) + 5 * 500);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, &f, HT_TIER_WARM), 40 * 500 + 10 * 2000 + 30 * 20);
+	assert_int_equal(probe_hits_total(&plan, hits, HT_TIER_COLD), 15);
 }
 
 static void test_share_of_a_cpu(void **state)
@@ -70,7 +97,8 @@ static void test_live_view_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cost_by_instruction_and_tier),
+		cmocka_unit_test(test_cost_by_instruction_handler_and_tier),
+		cmocka_unit_test(test_restarts_and_filtered_growths),
 		cmocka_unit_test(test_share_of_a_cpu),
 		cmocka_unit_test(test_live_view_words),
 	};

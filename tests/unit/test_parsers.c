@@ -152,7 +152,7 @@ static void test_decode_x86(void **state)
 {
 	struct func_code c;
 
-	assert_int_equal(decode_function(EM_X86_64, x86_func, sizeof(x86_func), 0x1000, &c), 0);
+	assert_int_equal(decode_function(EM_X86_64, x86_func, sizeof(x86_func), 0x1000, false, &c), 0);
 	assert_int_equal(c.attach, 0x1004);
 	assert_int_equal(c.attach_kind, ATTACH_STACK_CHECK_BRANCH);
 	assert_int_equal(c.nexits, 2);
@@ -165,7 +165,7 @@ static void test_decode_x86_refuses_mid_instruction(void **state)
 	struct func_code c;
 
 	/* Starting one byte in (a wrong text start) must not look like Go. */
-	assert_int_not_equal(decode_function(EM_X86_64, x86_func + 1, sizeof(x86_func) - 1, 0x1001, &c), 0);
+	assert_int_not_equal(decode_function(EM_X86_64, x86_func + 1, sizeof(x86_func) - 1, 0x1001, false, &c), 0);
 	assert_non_null(strstr(ht_last_error(), "does not start like a Go function"));
 }
 
@@ -182,7 +182,7 @@ static void test_decode_arm64(void **state)
 	};
 	struct func_code c;
 
-	assert_int_equal(decode_function(EM_AARCH64, (const uint8_t *)f, sizeof(f), 0x2000, &c), 0);
+	assert_int_equal(decode_function(EM_AARCH64, (const uint8_t *)f, sizeof(f), 0x2000, false, &c), 0);
 	assert_int_equal(c.attach, 0x2008);
 	assert_int_equal(c.attach_kind, ATTACH_STACK_CHECK_BRANCH);
 	assert_int_equal(c.nexits, 1);

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include "util/log.h"
 #include "heap/runtime_globals.h"
-#include "heap/runtime_layout.h"
+#include "gotables/runtime_layout.h"
 #include "target/target.h"
 
 static const char *dir;

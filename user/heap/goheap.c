@@ -15,14 +15,14 @@ static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_sp
 	if (mem_field(p, L->span_state, 1) != GO_SPAN_IN_USE)
 		return false;
 	s->start = mem_field(p, L->span_startaddr, 8);
-	s->size = npages * GO_PAGE_SIZE;
+	s->size = npages * HT_GO_PAGE_SIZE;
 	s->elemsize = mem_field(p, L->span_elemsize, 8);
 	s->spanclass = (uint8_t)mem_field(p, L->span_spanclass, 1);
 	s->freeindex = mem_field(p, L->span_freeindex, L->span_index_size);
 	s->nelems = mem_field(p, L->span_nelems, L->span_index_size);
 	s->allocbits = mem_field(p, L->span_allocbits, 8);
 	s->largetype = L->span_largetype == GO_ABSENT ? 0 : mem_field(p, L->span_largetype, 8);
-	if (!s->start || s->start % GO_PAGE_SIZE || !npages || npages > MAX_SPAN_PAGES ||
+	if (!s->start || s->start % HT_GO_PAGE_SIZE || !npages || npages > MAX_SPAN_PAGES ||
 	    s->start + s->size < s->start)
 		return false;
 	if (!s->elemsize || s->elemsize > s->size || s->nelems > s->size / s->elemsize ||

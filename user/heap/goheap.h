@@ -5,9 +5,11 @@
 #define HT_HEAP_GOHEAP_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/types.h>
+#include "heaptrace.h"
 #include "heap/memsrc.h"
 #include "util/monotonic.h"
-#include "heap/runtime_layout.h"
+#include "gotables/runtime_layout.h"
 
 struct go_span {
 	uint64_t start, size;	   /* [start, start+size): npages * 8 KiB */
@@ -32,7 +34,6 @@ struct go_heap {
 	bool truncated;		   /* the time bound cut the span list short */
 };
 
-#define GO_PAGE_SIZE 8192
 
 /* Is `addr` runtime.mheap_? Reads its span list's header and first spans. */
 bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr);

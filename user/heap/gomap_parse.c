@@ -102,7 +102,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 			nb = (uint64_t)1 << b;
 		slot = bo.size / nb;
 	}
-	if (slot < MIN_BUCKET_BYTES || slot > MAX_BUCKET_BYTES + GO_PAGE_SIZE)
+	if (slot < MIN_BUCKET_BYTES || slot > MAX_BUCKET_BYTES + HT_GO_PAGE_SIZE)
 		return false;
 	memset(m, 0, sizeof(*m));
 	m->addr = addr;

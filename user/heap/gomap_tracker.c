@@ -36,14 +36,14 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 {
 	memset(mt, 0, sizeof(*mt));
 	mt->t = t;
-	mt->swiss = !strcmp(t->map_impl, "swiss");
+	mt->swiss = t->swiss;
 	memsrc_process(&mt->mem, t->pid);
-	mt->L = go_layout_for(t->bi.ver.minor);
+	mt->L = t->layout;
 	if (!mt->L) {
 		snprintf(mt->unavailable, sizeof(mt->unavailable), "no runtime layout for %s", t->bi.version);
 		return;
 	}
-	if (!target_host_arch(t)) {
+	if (!t->host_arch) {
 		snprintf(mt->unavailable, sizeof(mt->unavailable), "the target is not a %s program",
 			 elf_machine_name(t->elf.machine));
 		return;
@@ -233,9 +233,6 @@ static bool parse_one(struct map_tracker *mt, const struct go_heap *h, uint64_t 
 	return ok;
 }
 
-/* Maps holding less than this are summed, not followed one by one: a heap
- * of millions of small maps must not cost heaptrace gigabytes. */
-#define FOLLOW_MIN_TABLE_BYTES (32 * 1024)
 
 static void walk_found(void *ctx, const struct go_map *maps, size_t n)
 {
@@ -246,7 +243,7 @@ static void walk_found(void *ctx, const struct go_map *maps, size_t n)
 		const struct go_map *m = &maps[i];
 		struct tracked_map *tm = find(mt, m->addr);
 
-		if (!tm && m->table_bytes < FOLLOW_MIN_TABLE_BYTES) {
+		if (!tm && m->table_bytes < GOMAP_FOLLOW_MIN_BYTES) {
 			mt->small.maps++;
 			mt->small.table_bytes += m->table_bytes;
 			mt->small.needed_bytes += m->needed_bytes;
@@ -290,7 +287,7 @@ int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
 void map_tracker_tick(struct map_tracker *mt)
 {
 	/* A launched program has no heap until its runtime starts. */
-	if (!mt->mheap && mt->L && target_host_arch(mt->t))
+	if (!mt->mheap && mt->L && mt->t->host_arch)
 		locate_mheap(mt);
 	map_tracker_refresh(mt);
 }

@@ -7,8 +7,13 @@
 #include "heap/gomap_parse.h"
 #include "heap/memsrc.h"
 #include "heap/runtime_globals.h"
-#include "heap/runtime_layout.h"
+#include "gotables/runtime_layout.h"
 #include "target/target.h"
+
+/* Maps holding less than this are summed, not followed one by one: a heap
+ * of millions of small maps must not cost heaptrace gigabytes. Growth
+ * probes take a stack only for tables of this size. */
+#define GOMAP_FOLLOW_MIN_BYTES (32 * 1024)
 
 #define MAP_TYPE_LEN 160
 #define MAP_SITE_LEN 320

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "heap/gotypes.h"
+#include "util/uvarint.h"
 
 #define MAX_NAME 512
 
@@ -20,7 +21,6 @@ bool go_type_name(struct memsrc *m, const struct go_layout *L, uint64_t types_ba
 	uint8_t name[1 + 10 + MAX_NAME];
 	uint64_t n = 0, i;
 	int32_t str;
-	unsigned shift = 0;
 	size_t skip;
 
 	if (!types_base || !type || !len || !mem_read(m, type, hdr, sizeof(hdr)))
@@ -29,14 +29,8 @@ bool go_type_name(struct memsrc *m, const struct go_layout *L, uint64_t types_ba
 	if (str <= 0 || !mem_read(m, types_base + (uint64_t)str, name, 1 + 10))
 		return false;
 	/* runtime.name: a flags byte, then the length as a varint, then the bytes */
-	for (i = 1; i < 11; i++) {
-		n |= (uint64_t)(name[i] & 0x7f) << shift;
-		shift += 7;
-		if (!(name[i] & 0x80))
-			break;
-	}
-	if (i == 11 || n == 0 || n > MAX_NAME ||
-	    !mem_read(m, types_base + (uint64_t)str + i + 1, name, n))
+	i = uvarint_decode(name + 1, 10, &n);
+	if (!i || n == 0 || n > MAX_NAME || !mem_read(m, types_base + (uint64_t)str + i + 1, name, n))
 		return false;
 	skip = (hdr[L->type_tflag] & GO_TFLAG_EXTRA_STAR) && name[0] == '*';
 	snprintf(buf, len, "%.*s", (int)(n - skip), (const char *)name + skip);

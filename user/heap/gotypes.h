@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "heap/memsrc.h"
-#include "heap/runtime_layout.h"
+#include "gotables/runtime_layout.h"
 #include "target/target.h"
 
 /* The runtime address of the types section (0 if unknown). */

@@ -31,8 +31,8 @@ bool heapstats_decode(const struct go_layout *L, const uint8_t *raw, struct heap
 
 	/* Pages move in whole runtime pages. */
 	if (committed <= 0 || released < 0 || inheap <= 0 || stacks < 0 || workbufs < 0 || bits < 0 ||
-	    used > committed || committed % GO_PAGE_SIZE || released % GO_PAGE_SIZE || inheap % GO_PAGE_SIZE ||
-	    stacks % GO_PAGE_SIZE)
+	    used > committed || committed % HT_GO_PAGE_SIZE || released % HT_GO_PAGE_SIZE || inheap % HT_GO_PAGE_SIZE ||
+	    stacks % HT_GO_PAGE_SIZE)
 		return false;
 	*out = (struct heap_stats){ .committed = (uint64_t)committed, .released = (uint64_t)released,
 				    .free_unreleased = (uint64_t)(committed - used), .in_heap = (uint64_t)inheap };
@@ -43,7 +43,7 @@ void heapstats_open(struct heapstats_reader *r, const struct target *t)
 {
 	memset(r, 0, sizeof(*r));
 	r->t = t;
-	r->L = go_layout_for(t->bi.ver.minor);
+	r->L = t->layout;
 	memsrc_process(&r->mem, t->pid);
 	/* Decoded once: until the runtime has started, every read tries them. */
 	if (r->L)
@@ -73,7 +73,7 @@ bool heapstats_read(struct heapstats_reader *r, struct heap_stats *out)
 	const struct global_candidates *c = &r->candidates;
 	size_t i;
 
-	if (!r->L || !target_host_arch(r->t))
+	if (!r->L || !r->t->host_arch)
 		return false;
 	if (r->addr)
 		return read_stable(r, r->addr, out);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include "heap/memsrc.h"
 #include "heap/runtime_globals.h"
-#include "heap/runtime_layout.h"
+#include "gotables/runtime_layout.h"
 #include "target/target.h"
 
 struct heap_stats {

@@ -88,6 +88,25 @@ static enum step arm64_step(const cs_insn *in)
 	}
 }
 
+/* The stack check compares SP (or SP - frame) with the guard, unsigned:
+ * whichever way the branch points, the call goes to morestack when SP is
+ * below the guard (or equal, for the "lower or same" forms). */
+static enum ht_morestack_cond morestack_cond(uint16_t machine, const cs_insn *in)
+{
+	if (machine == EM_AARCH64) {
+		switch (in->detail->arm64.cc) {
+		case ARM64_CC_LS: case ARM64_CC_HI: return HT_MORESTACK_ARM64_LS;
+		case ARM64_CC_LO: case ARM64_CC_HS: return HT_MORESTACK_ARM64_LO;
+		default: return HT_MORESTACK_NONE;
+		}
+	}
+	switch (in->id) {
+	case X86_INS_JBE: case X86_INS_JA: return HT_MORESTACK_X86_BE;
+	case X86_INS_JB: case X86_INS_JAE: return HT_MORESTACK_X86_B;
+	default: return HT_MORESTACK_NONE;
+	}
+}
+
 static bool is_ret(uint16_t machine, const cs_insn *in)
 {
 	return machine == EM_AARCH64 ? in->id == ARM64_INS_RET : in->id == X86_INS_RET;
@@ -120,11 +139,11 @@ static int open_cs(uint16_t machine, csh *h)
 	return 0;
 }
 
-int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry, bool assembly,
 		    struct func_code *out)
 {
 	enum step (*step)(const cs_insn *) = machine == EM_AARCH64 ? arm64_step : x86_step;
-	bool saw_check = false, prologue_done = false, prologue_ok = false;
+	bool saw_check = false, prologue_done = assembly, prologue_ok = assembly;
 	const uint8_t *p = code;
 	uint64_t addr = entry;
 	size_t left = len;
@@ -169,6 +188,7 @@ int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t 
 				 * registers and flags were written so far. */
 				out->attach = at;
 				out->attach_kind = ATTACH_STACK_CHECK_BRANCH;
+				out->morestack = morestack_cond(machine, in);
 				prologue_ok = true;
 				prologue_done = true;
 			} else if (s == STEP_FRAME && out->ninsns == 1) {
@@ -195,6 +215,65 @@ out:
 	cs_free(in, 1);
 	cs_close(&h);
 	return err;
+}
+
+/* Calls fn for each instruction of [entry, entry+len) until it returns
+ * false; stops at the first word that does not decode (arm64 words that
+ * Capstone 4 does not know are stepped over, see decode_function). */
+static void decode_each(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+			bool (*fn)(void *ctx, uint16_t machine, const cs_insn *in), void *ctx)
+{
+	const uint8_t *p = code;
+	uint64_t addr = entry;
+	size_t left = len;
+	cs_insn *in;
+	csh h;
+
+	if (open_cs(machine, &h))
+		return;
+	in = cs_malloc(h);
+	while (left) {
+		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
+			if (machine != EM_AARCH64 || left < ARM64_INSN_LEN)
+				break;
+			p += ARM64_INSN_LEN;
+			left -= ARM64_INSN_LEN;
+			addr += ARM64_INSN_LEN;
+			continue;
+		}
+		if (!fn(ctx, machine, in))
+			break;
+	}
+	cs_free(in, 1);
+	cs_close(&h);
+}
+
+struct addr_list {
+	uint64_t *out;
+	size_t n, max;
+	uint64_t pages[32]; /* arm64: what each register's last adrp set */
+};
+
+static bool collect_indirect_call(void *ctx, uint16_t machine, const cs_insn *in)
+{
+	struct addr_list *l = ctx;
+	bool call = machine == EM_AARCH64 ? in->id == ARM64_INS_BLR
+					  : in->id == X86_INS_CALL && in->detail->x86.op_count == 1 &&
+						    in->detail->x86.operands[0].type == X86_OP_REG;
+
+	if (call)
+		l->out[l->n++] = in->address + in->size;
+	return l->n < l->max;
+}
+
+size_t decode_indirect_call_returns(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+				    uint64_t *out, size_t max)
+{
+	struct addr_list l = { .out = out, .max = max };
+
+	if (max)
+		decode_each(machine, code, len, entry, collect_indirect_call, &l);
+	return l.n;
 }
 
 /* x86-64: [rip+disp] operands; the address is relative to the next instruction. */
@@ -240,31 +319,22 @@ static bool arm64_data_ref(const cs_insn *in, uint64_t pages[32], uint64_t *targ
 	return false;
 }
 
+static bool collect_data_ref(void *ctx, uint16_t machine, const cs_insn *in)
+{
+	struct addr_list *l = ctx;
+	uint64_t target;
+
+	if (machine == EM_AARCH64 ? arm64_data_ref(in, l->pages, &target) : x86_data_ref(in, &target))
+		l->out[l->n++] = target;
+	return l->n < l->max;
+}
+
 size_t decode_data_refs(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
 			uint64_t *out, size_t max)
 {
-	uint64_t pages[32] = { 0 }, addr = entry, target;
-	const uint8_t *p = code;
-	size_t left = len, n = 0;
-	cs_insn *in;
-	csh h;
+	struct addr_list l = { .out = out, .max = max };
 
-	if (open_cs(machine, &h))
-		return 0;
-	in = cs_malloc(h);
-	while (left && n < max) {
-		if (!cs_disasm_iter(h, &p, &left, &addr, in)) {
-			if (machine != EM_AARCH64 || left < ARM64_INSN_LEN)
-				break;
-			p += ARM64_INSN_LEN; /* see decode_function */
-			left -= ARM64_INSN_LEN;
-			addr += ARM64_INSN_LEN;
-			continue;
-		}
-		if (machine == EM_AARCH64 ? arm64_data_ref(in, pages, &target) : x86_data_ref(in, &target))
-			out[n++] = target;
-	}
-	cs_free(in, 1);
-	cs_close(&h);
-	return n;
+	if (max)
+		decode_each(machine, code, len, entry, collect_data_ref, &l);
+	return l.n;
 }

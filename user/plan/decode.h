@@ -2,8 +2,11 @@
  * decoding it from its entry with Capstone (never by guessing lengths). */
 #ifndef HT_PLAN_DECODE_H
 #define HT_PLAN_DECODE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/types.h>
+#include "heaptrace.h"
 
 #define HT_MAX_EXITS 64
 
@@ -15,6 +18,8 @@ enum attach_kind {
 struct func_code {
 	uint64_t attach;
 	enum attach_kind attach_kind;
+	/* At a stack-check branch: how its flags say "to morestack". */
+	enum ht_morestack_cond morestack;
 	uint64_t exits[HT_MAX_EXITS]; /* every RET, in address order */
 	int nexits;
 	size_t ninsns;
@@ -23,12 +28,19 @@ struct func_code {
 
 /*
  * Decodes [entry, entry+len) for ELF machine `machine` (EM_X86_64 or
- * EM_AARCH64). Fails if the entry is not a recognisable Go prologue, if an
+ * EM_AARCH64). Fails if the entry is not a recognisable Go prologue (unless
+ * `assembly`: a NOSPLIT assembly function, probed at its entry), if an
  * instruction does not decode before trailing padding, or on too many RETs.
  */
-int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+int decode_function(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry, bool assembly,
 		    struct func_code *out);
 const char *attach_kind_name(enum attach_kind k);
+
+/* Return addresses of the indirect calls (call through a register) in the
+ * code at [entry, entry+len), at most max: where a function called through
+ * a pointer returns to, e.g. runtime.systemstack's call of its argument. */
+size_t decode_indirect_call_returns(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
+				    uint64_t *out, size_t max);
 
 /* Addresses of data the code at [entry, entry+len) takes or loads directly
  * (x86-64 RIP-relative LEA/MOV, arm64 ADRP+ADD), in code order, at most max.

@@ -3,15 +3,6 @@
 #include "util/log.h"
 #include "plan/probeplan.h"
 
-static bool applies(const struct probe_spec *s, struct go_version v)
-{
-	if (s->min_minor && go_version_cmp_minor(v, 1, s->min_minor) < 0)
-		return false;
-	if (s->max_minor && go_version_cmp_minor(v, 1, s->max_minor) > 0)
-		return false;
-	return true;
-}
-
 static void skip(struct probe_plan *plan, const struct probe_spec *s, bool absent, const char *why)
 {
 	struct skipped_probe *k = &plan->skipped[plan->nskipped++];
@@ -46,7 +37,7 @@ static int plan_one(const struct target *t, const struct probe_spec *s, struct p
 	if (!code || elf_vaddr_to_offset(&t->elf, p->func.entry, &off))
 		return ht_fail("code at 0x%llx is not in an executable segment of the file",
 			       (unsigned long long)p->func.entry);
-	if (decode_function(t->elf.machine, code, len, p->func.entry, &p->code))
+	if (decode_function(t->elf.machine, code, len, p->func.entry, s->assembly, &p->code))
 		return ht_fail("not probed: %s", ht_last_error());
 	return 0;
 }
@@ -81,7 +72,7 @@ int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan
 		struct planned_probe *p = &plan->probes[plan->n];
 		int points;
 
-		if (s->tier > max_tier || !applies(s, t->bi.ver))
+		if (s->tier > max_tier || !probe_applies(s, t->bi.ver.minor))
 			continue;
 		if (plan->n == PLAN_MAX_PROBES)
 			break;
@@ -90,7 +81,7 @@ int plan_probes(const struct target *t, enum ht_tier max_tier, struct probe_plan
 			continue;
 		}
 		points = 1 + (s->exits ? p->code.nexits : 0);
-		if (plan->npoints + points > HT_MAX_POINTS) {
+		if (plan->npoints + points > HT_PLAN_POINTS) {
 			skip(plan, s, false, "too many attach points");
 			continue;
 		}

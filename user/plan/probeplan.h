@@ -3,7 +3,7 @@
 #ifndef HT_PLAN_PROBEPLAN_H
 #define HT_PLAN_PROBEPLAN_H
 #include "plan/decode.h"
-#include "plan/runtime_probes.h"
+#include "gotables/runtime_probes.h"
 #include "target/target.h"
 
 #define PLAN_MAX_PROBES 32

@@ -33,6 +33,19 @@ const char *fmt_bytes(char *buf, size_t len, unsigned long long b)
 	return buf;
 }
 
+int hist_print_rows(const struct ht_hist *h)
+{
+	int lo = -1, hi = -1, s;
+
+	for (s = 0; s < HT_HIST_SLOTS; s++)
+		if (h->slots[s]) {
+			if (lo < 0)
+				lo = s;
+			hi = s;
+		}
+	return lo < 0 ? 1 : hi - lo + 2;
+}
+
 void hist_print(FILE *out, const struct ht_hist *h, const char *indent)
 {
 	int lo = -1, hi = -1, s, i;

@@ -1,15 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "report/gomap_report.h"
 #include "report/hist_print.h"
 #include "report/live_view.h"
-#include "report/gomap_report.h"
-#include "report/report.h"
-#include "heap/smaps.h"
 
-/* With the histogram below, this keeps one screen within 24 lines. */
 #define LIVE_TOP_MAPS 3
 #define LIVE_WIDTH 80
+#define LIVE_HEIGHT 24
+
+static int lines_in(const char *s, size_t len)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		n += s[i] == '\n';
+	return n;
+}
 
 void live_view_init(struct live_view *v, FILE *out)
 {
@@ -18,41 +28,49 @@ void live_view_init(struct live_view *v, FILE *out)
 	v->tty = isatty(fileno(out));
 }
 
-void live_view_tick(struct live_view *v, const struct target *t, const struct stats *now,
-		    const struct smaps *m, const struct map_tracker *maps, const struct heap_stats *hs,
-		    const struct overhead *ovh, uint64_t elapsed_ns)
+void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 {
-	struct stats d;
-	char a[32], b[32], probes[64];
-	FILE *out = v->out;
+	const struct ht_figures *now = r->figures;
+	struct ht_figures d;
+	char a[32], b[32], probes[64], *screen = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&screen, &len);
 
-	stats_delta(now, &v->prev, &d);
-	if (v->tty)
-		fputs("\033[H\033[2J", out); /* home, clear: only on a terminal */
-	else
-		fputc('\n', out);
-	fprintf(out, "heaptrace pid %d %s at %.1fs: interval figures, then totals%s\n", t->pid, t->bi.version,
-		(double)elapsed_ns / 1e9, v->tty ? " (Ctrl-C stops)" : "");
-	print_gc_line(out, &d, now);
+	if (!out)
+		return;
+	figures_delta(now, &v->prev, &d);
+	fprintf(out, "heaptrace pid %d %s at %.1fs: interval figures, then totals%s\n", r->target->pid,
+		r->target->bi.version, (double)r->duration_ns / 1e9, v->tty ? " (Ctrl-C stops)" : "");
+	print_gc_lines(out, r, &d, now);
 	print_madvise_lines(out, &d, now);
 	fprintf(out, "scavenger %llu passes, released %s   (total %llu, %s); FreeOSMemory %llu\n",
-		d.h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(a, sizeof(a), d.c[HT_C_SCAVENGED_BYTES]),
-		now->h[HT_HIST_SCAVENGER_RUN].count, fmt_bytes(b, sizeof(b), now->c[HT_C_SCAVENGED_BYTES]),
-		now->h[HT_HIST_FREE_OS_MEMORY].count);
-	overhead_describe(ovh, probes, sizeof(probes));
-	fprintf(out, "heap      grew %s (total %s)   probes %s\n", fmt_bytes(a, sizeof(a), d.c[HT_C_HEAP_GROW_BYTES]),
-		fmt_bytes(b, sizeof(b), now->c[HT_C_HEAP_GROW_BYTES]), probes);
-	if (m->rss)
-		print_memory_line(out, m);
-	if (hs)
-		print_pages_line(out, hs);
-	print_maps(out, maps, LIVE_TOP_MAPS, LIVE_WIDTH);
-	if (now->c[HT_C_LOST_EVENTS])
-		fprintf(out, "LOST      %llu event records (ring buffer full)\n", now->c[HT_C_LOST_EVENTS]);
-	if (d.h[HT_HIST_STW].count) {
-		fprintf(out, "stop-the-world pauses in the interval:\n");
-		hist_print(out, &d.h[HT_HIST_STW], "  ");
-	}
+		(unsigned long long)d.scavenger_run.count, fmt_bytes(a, sizeof(a), d.scavenged_bytes),
+		(unsigned long long)now->scavenger_run.count, fmt_bytes(b, sizeof(b), now->scavenged_bytes),
+		(unsigned long long)now->free_os_memory.count);
+	overhead_describe(r->overhead, probes, sizeof(probes));
+	fprintf(out, "heap      grew %s (total %s)   probes %s\n", fmt_bytes(a, sizeof(a), d.heap_grow_bytes),
+		fmt_bytes(b, sizeof(b), now->heap_grow_bytes), probes);
+	if (r->have_mem)
+		print_memory_line(out, &r->mem);
+	if (r->have_heap)
+		print_pages_line(out, &r->heap);
+	print_maps(out, r->maps, LIVE_TOP_MAPS, LIVE_WIDTH);
+	if (now->lost_records)
+		fprintf(out, "LOST      %llu event records (ring buffer full): restart with a larger --ringbuf-kb\n",
+			(unsigned long long)now->lost_records);
+	/* the interval's pauses, if the screen has room for them */
 	fflush(out);
+	if (d.gc_pause.count && lines_in(screen, len) + 1 + hist_print_rows(&d.gc_pause) < LIVE_HEIGHT) {
+		fprintf(out, "GC pauses in the interval:\n");
+		hist_print(out, &d.gc_pause, "  ");
+	}
+	fclose(out);
+	if (v->tty)
+		fputs("\033[H\033[2J", v->out); /* home, clear: only on a terminal */
+	else
+		fputc('\n', v->out);
+	fwrite(screen, 1, len, v->out);
+	fflush(v->out);
+	free(screen);
 	v->prev = *now;
 }

@@ -29,6 +29,22 @@ json_t *target_to_json(const struct target *t)
 	return o;
 }
 
+static json_t *args_json(const struct target *t, const struct probe_arg *args)
+{
+	json_t *a = json_array();
+	char buf[24];
+	int j;
+
+	for (j = 0; j < PROBE_MAX_ARGS && args[j].name; j++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(args[j].name));
+		json_object_set_new(o, "reg", json_string(abi_arg_reg(t->elf.machine, args[j].index, buf, sizeof(buf))));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 json_t *plan_to_json(const struct target *t, const struct probe_plan *plan)
 {
 	json_t *root = json_object(), *probes = json_array(), *skipped = json_array();
@@ -38,7 +54,7 @@ json_t *plan_to_json(const struct target *t, const struct probe_plan *plan)
 	json_object_set_new(root, "target", target_to_json(t));
 	for (i = 0; i < plan->n; i++) {
 		const struct planned_probe *p = &plan->probes[i];
-		json_t *o = json_object(), *exits = json_array(), *args = json_array();
+		json_t *o = json_object(), *exits = json_array();
 
 		json_object_set_new(o, "symbol", json_string(p->spec->symbol));
 		json_object_set_new(o, "entry", json_addr(p->func.entry));
@@ -50,14 +66,9 @@ json_t *plan_to_json(const struct target *t, const struct probe_plan *plan)
 		json_object_set_new(o, "probe_exits", json_boolean(p->spec->exits));
 		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
 		json_object_set_new(o, "what", json_string(p->spec->what));
-		for (j = 0; j < PROBE_MAX_ARGS && p->spec->args[j].name; j++) {
-			json_t *a = json_object();
-
-			json_object_set_new(a, "name", json_string(p->spec->args[j].name));
-			json_object_set_new(a, "reg", json_string(abi_arg_reg(t->elf.machine, p->spec->args[j].index)));
-			json_array_append_new(args, a);
-		}
-		json_object_set_new(o, "args", args);
+		json_object_set_new(o, "args", args_json(t, p->spec->args));
+		json_object_set_new(o, "results", args_json(t, p->spec->results));
+		json_object_set_new(o, "morestack_cond", json_integer(p->code.morestack));
 		json_array_append_new(probes, o);
 	}
 	for (i = 0; i < plan->nskipped; i++) {

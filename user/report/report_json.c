@@ -1,6 +1,7 @@
 /* The final report as JSON, schema 1 (design.md section 5): additions are
  * fine, renames are not. */
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/log.h"
@@ -11,6 +12,18 @@
 static json_t *jint(uint64_t v)
 {
 	return json_integer((json_int_t)v);
+}
+
+/* "2026-12-01T08:57:04.123Z": UTC, to the millisecond. */
+static json_t *json_time(const struct timespec *ts)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+	return json_string(buf);
 }
 
 static json_t *hist_slots(const struct ht_hist *h)
@@ -39,17 +52,21 @@ static json_t *hist_obj(const struct ht_hist *h)
 
 /* The probes' estimated cost to the target: null figures when the per-hit
  * cost could not be measured. */
-static json_t *overhead_json(const struct trace_result *r)
+static json_t *overhead_json(const struct trace_snapshot *r)
 {
 	const struct overhead *o = r->overhead;
 	json_t *j = json_object(), *detached = json_array(), *hit = json_object();
-	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, -1) : 0;
+	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, r->figures, -1) : 0;
 	int t;
 
 	json_object_set_new(hit, "branch", o->cost.measured ? jint(o->cost.branch_ns) : json_null());
 	json_object_set_new(hit, "entry", o->cost.measured ? jint(o->cost.entry_ns) : json_null());
 	json_object_set_new(hit, "ret", o->cost.measured ? jint(o->cost.ret_ns) : json_null());
+	json_object_set_new(hit, "count", o->cost.measured ? jint(o->cost.work_ns[WORK_COUNT]) : json_null());
+	json_object_set_new(hit, "record", o->cost.measured ? jint(o->cost.work_ns[WORK_RECORD]) : json_null());
+	json_object_set_new(hit, "stack", o->cost.measured ? jint(o->cost.work_ns[WORK_STACK]) : json_null());
 	json_object_set_new(j, "hit_ns", hit);
+	json_object_set_new(j, "hit_cost_cached", json_boolean(o->cost.cached));
 	json_object_set_new(j, "est_target_ns", o->cost.measured ? jint(ns) : json_null());
 	json_object_set_new(j, "est_cpu_percent",
 			    o->cost.measured ? json_real(overhead_pct(ns, r->duration_ns)) : json_null());
@@ -61,56 +78,99 @@ static json_t *overhead_json(const struct trace_result *r)
 	return j;
 }
 
-static json_t *gc_json(const struct trace_result *r)
+static json_t *pauses_json(const struct ht_hist *pause, const struct ht_hist *stopping)
 {
-	const struct stats *s = r->total;
-	json_t *gc = json_object(), *stw = hist_obj(&s->h[HT_HIST_STW]), *reasons = json_object();
+	json_t *o = hist_obj(pause);
+
+	json_object_set_new(o, "stopping", hist_obj(stopping));
+	return o;
+}
+
+/* gc.stw: the GC's own stops of the world, timed as the runtime times them
+ * (what go_gc_duration_seconds and /gc/pauses:seconds count); other stops
+ * (ReadMemStats, profiles...) apart in gc.other_stw. */
+static json_t *gc_json(const struct trace_snapshot *r)
+{
+	const struct ht_figures *f = r->figures;
+	json_t *gc = json_object(), *stw = pauses_json(&f->gc_pause, &f->gc_stopping), *reasons = json_object();
 	int i, minor = r->target->bi.ver.minor;
 
 	for (i = 0; i < STW_REASONS_MAX; i++)
 		if (r->tally->stw_by_reason[i] && stw_reason_name(minor, (unsigned)i))
 			json_object_set_new(reasons, stw_reason_name(minor, (unsigned)i), jint(r->tally->stw_by_reason[i]));
 	json_object_set_new(stw, "reasons", reasons);
-	json_object_set_new(gc, "cycles", jint(s->c[HT_C_GC_CYCLES]));
+	json_object_set_new(gc, "cycles", jint(f->gc_cycles));
 	json_object_set_new(gc, "stw", stw);
+	json_object_set_new(gc, "other_stw", pauses_json(&f->other_pause, &f->other_stopping));
 	return gc;
 }
 
-static json_t *release_json(const struct trace_result *r)
+static json_t *madvise_json(const struct ht_figures *f)
 {
-	const struct stats *s = r->total;
-	json_t *rel = json_object(), *madv = json_array(), *scav = json_object(), *forced, *ledger = json_object();
-	int a;
+	json_t *a = json_array();
+	int i;
 
-	for (a = 0; a < HT_MAX_ADVICE; a++) {
-		const char *name = madvise_advice_name((unsigned)a);
+	for (i = 0; i < HT_MAX_ADVICE; i++) {
+		const char *name = madvise_advice_name((unsigned)i);
+		const struct ht_madvise_figures *m = &f->madvise[i];
 		json_t *o;
 
-		if (!s->c[HT_C_MADVISE_CALLS + a])
+		if (!m->calls)
 			continue;
 		o = json_object();
 		json_object_set_new(o, "advice", json_string(name ? name : "other"));
-		json_object_set_new(o, "calls", jint(s->c[HT_C_MADVISE_CALLS + a]));
-		json_object_set_new(o, "bytes", jint(s->c[HT_C_MADVISE_BYTES + a]));
-		json_object_set_new(o, "errors", jint(s->c[HT_C_MADVISE_ERRORS + a]));
-		json_object_set_new(o, "max_ns", jint(s->h[HT_HIST_MADVISE + a].max_ns));
-		json_object_set_new(o, "hist_log2_ns", hist_slots(&s->h[HT_HIST_MADVISE + a]));
-		json_array_append_new(madv, o);
+		/* a hint's length is an address range, not memory given back */
+		json_object_set_new(o, "kind", json_string(madvise_releases((unsigned)i) ? "release" : "hint"));
+		json_object_set_new(o, "calls", jint(m->calls));
+		json_object_set_new(o, "bytes", jint(m->bytes));
+		json_object_set_new(o, "errors", jint(m->errors));
+		json_object_set_new(o, "max_ns", jint(m->latency.max_ns));
+		json_object_set_new(o, "hist_log2_ns", hist_slots(&m->latency));
+		json_array_append_new(a, o);
 	}
-	json_object_set_new(scav, "passes", jint(s->h[HT_HIST_SCAVENGER_RUN].count));
-	json_object_set_new(scav, "hist_log2_ns", hist_slots(&s->h[HT_HIST_SCAVENGER_RUN]));
-	json_object_set_new(scav, "scavenge", hist_obj(&s->h[HT_HIST_SCAVENGE]));
-	json_object_set_new(scav, "released_bytes", jint(s->c[HT_C_SCAVENGED_BYTES]));
-	forced = hist_obj(&s->h[HT_HIST_FREE_OS_MEMORY]);
-	json_object_set_new(scav, "free_os_memory", forced);
-	json_object_set_new(ledger, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
-	json_object_set_new(ledger, "released_bytes", jint(s->c[HT_C_UNUSED_BYTES]));
-	json_object_set_new(ledger, "reused_bytes", r->reuse_probed ? jint(s->c[HT_C_USED_BYTES]) : json_null());
+	return a;
+}
+
+/* madvise calls that were not the Go runtime's (file mappings, cgo). */
+static json_t *madvise_other_json(const struct ht_figures *f)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < HT_MAX_ADVICE; i++) {
+		const char *name = madvise_advice_name((unsigned)i);
+		json_t *o;
+
+		if (!f->madvise_other[i].calls)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "advice", json_string(name ? name : "other"));
+		json_object_set_new(o, "calls", jint(f->madvise_other[i].calls));
+		json_object_set_new(o, "bytes", jint(f->madvise_other[i].bytes));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *release_json(const struct trace_snapshot *r)
+{
+	const struct ht_figures *f = r->figures;
+	json_t *rel = json_object(), *scav = json_object(), *ledger = json_object();
+
+	json_object_set_new(scav, "passes", jint(f->scavenger_run.count));
+	json_object_set_new(scav, "hist_log2_ns", hist_slots(&f->scavenger_run));
+	json_object_set_new(scav, "scavenge", hist_obj(&f->scavenge));
+	json_object_set_new(scav, "released_bytes", jint(f->scavenged_bytes));
+	json_object_set_new(scav, "free_os_memory", hist_obj(&f->free_os_memory));
+	json_object_set_new(ledger, "grown_bytes", jint(f->heap_grow_bytes));
+	json_object_set_new(ledger, "released_bytes", jint(f->unused_bytes));
+	json_object_set_new(ledger, "reused_bytes", r->reuse_probed ? jint(f->used_bytes) : json_null());
 	/* From the runtime's own statistics in the target's memory; null
 	 * when they could not be read, rather than a guess. */
 	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
 	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
-	json_object_set_new(rel, "madvise", madv);
+	json_object_set_new(rel, "madvise", madvise_json(f));
+	json_object_set_new(rel, "madvise_not_runtime", madvise_other_json(f));
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
 	return rel;
@@ -170,9 +230,9 @@ static json_t *heap_walk_json(const struct map_tracker *mt)
 	return o;
 }
 
-int report_json(FILE *out, const struct trace_result *r)
+int report_json(FILE *out, const struct trace_snapshot *r)
 {
-	const struct stats *s = r->total;
+	const struct ht_figures *f = r->figures;
 	json_t *root = json_object(), *probes = json_array(), *heap = json_object();
 	int i, err;
 
@@ -180,10 +240,13 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(root, "target", target_to_json(r->target));
 	json_object_set_new(root, "duration_ns", jint(r->duration_ns));
 	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
-	json_object_set_new(root, "lost_events", jint(s->c[HT_C_LOST_EVENTS]));
-	json_object_set_new(root, "events_consumed", jint(r->tally->events));
+	json_object_set_new(root, "started_at", json_time(&r->started_at));
+	json_object_set_new(root, "ended_at", r->ended_at.tv_sec ? json_time(&r->ended_at) : json_null());
+	json_object_set_new(root, "lost_events", jint(f->lost_records));
+	json_object_set_new(root, "events_consumed", jint(r->tally->records));
 	json_object_set_new(root, "attach_method", json_string(r->attach_method));
-	json_object_set_new(root, "madvise_probe", json_string(r->madvise_method));
+	json_object_set_new(root, "madvise_probe", json_string(r->madvise->method));
+	json_object_set_new(root, "madvise_probe_host_wide", json_boolean(r->madvise->host_wide));
 	for (i = 0; i < r->plan->n; i++) {
 		const struct planned_probe *p = &r->plan->probes[i];
 		json_t *o = json_object();
@@ -192,6 +255,8 @@ int report_json(FILE *out, const struct trace_result *r)
 		json_object_set_new(o, "attach", json_addr(p->code.attach));
 		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
 		json_object_set_new(o, "hits", jint(r->hits[i].entries));
+		if (p->code.attach_kind == ATTACH_STACK_CHECK_BRANCH)
+			json_object_set_new(o, "morestack_passes", jint(r->hits[i].restarts));
 		if (p->spec->exits)
 			json_object_set_new(o, "exit_hits", jint(r->hits[i].exits));
 		json_array_append_new(probes, o);
@@ -200,11 +265,15 @@ int report_json(FILE *out, const struct trace_result *r)
 	json_object_set_new(root, "overhead", overhead_json(r));
 	json_object_set_new(root, "gc", gc_json(r));
 	json_object_set_new(root, "release", release_json(r));
-	json_object_set_new(heap, "grow_calls", jint(s->c[HT_C_HEAP_GROW_CALLS]));
-	json_object_set_new(heap, "grown_bytes", jint(s->c[HT_C_HEAP_GROW_BYTES]));
-	json_object_set_new(heap, "grow", hist_obj(&s->h[HT_HIST_HEAP_GROW]));
-	json_object_set_new(heap, "map_grows", jint(s->c[HT_C_MAP_GROWS]));
-	json_object_set_new(heap, "map_assigns", jint(s->c[HT_C_MAP_ASSIGNS]));
+	json_object_set_new(heap, "grow_calls", jint(f->heap_grow_calls));
+	json_object_set_new(heap, "grown_bytes", jint(f->heap_grow_bytes));
+	json_object_set_new(heap, "grow", hist_obj(&f->heap_grow));
+	/* the runtime's heap in use (HeapInuse, /memory/classes/heap/objects
+	 * plus unused), from its own page accounting */
+	json_object_set_new(heap, "in_use_bytes", r->have_heap ? jint(r->heap.in_heap) : json_null());
+	json_object_set_new(heap, "map_grows", jint(f->map_grows));
+	json_object_set_new(heap, "map_grows_small", jint(f->map_grows_small));
+	json_object_set_new(heap, "map_assigns", jint(f->map_assigns));
 	json_object_set_new(root, "heap", heap);
 	json_object_set_new(root, "maps", maps_json(r->maps));
 	json_object_set_new(root, "maps_summary", heap_walk_json(r->maps));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "target/buildinfo.h"
+#include "util/uvarint.h"
 #include "util/log.h"
 
 static const char bi_magic[] = "\xff Go buildinf:";
@@ -34,22 +35,6 @@ int go_version_cmp_minor(struct go_version a, int major, int minor)
 	if (a.major != major)
 		return a.major < major ? -1 : 1;
 	return a.minor < minor ? -1 : a.minor > minor;
-}
-
-/* Go's uvarint, bounded by the buffer. Returns bytes consumed, 0 on error. */
-static size_t read_uvarint(const uint8_t *p, size_t avail, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < avail && i < 10; i++) {
-		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			*out = v;
-			return i + 1;
-		}
-	}
-	return 0;
 }
 
 static void copy_bounded(char *dst, size_t dstlen, const uint8_t *src, size_t n)
@@ -137,12 +122,12 @@ int buildinfo_read(const struct elf_image *img, struct go_buildinfo *out)
 	if (hdr[15] & BI_FLAG_INLINE) {
 		size_t off = BI_HEADER_LEN;
 
-		n = read_uvarint(hdr + off, avail - off, &vlen);
+		n = uvarint_decode(hdr + off, avail - off, &vlen);
 		if (!n || vlen > avail - off - n)
 			return ht_fail("corrupt Go build information (version length)");
 		ver = hdr + off + n;
 		off += n + vlen;
-		n = read_uvarint(hdr + off, avail - off, &mlen);
+		n = uvarint_decode(hdr + off, avail - off, &mlen);
 		if (!n || mlen > avail - off - n)
 			return ht_fail("corrupt Go build information (module length)");
 		mi = hdr + off + n;

@@ -224,15 +224,35 @@ bool go_funcs_stripped(const struct go_funcs *f)
 	return f->nsymtab == 0;
 }
 
-const struct go_func *go_funcs_find(const struct go_funcs *f, const char *name)
+static const struct go_func *find_named(const struct go_func *v, size_t n, const char *name, const char *suffix)
 {
-	const struct go_func *v = f->nsymtab ? f->symtab : f->pcln;
-	size_t n = f->nsymtab ? f->nsymtab : f->npcln, i;
+	size_t len = strlen(name), i;
 
 	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, name))
+		if (!strncmp(v[i].name, name, len) && !strcmp(v[i].name + len, suffix))
 			return &v[i];
 	return NULL;
+}
+
+#define ABI0 ".abi0"
+
+/* .symtab names assembly functions with their ABI ("runtime.madvise.abi0"),
+ * pclntab without it: either name finds the function in both. */
+const struct go_func *go_funcs_find(const struct go_funcs *f, const char *name)
+{
+	size_t len = strlen(name);
+	const struct go_func *g;
+	char bare[256];
+
+	if (f->nsymtab) {
+		g = find_named(f->symtab, f->nsymtab, name, "");
+		return g ? g : find_named(f->symtab, f->nsymtab, name, ABI0);
+	}
+	g = find_named(f->pcln, f->npcln, name, "");
+	if (g || len <= strlen(ABI0) || len >= sizeof(bare) || strcmp(name + len - strlen(ABI0), ABI0))
+		return g;
+	snprintf(bare, sizeof(bare), "%.*s", (int)(len - strlen(ABI0)), name);
+	return find_named(f->pcln, f->npcln, bare, "");
 }
 
 const struct go_func *go_funcs_at(const struct go_funcs *f, uint64_t pc)

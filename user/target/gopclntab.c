@@ -1,5 +1,6 @@
 #include <string.h>
 #include "target/gopclntab.h"
+#include "util/uvarint.h"
 #include "util/log.h"
 
 #define HEADER_LEN (8 + 8 * 8)
@@ -97,24 +98,17 @@ int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32
 #define FUNC_CUOFFSET 32
 #define FUNC_MIN_LEN 36
 
+/* pc-value tables hold 32-bit values as uvarints (at most 5 bytes) */
 static bool varint(const struct pclntab *t, uint64_t *pos, uint32_t *out)
 {
-	uint32_t v = 0;
-	unsigned shift;
+	uint64_t v;
+	size_t n = *pos < t->size ? uvarint_decode(t->data + *pos, t->size - *pos < 5 ? t->size - *pos : 5, &v) : 0;
 
-	for (shift = 0; shift < 35; shift += 7) {
-		uint8_t b;
-
-		if (*pos >= t->size)
-			return false;
-		b = t->data[(*pos)++];
-		v |= (uint32_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
+	if (!n)
+		return false;
+	*pos += n;
+	*out = (uint32_t)v;
+	return true;
 }
 
 /* runtime.pcvalue: the value a pc-value table gives for pc_off (an offset

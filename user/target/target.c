@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include "util/log.h"
 #include "target/target.h"
+#include "util/proc_maps.h"
+#include "gotables/runtime_probes.h"
 
 #define PF_KTHREAD 0x00200000
 
@@ -13,9 +15,13 @@ static int describe(struct target *t)
 {
 	struct go_version v = t->bi.ver;
 
-	if (go_version_cmp_minor(v, 1, 18) < 0)
-		return ht_fail("%s was built by %s; heaptrace supports Go 1.18 and later", t->exe, t->bi.version);
-	t->map_impl = go_version_cmp_minor(v, 1, 24) >= 0 ? "swiss" : "buckets";
+	if (go_version_cmp_minor(v, 1, GO_MIN_SUPPORTED_MINOR) < 0)
+		return ht_fail("%s was built by %s; heaptrace supports Go 1.%d to 1.%d", t->exe, t->bi.version,
+			       GO_MIN_SUPPORTED_MINOR, GO_MAX_KNOWN_MINOR);
+	t->swiss = go_version_cmp_minor(v, 1, 24) >= 0;
+	t->map_impl = t->swiss ? "swiss" : "buckets";
+	t->layout = go_layout_for(v.minor);
+	t->host_arch = host_runs(t->elf.machine);
 	return 0;
 }
 
@@ -71,11 +77,18 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	return 0;
 }
 
+/* The executable's first page, mapped from file offset 0. */
+static bool exe_start(void *ctx, const struct proc_mapping *m)
+{
+	const struct target *t = ctx;
+
+	return m->inode == (uint64_t)t->exe_ino && m->offset == 0;
+}
+
 static uint64_t find_load_bias(const struct target *t)
 {
-	char path[64], line[PATH_MAX + 128];
-	uint64_t lo_vaddr = UINT64_MAX, bias = 0;
-	FILE *f;
+	uint64_t lo_vaddr = UINT64_MAX;
+	struct proc_mapping m;
 	int i;
 
 	if (!t->elf.pie)
@@ -83,23 +96,9 @@ static uint64_t find_load_bias(const struct target *t)
 	for (i = 0; i < t->elf.nsegs; i++)
 		if (t->elf.segs[i].vaddr < lo_vaddr)
 			lo_vaddr = t->elf.segs[i].vaddr;
-	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!proc_maps_find(t->pid, exe_start, (void *)t, &m))
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, off, ino;
-		unsigned maj, min;
-
-		if (sscanf(line, "%llx-%*x %*s %llx %x:%x %llu", &start, &off, &maj, &min, &ino) != 5)
-			continue;
-		if (ino == (unsigned long long)t->exe_ino && off == 0) {
-			bias = start - (lo_vaddr & ~0xfffull);
-			break;
-		}
-	}
-	fclose(f);
-	return bias;
+	return m.start - (lo_vaddr & ~0xfffull);
 }
 
 int target_from_pid(struct target *t, pid_t pid)
@@ -158,12 +157,12 @@ enum exe_state target_exe_state(const struct target *t)
 	return st.st_dev == t->exe_dev && st.st_ino == t->exe_ino ? EXE_SAME : EXE_CHANGED;
 }
 
-bool target_host_arch(const struct target *t)
+bool host_runs(uint16_t machine)
 {
 #if defined(__x86_64__)
-	return t->elf.machine == EM_X86_64;
+	return machine == EM_X86_64;
 #elif defined(__aarch64__)
-	return t->elf.machine == EM_AARCH64;
+	return machine == EM_AARCH64;
 #else
 	return false;
 #endif

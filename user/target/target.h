@@ -6,6 +6,7 @@
 #include "target/buildinfo.h"
 #include "target/elf_image.h"
 #include "target/gofuncs.h"
+#include "gotables/runtime_layout.h"
 
 struct target {
 	pid_t pid;		  /* 0 when planning from a file */
@@ -17,7 +18,12 @@ struct target {
 	struct go_buildinfo bi;
 	struct go_funcs funcs;
 	const char *map_impl; /* "buckets" or "swiss" */
+	bool swiss;
 	uint64_t load_bias;   /* runtime address - ELF address (PIE) */
+	/* Resolved once: the runtime's struct layout for this Go version
+	 * (NULL when heaptrace has none), and whether this host runs it. */
+	const struct go_layout *layout;
+	bool host_arch;
 };
 
 int target_from_file(struct target *t, const char *path);
@@ -30,5 +36,6 @@ enum exe_state { EXE_SAME, EXE_CHANGED, EXE_GONE };
 /* Is the process still running the executable we planned for? EXE_CHANGED
  * after an exec; EXE_GONE while it exits (its exe link goes first). */
 enum exe_state target_exe_state(const struct target *t);
-bool target_host_arch(const struct target *t);
+/* Does this host run code of ELF machine `machine`? */
+bool host_runs(uint16_t machine);
 #endif

@@ -1,43 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "trace/consumer.h"
-#include "util/log.h"
 #include "probes.skel.h"
 #include "target/symbolize.h"
+#include "trace/consumer.h"
+#include "util/log.h"
 
-static void on_map_grow(struct event_tally *t, const struct ht_map_event *m)
+static void on_pause(struct event_tally *t, const struct ht_pause_record *r)
+{
+	t->stw_by_reason[r->reason < STW_REASONS_MAX ? r->reason : STW_REASONS_MAX - 1]++;
+}
+
+static void on_map_grow(struct event_tally *t, const struct ht_map_grow_record *r)
 {
 	char site[MAP_SITE_LEN] = "";
-	size_t frames = (size_t)m->e.ret / sizeof(m->stack[0]);
+	size_t frames = r->nframes < HT_STACK_DEPTH ? r->nframes : HT_STACK_DEPTH;
 
 	t->map_grows++;
 	if (!t->maps)
 		return;
 	if (t->target && frames)
-		go_stack_site(t->target, (const uint64_t *)m->stack, frames < HT_STACK_DEPTH ? frames : HT_STACK_DEPTH, site,
-			      sizeof(site));
-	map_tracker_grew(t->maps, m->e.a0, m->e.a1, m->e.a2, site);
+		go_stack_site(t->target, (const uint64_t *)r->stack, frames, site, sizeof(site));
+	map_tracker_grew(t->maps, r->map, r->type, r->entries, site);
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+static int on_record(void *ctx, void *data, size_t len)
 {
 	struct event_tally *t = ctx;
-	const struct ht_event *e = data;
+	const struct ht_record_header *h = data;
 
-	if (len < sizeof(*e))
+	if (len < sizeof(*h) || (pid_t)h->tgid != t->tgid)
 		return 0;
-	t->events++;
-	if (e->kind == HT_EV_STW)
-		t->stw_by_reason[e->a0 < STW_REASONS_MAX ? e->a0 : STW_REASONS_MAX - 1]++;
-	else if (e->kind == HT_EV_MAP_GROW && len >= sizeof(struct ht_map_event))
-		on_map_grow(t, data);
+	t->records++;
+	switch (h->kind) {
+	case HT_REC_PAUSE:
+		if (len >= sizeof(struct ht_pause_record))
+			on_pause(t, data);
+		break;
+	case HT_REC_MAP_GROW:
+		if (len >= sizeof(struct ht_map_grow_record))
+			on_map_grow(t, data);
+		break;
+	case HT_REC_MAP_ASSIGN:
+		t->map_assigns++;
+		break;
+	default:
+		break; /* a newer kind: counted, not understood */
+	}
 	return 0;
 }
 
-struct ring_buffer *events_open(struct probes_bpf *skel, struct event_tally *tally)
+struct ring_buffer *consumer_open(struct probes_bpf *skel, struct event_tally *tally)
 {
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, tally, NULL);
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, tally, NULL);
 
 	if (!rb)
 		ht_fail("cannot open the BPF ring buffer: %s", strerror(errno));

@@ -23,6 +23,12 @@ const char *madvise_advice_name(unsigned advice)
 	return advice < sizeof(names) / sizeof(*names) ? names[advice] : NULL;
 }
 
+bool madvise_releases(unsigned advice)
+{
+	/* MADV_DONTNEED 4, MADV_FREE 8, MADV_REMOVE 9, MADV_DONTNEED_LOCKED 24 */
+	return advice == 4 || advice == 8 || advice == 9 || advice == 24;
+}
+
 static int try_pair(struct madvise_probe *mp, struct bpf_link *enter, struct bpf_link *exit,
 		    const char *method)
 {
@@ -37,7 +43,6 @@ static int try_pair(struct madvise_probe *mp, struct bpf_link *enter, struct bpf
 	mp->enter = enter;
 	mp->exit = exit;
 	mp->method = method;
-	ht_debug("madvise probe by %s", method);
 	return 0;
 }
 
@@ -55,10 +60,7 @@ static void ensure_tracefs(void)
 		ht_debug("mounted tracefs at %s", TRACEFS);
 }
 
-/* The first method that attaches, in order of cost: a kprobe fires only for
- * madvise; the syscall tracepoints too but need tracefs; raw tracepoints
- * run for every syscall of every process and filter in BPF.
- * HEAPTRACE_MADVISE=METHOD allows only that one (tests, odd kernels). */
+/* HEAPTRACE_MADVISE=METHOD allows only that one (tests, odd kernels). */
 static bool allowed(const char *method)
 {
 	const char *only = getenv("HEAPTRACE_MADVISE");
@@ -66,13 +68,19 @@ static bool allowed(const char *method)
 	return !only || !strcmp(only, method);
 }
 
-static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp)
+static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp, bool wrapper_planned)
 {
 	__typeof__(skel->progs) *p = &skel->progs;
 
 	if (allowed("kprobe") && !try_pair(mp, bpf_program__attach(p->ht_madv_kp_enter), bpf_program__attach(p->ht_madv_kp_exit),
 		      "kprobe"))
 		return 0;
+	if (allowed("uprobe") && wrapper_planned) {
+		mp->method = "uprobe";
+		mp->wrapper = true;
+		return 0;
+	}
+	mp->host_wide = true;
 	if (allowed("tracepoint"))
 		ensure_tracefs();
 	if (allowed("tracepoint") && !try_pair(mp, bpf_program__attach_tracepoint(p->ht_madv_tp_enter, "syscalls", "sys_enter_madvise"),
@@ -82,18 +90,22 @@ static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp)
 	if (allowed("raw_tracepoint") && !try_pair(mp, bpf_program__attach_raw_tracepoint(p->ht_madv_raw_enter, "sys_enter"),
 		      bpf_program__attach_raw_tracepoint(p->ht_madv_raw_exit, "sys_exit"), "raw_tracepoint"))
 		return 0;
-	return ht_fail("cannot probe the madvise syscall: no kprobe, syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");
+	mp->host_wide = false;
+	return ht_fail("cannot probe madvise: no kprobe, no runtime.madvise in the program, and no syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");
 }
 
-int madvise_probe_attach(struct probes_bpf *skel, struct madvise_probe *mp)
+int madvise_probe_attach(struct probes_bpf *skel, struct madvise_probe *mp, bool wrapper_planned)
 {
 	int err;
 
 	memset(mp, 0, sizeof(*mp));
 	/* Expected failures of the methods tried first are not warnings. */
 	ht_libbpf_quiet(true);
-	err = attach_first(skel, mp);
+	err = attach_first(skel, mp, wrapper_planned);
 	ht_libbpf_quiet(false);
+	if (!err)
+		ht_debug("madvise probe by %s%s", mp->method,
+			 mp->host_wide ? ": every syscall of every process on this host now runs through it" : "");
 	return err;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <stdio.h>
 #include <string.h>
 #include "util/log.h"
@@ -12,7 +13,7 @@ static void *measure(void *arg)
 {
 	struct overhead *o = arg;
 
-	if (hit_cost_measure(o->tr, &o->cost))
+	if (hit_cost_measure(o->tr, &o->cost, &o->stop))
 		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: %s", ht_last_error());
 	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -25,6 +26,10 @@ void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct)
 	memset(o, 0, sizeof(*o));
 	o->budget_pct = budget_pct;
 	o->tr = tr;
+	if (hit_cost_load_cached(&o->cost)) {
+		o->ready = 1;
+		return;
+	}
 	err = pthread_create(&o->thread, NULL, measure, o);
 	if (err) {
 		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: cannot start a thread: %s",
@@ -37,14 +42,18 @@ void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct)
 
 void overhead_finish(struct overhead *o)
 {
-	if (o->thread_started) {
-		pthread_join(o->thread, NULL);
-		o->thread_started = false;
-		if (o->cost.measured)
-			ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET",
-				 (unsigned long long)o->cost.branch_ns, (unsigned long long)o->cost.entry_ns,
-				 (unsigned long long)o->cost.ret_ns);
-	}
+	if (!o->thread_started)
+		return;
+	__atomic_store_n(&o->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(o->thread, NULL);
+	o->thread_started = false;
+	if (!o->cost.measured)
+		return;
+	hit_cost_save_cached(&o->cost);
+	ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET, plus %llu ns to count, %llu ns for a record, %llu ns for a stack",
+		 (unsigned long long)o->cost.branch_ns, (unsigned long long)o->cost.entry_ns,
+		 (unsigned long long)o->cost.ret_ns, (unsigned long long)o->cost.work_ns[WORK_COUNT],
+		 (unsigned long long)o->cost.work_ns[WORK_RECORD], (unsigned long long)o->cost.work_ns[WORK_STACK]);
 }
 
 double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
@@ -52,7 +61,8 @@ double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
 	return window_ns ? 100.0 * (double)cost_ns / (double)window_ns : 0;
 }
 
-int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, uint64_t window_ns)
+int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, const struct ht_figures *f,
+		  uint64_t window_ns)
 {
 	struct probe_hits now[PLAN_MAX_PROBES], d[PLAN_MAX_PROBES];
 	uint64_t worst_ns = 0, attached_ns = 0;
@@ -63,20 +73,21 @@ int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan
 	for (i = 0; i < plan->n; i++) {
 		d[i].entries = now[i].entries - o->prev[i].entries;
 		d[i].exits = now[i].exits - o->prev[i].exits;
+		d[i].restarts = now[i].restarts - o->prev[i].restarts;
 		o->prev[i] = now[i];
 	}
 	o->window_hits = probe_hits_total(plan, d, -1);
 	o->window_ns = window_ns;
 	if (!have_cost(o))
 		return -1;
-	o->window_cost_ns = hit_cost_ns(&o->cost, plan, d, -1);
+	o->window_cost_ns = hit_cost_ns(&o->cost, plan, d, f, -1);
 	if (!o->budget_pct)
 		return -1;
 	/* Only what is still attached counts: a tier being detached goes on
 	 * firing for a moment. The cold tier (per GC cycle, scavenger pass)
 	 * stays: it is what heaptrace is for, and the cheapest. */
 	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++) {
-		uint64_t ns = o->detached[tier] ? 0 : hit_cost_ns(&o->cost, plan, d, tier);
+		uint64_t ns = o->detached[tier] ? 0 : hit_cost_ns(&o->cost, plan, d, f, tier);
 
 		attached_ns += ns;
 		if (tier > HT_TIER_COLD && ns > worst_ns) {

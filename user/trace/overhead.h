@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The overhead estimate: hits per probe in each interval times the per-hit
- * cost measured at start-up, shown live and in the report; and the
+ * cost (trap and handler), shown live and in the report; and the
  * --max-overhead budget, which detaches the costliest tier above it. */
 #ifndef HT_TRACE_OVERHEAD_H
 #define HT_TRACE_OVERHEAD_H
@@ -11,6 +12,7 @@
 struct overhead {
 	struct hit_cost cost;	/* valid once `ready` */
 	int ready;		/* set by the measuring thread (atomic) */
+	int stop;		/* tells the measuring thread to give up */
 	pthread_t thread;
 	bool thread_started;
 	struct tracer *tr;
@@ -21,15 +23,17 @@ struct overhead {
 	bool detached[HT_TIER_HOT + 1];			 /* by the budget */
 };
 
-/* Starts measuring the per-hit cost in a thread (a few hundred ms, mostly
- * detaching), so that the trace does not wait for it. Never fails: without
- * it there is no estimate, and `unavailable` says why. */
+/* Takes this boot's per-hit cost if a run measured it, else measures it in
+ * a thread (a few tens of ms), so that the trace does not wait for it.
+ * Never fails: without it there is no estimate, and `unavailable` says why. */
 void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct);
-/* Waits for the measurement: before the report, and before detaching. */
+/* Ends the measurement (giving up if it is not done) and keeps it for the
+ * next run: before the report, and before the programs go. */
 void overhead_finish(struct overhead *o);
 /* One interval of window_ns ended: reads the hits, estimates their cost; over
  * the budget, detaches the costliest tier above cold. Returns that tier, or -1. */
-int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, uint64_t window_ns);
+int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, const struct ht_figures *f,
+		  uint64_t window_ns);
 /* Percent of one CPU that cost_ns over window_ns is. */
 double overhead_pct(uint64_t cost_ns, uint64_t window_ns);
 /* "N hits/s ~X% CPU" for the last interval (no share when not measured). */

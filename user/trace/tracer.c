@@ -8,34 +8,14 @@
 #include "util/log.h"
 #include "probes.skel.h"
 #include "trace/tracer.h"
+#include "trace/uprobe_multi.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 
-/*
- * BPF_LINK_CREATE for a uprobe_multi link (Linux 6.6), which libbpf 1.1 and
- * the 6.1 UAPI headers predate: the layout of union bpf_attr's link_create
- * with its uprobe_multi member, as in the kernel's include/uapi/linux/bpf.h.
- */
-#define HT_BPF_TRACE_UPROBE_MULTI 48
-struct uprobe_multi_link_attr {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 link_flags;
-	__aligned_u64 path;
-	__aligned_u64 offsets;
-	__aligned_u64 ref_ctr_offsets;
-	__aligned_u64 cookies;
-	__u32 cnt;
-	__u32 flags; /* never BPF_F_UPROBE_MULTI_RETURN: no return probes on Go */
-	__u32 pid;
-};
-
-int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ringbuf_bytes,
-		uint32_t map_count_off)
+int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
-	const char *btf = btf_path ? btf_path : KERNEL_BTF;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = o->btf_path);
+	const char *btf = o->btf_path ? o->btf_path : KERNEL_BTF;
 	int err, tier;
 
 	memset(tr, 0, sizeof(*tr));
@@ -47,10 +27,12 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 	tr->skel = probes_bpf__open_opts(&opts);
 	if (!tr->skel)
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
-	tr->skel->rodata->target_tgid = (__u32)tgid;
-	tr->skel->rodata->ringbuf_wakeup_bytes = ringbuf_bytes / 2;
-	tr->skel->rodata->map_count_off = map_count_off;
-	bpf_map__set_max_entries(tr->skel->maps.events, ringbuf_bytes);
+	tr->skel->rodata->ringbuf_wakeup_bytes = o->ringbuf_bytes / 2;
+	tr->skel->rodata->self_tgid = (__u32)getpid();
+	bpf_map__set_max_entries(tr->skel->maps.events, o->ringbuf_bytes);
+	/* one more: heaptrace times its own handlers on itself (hit_cost.c) */
+	bpf_map__set_max_entries(tr->skel->maps.figures, o->max_procs + 1);
+	bpf_map__set_max_entries(tr->skel->maps.proc_config, o->max_procs + 1);
 #if defined(__aarch64__)
 	tr->skel->rodata->madvise_nr = 233;
 #else
@@ -64,6 +46,37 @@ int tracer_open(struct tracer *tr, pid_t tgid, const char *btf_path, uint32_t ri
 		return ht_fail("cannot load the BPF programs: %s%s", strerror(-err),
 			       err == -EPERM ? " (run heaptrace as root)" : " (run with -v for the verifier log)");
 	}
+	return 0;
+}
+
+int tracer_update_process(struct tracer *tr, pid_t tgid, const struct ht_proc_config *cfg)
+{
+	__u32 key = (__u32)tgid;
+
+	if (bpf_map_update_elem(bpf_map__fd(tr->skel->maps.proc_config), &key, cfg, BPF_ANY))
+		return ht_fail("cannot configure BPF for pid %d: %s", tgid, strerror(errno));
+	return 0;
+}
+
+int tracer_add_process(struct tracer *tr, pid_t tgid, const struct ht_proc_config *cfg)
+{
+	static const struct ht_figures zero;
+	__u32 key = (__u32)tgid;
+
+	if (tracer_update_process(tr, tgid, cfg))
+		return -1;
+	if (bpf_map_update_elem(bpf_map__fd(tr->skel->maps.figures), &key, &zero, BPF_ANY))
+		return ht_fail("cannot start BPF figures for pid %d: %s (more processes than --max-procs?)", tgid,
+			       strerror(errno));
+	return 0;
+}
+
+int tracer_read_figures(const struct tracer *tr, pid_t tgid, struct ht_figures *out)
+{
+	__u32 key = (__u32)tgid;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.figures), &key, out))
+		return ht_fail("cannot read the BPF figures of pid %d: %s", tgid, strerror(errno));
 	return 0;
 }
 
@@ -81,12 +94,16 @@ static int set_point_info(struct tracer *tr, const struct probe_plan *plan)
 	int fd = bpf_map__fd(tr->skel->maps.point_info), i, k;
 
 	for (i = 0; i < tr->npoints; i++) {
-		const struct probe_spec *s = plan->probes[tr->points[i].probe].spec;
-		struct ht_point_info pi = { .handler = s->handler, .exit = tr->points[i].exit >= 0 };
+		const struct planned_probe *p = &plan->probes[tr->points[i].probe];
+		bool exit = tr->points[i].exit >= 0;
+		const struct probe_arg *args = exit ? p->spec->results : p->spec->args;
+		struct ht_point_info pi = { .handler = p->spec->handler, .exit = exit,
+					    .morestack = exit ? HT_MORESTACK_NONE : p->code.morestack };
 		__u32 key = (__u32)i;
 
-		for (k = 0; k < HT_POINT_ARGS && k < PROBE_MAX_ARGS && s->args[k].name; k++)
-			pi.arg_reg[k] = s->args[k].index;
+		memset(pi.arg, HT_ARG_ABSENT, sizeof(pi.arg));
+		for (k = 0; k < PROBE_MAX_ARGS && args[k].name; k++)
+			pi.arg[args[k].slot % HT_POINT_ARGS] = args[k].index;
 		if (bpf_map_update_elem(fd, &key, &pi, BPF_ANY))
 			return ht_fail("cannot configure BPF point %d: %s", i, strerror(errno));
 	}
@@ -104,6 +121,7 @@ static int add_point(struct tracer *tr, const struct target *t, int probe, enum 
 	pt->exit = exit;
 	pt->tier = plan_tier;
 	pt->addr = addr;
+	pt->attached = true;
 	tr->npoints++;
 	return 0;
 }
@@ -136,32 +154,21 @@ static void close_multi(struct tracer *tr, enum ht_tier tier)
 /* The points of one tier; cookies stay the global point index. */
 static int attach_multi_tier(struct tracer *tr, const struct target *t, enum ht_tier tier)
 {
-	union {
-		union bpf_attr attr;
-		struct uprobe_multi_link_attr um;
-	} a;
 	uint64_t offsets[HT_MAX_POINTS], cookies[HT_MAX_POINTS];
 	int i, n = 0, fd;
 
 	for (i = 0; i < tr->npoints; i++) {
-		if (tr->points[i].tier != tier)
+		if (tr->points[i].tier != tier || !tr->points[i].attached)
 			continue;
 		offsets[n] = tr->points[i].off;
 		cookies[n++] = (__u64)i;
 	}
 	if (!n)
 		return 0;
-	memset(&a, 0, sizeof(a));
-	a.um.prog_fd = (__u32)bpf_program__fd(tr->skel->progs.ht_point_multi);
-	a.um.attach_type = HT_BPF_TRACE_UPROBE_MULTI;
-	a.um.path = (__u64)(unsigned long)t->open_path;
-	a.um.offsets = (__u64)(unsigned long)offsets;
-	a.um.cookies = (__u64)(unsigned long)cookies;
-	a.um.cnt = (__u32)n;
-	a.um.pid = (__u32)t->pid;
-	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	fd = uprobe_multi_link(bpf_program__fd(tr->skel->progs.ht_point_multi), t->open_path, offsets, cookies,
+			       (unsigned)n, t->pid);
 	if (fd < 0)
-		return ht_fail("uprobe_multi link: %s", strerror(errno));
+		return -1;
 	tr->multi_link_fd[tier] = fd;
 	return 0;
 }
@@ -198,11 +205,27 @@ static int attach_one(struct tracer *tr, const struct target *t, int i)
 	return 0;
 }
 
+/* The runtime's madvise wrapper is probed only when the syscall itself
+ * cannot be (no kprobes): mark its points to stay unattached otherwise. */
+static int choose_madvise(struct tracer *tr, const struct probe_plan *plan)
+{
+	bool wrapper = plan_has_handler(plan, HT_H_MADVISE);
+	int i;
+
+	if (madvise_probe_attach(tr->skel, &tr->madvise, wrapper))
+		return -1;
+	for (i = 0; i < tr->npoints; i++)
+		if (plan->probes[tr->points[i].probe].spec->handler == HT_H_MADVISE)
+			tr->points[i].attached = tr->madvise.wrapper;
+	return 0;
+}
+
 int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan)
 {
 	int i;
 
-	if (collect_points(tr, t, plan) || set_point_info(tr, plan) || madvise_probe_attach(tr->skel, &tr->madvise))
+	tr->pid = t->pid;
+	if (collect_points(tr, t, plan) || set_point_info(tr, plan) || choose_madvise(tr, plan))
 		return -1;
 	for (i = 0; i < plan->n; i++)
 		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,
@@ -220,7 +243,7 @@ int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_
 	ht_debug("%s; falling back to one uprobe per point", ht_last_error());
 	tr->method = "uprobe";
 	for (i = 0; i < tr->npoints; i++) {
-		if (attach_one(tr, t, i)) {
+		if (tr->points[i].attached && attach_one(tr, t, i)) {
 			tracer_detach(tr);
 			return -1;
 		}
@@ -241,16 +264,20 @@ int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, str
 	memset(hits, 0, sizeof(*hits) * (size_t)plan->n);
 	for (i = 0; i < tr->npoints; i++) {
 		__u32 key = (__u32)i;
-		uint64_t sum = 0;
+		uint64_t sum = 0, restarts = 0;
 
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;
-		for (c = 0; c < ncpu; c++)
+		for (c = 0; c < ncpu; c++) {
 			sum += vals[c].hits;
-		if (tr->points[i].exit < 0)
-			hits[tr->points[i].probe].entries += sum;
-		else
+			restarts += vals[c].restarts;
+		}
+		if (tr->points[i].exit < 0) {
+			hits[tr->points[i].probe].entries += sum - restarts;
+			hits[tr->points[i].probe].restarts += restarts;
+		} else {
 			hits[tr->points[i].probe].exits += sum;
+		}
 	}
 	free(vals);
 	return 0;

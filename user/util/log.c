@@ -4,7 +4,8 @@
 #include "util/log.h"
 
 bool ht_verbose;
-static char last_error[1024];
+/* Per thread: the calibration thread fails and reports on its own. */
+static __thread char last_error[1024];
 
 void ht_err(const char *fmt, ...)
 {
@@ -48,7 +49,8 @@ const char *ht_last_error(void)
 	return last_error[0] ? last_error : "unknown error";
 }
 
-static bool libbpf_quiet;
+/* Per thread: libbpf calls its print callback in the thread that called it. */
+static __thread bool libbpf_quiet;
 
 void ht_libbpf_quiet(bool quiet)
 {

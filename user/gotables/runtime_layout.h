@@ -3,8 +3,8 @@
  * takes the address of the globals heaptrace needs. This table is the only
  * place that knows runtime struct layouts; tests check every entry against
  * the DWARF of binaries built with each supported toolchain. */
-#ifndef HT_HEAP_RUNTIME_LAYOUT_H
-#define HT_HEAP_RUNTIME_LAYOUT_H
+#ifndef HT_GOTABLES_RUNTIME_LAYOUT_H
+#define HT_GOTABLES_RUNTIME_LAYOUT_H
 #include <stdint.h>
 
 #define GO_ABSENT 0xffff /* the field does not exist in this version */
@@ -28,8 +28,13 @@ struct go_layout {
 	uint16_t md_types;
 	/* runtime.mstats: heapStats (consistentHeapStats) holds 3 heapStatsDelta */
 	uint16_t mstats_heapstats;
+	/* runtime.mstats: the runtime's own GC accounting (debug.ReadGCStats) */
+	uint16_t mstats_numgc, mstats_pause_total_ns, mstats_pause_ns, mstats_last_gc_nanotime;
 	uint16_t hsd_size, hsd_committed, hsd_released, hsd_inheap, hsd_instacks,
 		hsd_inworkbufs, hsd_inptrscalarbits;
+	/* the map type's table unit: maptype.bucketsize (u16, bucket maps) or
+	 * abi.MapType.GroupSize (u64, Swiss tables) */
+	uint16_t maptype_slot_size;
 	/* bucket maps: runtime.hmap (up to 1.23) */
 	uint16_t hmap_count, hmap_flags, hmap_b, hmap_noverflow, hmap_hash0, hmap_buckets,
 		hmap_oldbuckets, hmap_nevacuate, hmap_extra, hmap_size;

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Go map growth (warm tier) and assignment (hot tier). A growth record
+ * carries the stack that grew the map; it is taken only for tables that
+ * reach the size user space follows, so that the many small maps a server
+ * creates per request cost a counter and no record.
+ */
+#ifndef HT_MAPS_BPF_H
+#define HT_MAPS_BPF_H
+
+/* Table bytes after the growth, or 0 when the probe cannot tell (a Swiss
+ * table split, which only happens to full-size tables). a1 = the map type;
+ * a2 = the new capacity in slots where the function takes one. */
+static __always_inline __u64 grown_table_bytes(const struct hit *h, const struct ht_proc_config *c, __u64 map,
+					       __u64 type)
+{
+	__u64 slot_size = 0;
+	__u8 b = 0;
+
+	if (c->swiss) {
+		if (!has_arg(h, 2))
+			return 0;
+		bpf_probe_read_user(&slot_size, sizeof(slot_size), (void *)(type + c->map_slot_size_off));
+		/* GroupSize holds 8 slots */
+		return (go_arg(h, 2) & 0xffff) / 8 * slot_size;
+	}
+	/* hashGrow doubles the buckets (or keeps their number, for a map with
+	 * too many overflow buckets): at most 2^(B+1) buckets */
+	bpf_probe_read_user(&slot_size, 2, (void *)(type + c->map_slot_size_off));
+	bpf_probe_read_user(&b, 1, (void *)(map + c->hmap_b_off));
+	if (b > 48)
+		return 0;
+	return (1ull << (b + 1)) * (slot_size & 0xffff);
+}
+
+static __always_inline void on_map_grow(struct hit *h)
+{
+	struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &h->tgid);
+	__u64 map = go_arg(h, 0), type = go_arg(h, 1), bytes;
+	struct ht_map_grow_record *m;
+	long n;
+
+	if (!c)
+		return;
+	bytes = grown_table_bytes(h, c, map, type);
+	if (bytes && bytes < c->map_grow_min_bytes) {
+		__sync_fetch_and_add(&h->f->map_grows_small, 1);
+		return;
+	}
+	__sync_fetch_and_add(&h->f->map_grows, 1);
+	m = reserve(h->f, sizeof(*m), HT_REC_MAP_GROW, h->tgid);
+	if (!m)
+		return;
+	m->entries = 0;
+	bpf_probe_read_user(&m->entries, sizeof(m->entries), (void *)(map + c->map_count_off));
+	n = bpf_get_stack(h->ctx, m->stack, sizeof(m->stack), BPF_F_USER_STACK);
+	m->map = map;
+	m->type = type;
+	m->capacity = has_arg(h, 2) ? go_arg(h, 2) & 0xffff : 0;
+	m->nframes = n > 0 ? (__u32)(n / sizeof(m->stack[0])) : 0;
+	m->pad = 0;
+	submit(m);
+}
+
+static __always_inline void on_map_assign(struct hit *h)
+{
+	struct ht_map_assign_record *r;
+
+	__sync_fetch_and_add(&h->f->map_assigns, 1);
+	r = reserve(h->f, sizeof(*r), HT_REC_MAP_ASSIGN, h->tgid);
+	if (!r)
+		return;
+	r->map = go_arg(h, 0);
+	submit(r);
+}
+#endif

@@ -1,0 +1,127 @@
+#include <stddef.h>
+#include "gotables/runtime_layout.h"
+#include "gotables/runtime_probes.h"
+
+/* Offsets read from the DWARF of binaries built with every release from
+ * Go 1.19 to 1.27 (tests/tools/dwarflayout; the unit tests re-check each
+ * family against the toolchains the tests build with). The heap walk also
+ * validates what it reads and refuses a layout that does not fit. */
+
+/* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24 */
+#define BUCKET_MAPS \
+	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
+	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48, \
+	.maptype_slot_size = 82, /* maptype.bucketsize, u16 */ \
+	.smap_used = GO_ABSENT
+
+/* internal/runtime/maps.Map and .table, the same 1.24-1.27 */
+#define SWISS_MAPS \
+	.hmap_count = GO_ABSENT, \
+	.smap_used = 0, .smap_seed = 8, .smap_dirptr = 16, .smap_dirlen = 24, .smap_globaldepth = 32, \
+	.smap_size = 48, .stable_used = 0, .stable_capacity = 2, .stable_index = 8, .stable_groups_data = 16, \
+	.stable_groups_lengthmask = 24, .stable_size = 32, \
+	.maptype_slot_size = 80 /* abi.MapType.GroupSize, u64 */
+
+/* runtime.heapStatsDelta up to 1.24; 1.25 dropped inPtrScalarBits */
+#define HEAP_STATS_WITH_PTRSCALARBITS \
+	.hsd_size = 1176, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16, .hsd_instacks = 24, \
+	.hsd_inworkbufs = 32, .hsd_inptrscalarbits = 40
+#define HEAP_STATS_SINCE_125 \
+	.hsd_size = 1168, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16, .hsd_instacks = 24, \
+	.hsd_inworkbufs = 32, .hsd_inptrscalarbits = GO_ABSENT
+
+/* runtime.mstats' GC history: one place 1.19-1.24, 24 bytes earlier from 1.25 */
+#define GC_HISTORY_UNTIL_124 \
+	.mstats_heapstats = 0, .mstats_numgc = 7704, .mstats_pause_total_ns = 3600, .mstats_pause_ns = 3608, \
+	.mstats_last_gc_nanotime = 7720
+#define GC_HISTORY_SINCE_125 \
+	.mstats_heapstats = 0, .mstats_numgc = 7680, .mstats_pause_total_ns = 3576, .mstats_pause_ns = 3584, \
+	.mstats_last_gc_nanotime = 7696
+
+/* runtime.mspan with 8-byte indexes (1.19-1.21) */
+#define SPAN_INDEXES_8 \
+	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 56, .span_index_size = 8, \
+	.span_allocbits = 72, .span_largetype = GO_ABSENT, .malloc_header_min = GO_ABSENT
+#define TYPES .type_size = 0, .type_str = 40, .type_tflag = 20
+
+/* runtime.mspan (16-bit indexes, largeType), malloc headers, abi.Type and
+ * moduledata.types: the same 1.22-1.27 */
+#define SPANS_SINCE_122 \
+	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50, \
+	.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99, \
+	.span_elemsize = 104, .span_largetype = 152, .span_size = 160, \
+	.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */ \
+	TYPES, .md_types = 296, .mheap_allspans = 65864
+
+static const struct go_layout layouts[] = {
+	{
+		.min_minor = 19, .max_minor = 19,
+		.mheap_allspans = 65856,
+		SPAN_INDEXES_8,
+		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
+		TYPES, .md_types = 280,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+	},
+	{
+		.min_minor = 20, .max_minor = 20,
+		.mheap_allspans = 65824,
+		SPAN_INDEXES_8,
+		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
+		TYPES, .md_types = 296,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+	},
+	{
+		/* mspan.pinnerBits (1.21) moved the fields after it by 8 */
+		.min_minor = 21, .max_minor = 21,
+		.mheap_allspans = 65864,
+		SPAN_INDEXES_8,
+		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
+		TYPES, .md_types = 296,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+	},
+	{
+		.min_minor = 22, .max_minor = 23,
+		SPANS_SINCE_122,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+	},
+	{
+		.min_minor = 24, .max_minor = 24,
+		SPANS_SINCE_122,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, SWISS_MAPS,
+	},
+	{
+		.min_minor = 25, .max_minor = GO_MAX_KNOWN_MINOR,
+		SPANS_SINCE_122,
+		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS,
+	},
+};
+
+const struct go_layout *go_layout_for(int minor)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(layouts) / sizeof(*layouts); i++)
+		if (go_minor_in(minor, layouts[i].min_minor, layouts[i].max_minor))
+			return &layouts[i];
+	return NULL;
+}
+
+/* Each takes &mheap_ for a method call on it (mheap_.alloc, mheap_.freeSpan,
+ * mheap_.grow...); several, in case one is inlined away in some version. */
+const char *const mheap_referrers[] = {
+	"runtime.(*mcentral).grow",
+	"runtime.(*mcache).allocLarge",
+	"runtime.(*sweepLocked).sweep",
+	"runtime.(*mspan).sweep",
+	"runtime.gcStart",
+	NULL,
+};
+
+/* Each calls memstats.heapStats.acquire(), taking &memstats.heapStats. */
+const char *const memstats_referrers[] = {
+	"runtime.(*mheap).grow",
+	"runtime.(*mheap).allocSpan",
+	"runtime.(*mheap).freeSpanLocked",
+	"runtime.(*mcache).refill",
+	NULL,
+};
