@@ -16,10 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "util/log.h"
+#include "export/metrics_text.h"
 #include "export/textfile.h"
+
+#define PROMTOOL "/usr/bin/promtool"
+/* Debian's python3-prometheus-client: the pyenv python first in PATH lacks it. */
+#define PYTHON "/usr/bin/python3"
 
 static char tmpdir[] = "/tmp/ht-export-XXXXXX";
 
@@ -56,6 +62,36 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* Runs argv with in on its stdin; returns its exit status and, in *out, what
+ * it printed on stdout and stderr. Files rather than pipes: no deadlock on
+ * large outputs. */
+static int run(const char *const argv[], const char *in, size_t in_len, char **out)
+{
+	char in_path[128], out_path[128];
+	int status, fd;
+	pid_t pid;
+
+	snprintf(in_path, sizeof(in_path), "%s/stdin", tmpdir);
+	snprintf(out_path, sizeof(out_path), "%s/stdout", tmpdir);
+	assert_int_equal(textfile_write(in_path, in, in_len), 0);
+	if (access(argv[0], X_OK))
+		fail_msg("%s is missing (tools/setup.sh installs it): %s", argv[0], strerror(errno));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fd = open(in_path, O_RDONLY);
+		dup2(fd, 0);
+		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	*out = read_file(out_path, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static bool contains(const char *haystack, const char *needle)
 {
 	if (!strstr(haystack, needle)) {
@@ -63,6 +99,267 @@ static bool contains(const char *haystack, const char *needle)
 		return false;
 	}
 	return true;
+}
+
+/* ---- exposition ---- */
+
+static struct ht_hist hist_of(const int *slots, const uint64_t *counts, size_t n, uint64_t sum_ns)
+{
+	struct ht_hist h;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < n; i++) {
+		h.slots[slots[i]] += counts[i];
+		h.count += counts[i];
+	}
+	h.sum_ns = sum_ns;
+	return h;
+}
+
+/* Every family shape the exports use, with the contract's names. */
+static char *render(enum metrics_format format, size_t *len)
+{
+	static const struct metrics_label target[] = { { "pid", "4242" } };
+	static const struct metrics_label info[] = { { "exe", "/srv/app \"blue\"\\x\n" }, { "go_version", "go1.26.8" },
+						     { "map_impl", "swiss" } };
+	static const struct metrics_label dontneed[] = { { "advice", "DONTNEED" } }, hugepage[] = { { "advice", "HUGEPAGE" } };
+	static const struct metrics_label map[] = { { "addr", "0xc000123000" }, { "type", "map[string][]uint8" },
+						    { "site", "main.(*cache).put" }, { "verdict", "retained" } };
+	const int slots[] = { 3, 12, 20, 38 };
+	const uint64_t counts[] = { 1, 4, 2, 1 };
+	struct ht_hist stw = hist_of(slots, counts, 4, 40000123456ull), empty = hist_of(NULL, NULL, 0, 0);
+	struct metrics_writer w;
+	char *text;
+
+	assert_int_equal(metrics_writer_init(&w, format), 0);
+	metrics_common_labels(&w, target, 1);
+	metrics_family(&w, "heaptrace_target_info", METRICS_INFO, "The traced process.", NULL);
+	metrics_sample(&w, info, 3, 1);
+	metrics_family(&w, "heaptrace_gc_cycles_total", METRICS_COUNTER,
+		       "GC cycles completed while traced (go_gc_cycles_total_gc_cycles_total counts from start).", NULL);
+	metrics_sample_u64(&w, NULL, 0, 7);
+	metrics_family(&w, "heaptrace_gc_pause_seconds", METRICS_HISTOGRAM, "Stop-the-world pauses.", "seconds");
+	metrics_histogram(&w, NULL, 0, &stw);
+	metrics_family(&w, "heaptrace_madvise_bytes_total", METRICS_COUNTER, "Bytes passed to madvise, by advice.", "bytes");
+	metrics_sample_u64(&w, dontneed, 1, 1ull << 40);
+	metrics_sample_u64(&w, hugepage, 1, 0);
+	metrics_family(&w, "heaptrace_madvise_seconds", METRICS_HISTOGRAM, "madvise latency, by advice.", "seconds");
+	metrics_histogram(&w, dontneed, 1, &stw);
+	metrics_histogram(&w, hugepage, 1, &empty);
+	metrics_family(&w, "heaptrace_map_retained_bytes", METRICS_GAUGE, "Bytes a map holds beyond what it needs.",
+		       "bytes");
+	metrics_sample_u64(&w, map, 4, 3 << 20);
+	metrics_family(&w, "heaptrace_overhead_cpu_ratio", METRICS_GAUGE, "Estimated probe cost, in CPUs.", NULL);
+	metrics_sample(&w, NULL, 0, 0.0125);
+	if (metrics_finish(&w, &text, len))
+		fail_msg("render: %s", ht_last_error());
+	return text;
+}
+
+static void test_prometheus_text_passes_promtool(void **state)
+{
+	const char *argv[] = { PROMTOOL, "check", "metrics", NULL };
+	size_t len;
+	char *text = render(METRICS_PROMETHEUS, &len), *out;
+	int rc = run(argv, text, len, &out);
+
+	if (rc || *out)
+		fail_msg("promtool check metrics: exit %d:\n%s\n--- on:\n%s", rc, out, text);
+	assert_true(contains(text, "# HELP heaptrace_gc_cycles_total GC cycles"));
+	assert_true(contains(text, "# TYPE heaptrace_gc_cycles_total counter\nheaptrace_gc_cycles_total{pid=\"4242\"} 7\n"));
+	assert_true(contains(text, "# TYPE heaptrace_target_info gauge\n"));
+	assert_null(strstr(text, "# UNIT"));
+	assert_null(strstr(text, "# EOF"));
+	free(out);
+	free(text);
+}
+
+/*
+ * promtool 2.42 lints with the 0.0.4 parser even for OpenMetrics: it parses
+ * the text (exit 1 on a syntax error) but takes a counter's _total sample
+ * for an untyped family and says it has "no help text". That, and only
+ * that, is expected; prometheus_client's OpenMetrics parser, which checks
+ * # EOF, # UNIT against the name, _total and histogram buckets, must accept
+ * the text outright.
+ */
+static void test_openmetrics_text_passes_parsers(void **state)
+{
+	const char *promtool[] = { PROMTOOL, "check", "metrics", NULL };
+	const char *python[] = { PYTHON, "-c",
+				 "import sys\n"
+				 "from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n"
+				 "for f in p(sys.stdin.read()):\n"
+				 "    print(f.name, f.type, f.unit, len(f.samples))\n",
+				 NULL };
+	size_t len;
+	char *text = render(METRICS_OPENMETRICS, &len), *out, *line, *save = NULL;
+	int rc = run(promtool, text, len, &out);
+
+	if (rc != 0 && rc != 3)
+		fail_msg("promtool check metrics: exit %d:\n%s", rc, out);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (!strstr(line, "_total no help text"))
+			fail_msg("promtool: unexpected problem: %s\n--- on:\n%s", line, text);
+	free(out);
+	rc = run(python, text, len, &out);
+	if (rc)
+		fail_msg("OpenMetrics parser: exit %d:\n%s\n--- on:\n%s", rc, out, text);
+	assert_true(contains(out, "heaptrace_gc_cycles counter  1\n"));
+	assert_true(contains(out, "heaptrace_gc_pause_seconds histogram seconds 29\n")); /* 26 le + Inf + sum + count */
+	assert_true(contains(out, "heaptrace_madvise_bytes counter bytes 2\n"));
+	assert_true(contains(out, "heaptrace_target_info gauge  1\n"));
+	assert_true(contains(text, "# TYPE heaptrace_gc_cycles counter\n# HELP heaptrace_gc_cycles GC cycles"));
+	assert_true(contains(text, "# TYPE heaptrace_madvise_bytes counter\n# UNIT heaptrace_madvise_bytes bytes\n"));
+	assert_true(contains(text, "\nheaptrace_madvise_bytes_total{pid=\"4242\",advice=\"DONTNEED\"} 1099511627776\n"));
+	assert_int_equal(strcmp(text + len - 6, "# EOF\n"), 0);
+	free(out);
+	free(text);
+}
+
+/* Hand-computed: slots 3, 12, 20, 38 hold 1, 4, 2, 1 values. */
+static void test_histogram_buckets_are_cumulative_seconds(void **state)
+{
+	static const struct metrics_label pid[] = { { "pid", "1" } };
+	const int slots[] = { 3, 12, 20, 38 };
+	const uint64_t counts[] = { 1, 4, 2, 1 };
+	struct ht_hist h = hist_of(slots, counts, 4, 1500000000);
+	struct metrics_writer w;
+	size_t len;
+	char *text;
+
+	h.count = 99; /* a racy total: _count must still equal +Inf */
+	metrics_writer_init(&w, METRICS_PROMETHEUS);
+	metrics_family(&w, "x_seconds", METRICS_HISTOGRAM, "h", "seconds");
+	metrics_histogram(&w, pid, 1, &h);
+	assert_int_equal(metrics_finish(&w, &text, &len), 0);
+	/* slot 3 ([8, 16) ns) folds into the first bucket, le = 2^10 ns */
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"1.024e-06\"} 1\n"));
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"4.096e-06\"} 1\n"));
+	/* slot 12 ([4096, 8192) ns) is below le = 2^13 ns */
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"8.192e-06\"} 5\n"));
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"0.000131072\"} 5\n"));
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"0.001048576\"} 5\n"));
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"0.002097152\"} 7\n"));
+	/* slot 38 (about 275 s) is beyond the last finite bucket, 2^35 ns */
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"34.359738368\"} 7\n"));
+	assert_true(contains(text, "x_seconds_bucket{pid=\"1\",le=\"+Inf\"} 8\n"));
+	assert_true(contains(text, "x_seconds_sum{pid=\"1\"} 1.5\nx_seconds_count{pid=\"1\"} 8\n"));
+	assert_null(strstr(text, "le=\"5.12e-07\""));
+	assert_null(strstr(text, "le=\"68.719476736\""));
+	free(text);
+}
+
+static void test_label_values_are_escaped(void **state)
+{
+	static const struct metrics_label l[] = { { "exe", "a\\b\"c\nd\xff" "\xc3\xa9" } };
+	struct metrics_writer w;
+	size_t len;
+	char *text;
+
+	metrics_writer_init(&w, METRICS_OPENMETRICS);
+	metrics_family(&w, "x_info", METRICS_INFO, "help with \\ and \"quotes\"\nand a newline", NULL);
+	metrics_sample(&w, l, 1, 1);
+	assert_int_equal(metrics_finish(&w, &text, &len), 0);
+	/* invalid UTF-8 (0xff) becomes U+FFFD; valid (é) stays */
+	assert_true(contains(text, "x_info{exe=\"a\\\\b\\\"c\\nd\xef\xbf\xbd\xc3\xa9\"} 1.0\n"));
+	assert_true(contains(text, "# HELP x_info help with \\\\ and \\\"quotes\\\"\\nand a newline\n"));
+	free(text);
+	/* 0.0.4 does not escape a double quote in HELP */
+	metrics_writer_init(&w, METRICS_PROMETHEUS);
+	metrics_family(&w, "x_info", METRICS_INFO, "say \"hi\"\n", NULL);
+	assert_int_equal(metrics_finish(&w, &text, &len), 0);
+	assert_true(contains(text, "# HELP x_info say \"hi\"\\n\n"));
+	free(text);
+}
+
+static void expect_family_error(const char *name, enum metrics_type type, const char *unit, const char *why)
+{
+	struct metrics_writer w;
+	size_t len;
+	char *text;
+
+	metrics_writer_init(&w, METRICS_PROMETHEUS);
+	assert_int_equal(metrics_family(&w, name, type, "h", unit), -1);
+	assert_int_equal(metrics_sample(&w, NULL, 0, 1), -1); /* sticky */
+	assert_int_equal(metrics_finish(&w, &text, &len), -1);
+	assert_true(contains(ht_last_error(), why));
+}
+
+static void expect_label_error(const char *label, const char *why)
+{
+	const struct metrics_label l[] = { { "pid", "1" }, { label, "v" } };
+	struct metrics_writer w;
+
+	metrics_writer_init(&w, METRICS_PROMETHEUS);
+	metrics_family(&w, "x_seconds", METRICS_HISTOGRAM, "h", "seconds");
+	assert_int_equal(metrics_histogram(&w, l, 2, &(struct ht_hist){ 0 }), -1);
+	assert_true(contains(ht_last_error(), why));
+	metrics_writer_free(&w);
+}
+
+static void test_names_are_checked(void **state)
+{
+	expect_family_error("heaptrace_gc_cycles", METRICS_COUNTER, NULL, "counters, and only counters, end in _total");
+	expect_family_error("x_total", METRICS_GAUGE, NULL, "counters, and only counters, end in _total");
+	expect_family_error("9x", METRICS_GAUGE, NULL, "invalid metric name \"9x\"");
+	expect_family_error("x-y", METRICS_GAUGE, NULL, "invalid metric name");
+	expect_family_error("x_bytes", METRICS_GAUGE, "seconds", "is named ..._seconds");
+	expect_family_error("x_count", METRICS_GAUGE, NULL, "reserved");
+	expect_family_error("x", METRICS_INFO, NULL, "ends in _info");
+	expect_label_error("0pid", "invalid label name \"0pid\"");
+	expect_label_error("__name__", "invalid label name");
+	expect_label_error("le", "cannot include le");
+	expect_label_error("pid", "label pid given twice");
+}
+
+static void expect_number(double v, const char *want)
+{
+	char got[40];
+
+	metrics_format_double(got, sizeof(got), v);
+	assert_string_equal(got, want);
+}
+
+/* OpenMetrics 1.0's examples of canonical numbers (Go's %g, plus ".0"). */
+static void test_numbers_are_canonical(void **state)
+{
+	const double v[] = { 0, 0.001, 0.002, 0.01, 0.1, 0.9, 0.95, 0.99, 0.999, 1, 1.7, 10,
+			     1e-10, 1e-9, 1e-5, 1e-4, 100000, 1e6, 1e10 };
+	const char *want[] = { "0.0", "0.001", "0.002", "0.01", "0.1", "0.9", "0.95", "0.99", "0.999", "1.0", "1.7", "10.0",
+			       "1e-10", "1e-09", "1e-05", "0.0001", "100000.0", "1e+06", "1e+10" };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		expect_number(v[i], want[i]);
+	expect_number(-2.5, "-2.5");
+	expect_number(1.0 / 0.0, "+Inf");
+	expect_number(-1.0 / 0.0, "-Inf");
+	expect_number(0.0 / 0.0, "NaN");
+	expect_number(34.359738368, "34.359738368");
+	expect_number(123456789, "1.23456789e+08");
+	expect_number(0.1 + 0.2, "0.30000000000000004");
+}
+
+static void test_accept_header_negotiation(void **state)
+{
+	/* what Prometheus 2.42 sends */
+	assert_int_equal(metrics_negotiate("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+					   "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+			 METRICS_OPENMETRICS);
+	assert_int_equal(metrics_negotiate("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+			 METRICS_OPENMETRICS);
+	assert_int_equal(metrics_negotiate("Application/OpenMetrics-Text"), METRICS_OPENMETRICS);
+	assert_int_equal(metrics_negotiate(NULL), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate(""), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate("*/*"), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate("text/plain;version=0.0.4"), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate("application/openmetrics-text;q=0"), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate("text/plain, application/openmetrics-text;q=0.5"), METRICS_PROMETHEUS);
+	assert_int_equal(metrics_negotiate("application/openmetrics-textx"), METRICS_PROMETHEUS);
+	assert_string_equal(metrics_content_type(METRICS_PROMETHEUS), "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(metrics_content_type(METRICS_OPENMETRICS),
+			    "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }
 
 /* ---- textfile ---- */
@@ -188,6 +485,13 @@ int main(void)
 		cmocka_unit_test(test_textfile_replaces_atomically),
 		cmocka_unit_test(test_textfile_errors_say_what_to_do),
 		cmocka_unit_test(test_textfile_readers_never_see_a_partial_file),
+		cmocka_unit_test(test_prometheus_text_passes_promtool),
+		cmocka_unit_test(test_openmetrics_text_passes_parsers),
+		cmocka_unit_test(test_histogram_buckets_are_cumulative_seconds),
+		cmocka_unit_test(test_label_values_are_escaped),
+		cmocka_unit_test(test_names_are_checked),
+		cmocka_unit_test(test_numbers_are_canonical),
+		cmocka_unit_test(test_accept_header_negotiation),
 	};
 
 	return cmocka_run_group_tests_name("export", tests, group_setup, group_teardown);
