@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include "util/log.h"
 #include "export/metrics_text.h"
+#include "export/pprof.h"
 #include "export/textfile.h"
 
 #define PROMTOOL "/usr/bin/promtool"
@@ -479,6 +480,142 @@ static void test_textfile_readers_never_see_a_partial_file(void **state)
 	assert_int_equal(r.torn, 0);
 }
 
+/* ---- pprof ---- */
+
+static const char *go_bin(void)
+{
+	const char *go = getenv("HT_GO");
+
+	return go && *go ? go : "/usr/local/go/bin/go";
+}
+
+/* The map retention profile's shape: a map grown while traced (inlined
+ * put into handler, called from main) and one grown before attach, known
+ * only by its global. */
+static void write_profile(const char *path)
+{
+	struct pprof_builder *b = pprof_new();
+	uint64_t m, put, handler, mainf, global, a, a2, bl, c, s1[2], s2[1];
+	const int64_t v1[] = { 1, 65536, 40960 }, v2[] = { 1, 8192, 0 };
+	const struct pprof_label l1[] = { { .key = "type", .str = "map[string][]uint8" },
+					  { .key = "verdict", .str = "retained" },
+					  { .key = "live", .num = 12, .unit = "count" },
+					  { .key = "capacity", .num = 1024, .unit = "count" } };
+	const struct pprof_label l2[] = { { .key = "type", .str = "map[int64]string" }, { .key = "verdict", .str = "fits" } };
+	struct pprof_line la[2], lb[1], lc[1];
+
+	assert_non_null(b);
+	pprof_sample_type(b, "maps", "count");
+	pprof_sample_type(b, "table_space", "bytes");
+	pprof_sample_type(b, "retained_space", "bytes");
+	pprof_default_sample_type(b, "retained_space");
+	pprof_period(b, "space", "bytes", 1);
+	pprof_comment(b, "heaptrace pid 4242");
+	m = pprof_mapping(b, &(struct pprof_mapping){ .start = 0x400000, .limit = 0x800000, .filename = "/srv/app",
+						       .build_id = "9f3c" });
+	put = pprof_function(b, "main.(*cache).put", NULL, "/src/cache.go", 40);
+	handler = pprof_function(b, "main.handler", NULL, "/src/server.go", 10);
+	mainf = pprof_function(b, "main.main", NULL, "/src/main.go", 5);
+	global = pprof_function(b, "main.sessions", NULL, NULL, 0);
+	assert_int_equal(pprof_function(b, "main.handler", NULL, "/src/server.go", 10), handler); /* deduplicated */
+	la[0] = (struct pprof_line){ put, 42 }; /* leaf first: put was inlined into handler */
+	la[1] = (struct pprof_line){ handler, 17 };
+	lb[0] = (struct pprof_line){ mainf, 9 };
+	lc[0] = (struct pprof_line){ global, 0 };
+	a = pprof_location(b, m, 0x401000, la, 2);
+	bl = pprof_location(b, m, 0x402000, lb, 1);
+	c = pprof_location(b, 0, 0, lc, 1);
+	a2 = pprof_location(b, m, 0x401000, la, 2);
+	assert_int_equal(a2, a);
+	assert_int_not_equal(a, bl);
+	s1[0] = a;
+	s1[1] = bl;
+	s2[0] = c;
+	assert_int_equal(pprof_sample(b, s1, 2, v1, 3, l1, 4), 0);
+	assert_int_equal(pprof_sample(b, s2, 1, v2, 3, l2, 2), 0);
+	if (pprof_write_file(b, path))
+		fail_msg("pprof_write_file: %s", ht_last_error());
+	pprof_free(b);
+}
+
+static void test_pprof_reads_back_with_go_tool_pprof(void **state)
+{
+	char path[160], *out;
+	const char *raw[] = { go_bin(), "tool", "pprof", "-raw", path, NULL };
+	const char *top[] = { go_bin(), "tool", "pprof", "-top", "-sample_index=table_space", path, NULL };
+	const char *dflt[] = { go_bin(), "tool", "pprof", "-top", path, NULL };
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/maps.pb.gz", tmpdir);
+	write_profile(path);
+	rc = run(raw, "", 0, &out);
+	if (rc)
+		fail_msg("go tool pprof -raw: exit %d:\n%s", rc, out);
+	assert_true(contains(out, "PeriodType: space bytes\nPeriod: 1\n"));
+	assert_true(contains(out, "maps/count table_space/bytes retained_space/bytes[dflt]\n"));
+	/* values and location ids, leaf first */
+	assert_true(contains(out, "          1      65536      40960: 1 2 \n"));
+	assert_true(contains(out, "          1       8192          0: 3 \n"));
+	assert_true(contains(out, "type:[map[string][]uint8] verdict:[retained]"));
+	assert_true(contains(out, "capacity:[1024 count] live:[12 count]"));
+	/* one location, two lines: the inlined frame, then its caller */
+	assert_true(contains(out, "     1: 0x401000 M=1 main.(*cache).put /src/cache.go:42:0 s=40\n"
+				  "             main.handler /src/server.go:17:0 s=10\n"));
+	assert_true(contains(out, "     3: 0x0 main.sessions :0:0 s=0\n"));
+	assert_null(strstr(out, "     4: ")); /* the repeated location was not added twice */
+	assert_true(contains(out, "1: 0x400000/0x800000/0x0 /srv/app 9f3c [FN][FL][LN][IN]"));
+	free(out);
+
+	rc = run(top, "", 0, &out);
+	if (rc)
+		fail_msg("go tool pprof -top -sample_index=table_space: exit %d:\n%s", rc, out);
+	assert_true(contains(out, "Type: table_space\n"));
+	assert_true(contains(out, "of 72kB total"));
+	assert_true(contains(out, "64kB 88.89% 88.89%       64kB 88.89%  main.(*cache).put (inline)\n"));
+	assert_true(contains(out, "8kB 11.11%   100%        8kB 11.11%  main.sessions\n"));
+	free(out);
+
+	rc = run(dflt, "", 0, &out);
+	if (rc)
+		fail_msg("go tool pprof -top: exit %d:\n%s", rc, out);
+	assert_true(contains(out, "Type: retained_space\n"));
+	assert_true(contains(out, "40kB   100%   100%       40kB   100%  main.(*cache).put (inline)\n"));
+	free(out);
+}
+
+static void test_pprof_rejects_inconsistent_input(void **state)
+{
+	struct pprof_builder *b = pprof_new();
+	const int64_t v[] = { 1, 2 };
+	const uint64_t loc[] = { 1 };
+	size_t len;
+	void *gz;
+
+	pprof_sample_type(b, "maps", "count");
+	assert_int_equal(pprof_default_sample_type(b, "retained_space"), -1);
+	assert_true(contains(ht_last_error(), "retained_space is not a sample type"));
+	pprof_free(b);
+
+	b = pprof_new();
+	pprof_sample_type(b, "maps", "count");
+	assert_int_equal(pprof_sample(b, NULL, 0, v, 2, NULL, 0), -1);
+	assert_true(contains(ht_last_error(), "2 values for 1 sample types"));
+	assert_int_equal(pprof_serialize(b, &gz, &len), -1); /* sticky */
+	pprof_free(b);
+
+	b = pprof_new();
+	pprof_sample_type(b, "maps", "count");
+	assert_int_equal(pprof_sample(b, loc, 1, v, 1, NULL, 0), -1);
+	assert_true(contains(ht_last_error(), "location 1, of 0"));
+	pprof_free(b);
+
+	b = pprof_new();
+	pprof_sample_type(b, "maps", "count");
+	assert_int_equal(pprof_location(b, 0, 0x10, &(struct pprof_line){ 7, 1 }, 1), 0);
+	assert_true(contains(ht_last_error(), "no function 7"));
+	pprof_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +629,8 @@ int main(void)
 		cmocka_unit_test(test_names_are_checked),
 		cmocka_unit_test(test_numbers_are_canonical),
 		cmocka_unit_test(test_accept_header_negotiation),
+		cmocka_unit_test(test_pprof_reads_back_with_go_tool_pprof),
+		cmocka_unit_test(test_pprof_rejects_inconsistent_input),
 	};
 
 	return cmocka_run_group_tests_name("export", tests, group_setup, group_teardown);
