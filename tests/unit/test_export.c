@@ -15,12 +15,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "util/log.h"
 #include "export/metrics_text.h"
+#include "export/http_server.h"
+#include "export/listen.h"
 #include "export/pprof.h"
 #include "export/textfile.h"
 
@@ -616,6 +624,402 @@ static void test_pprof_rejects_inconsistent_input(void **state)
 	pprof_free(b);
 }
 
+/* ---- HTTP server ---- */
+
+/* A raw client: the server is checked byte for byte, not through a library
+ * that might paper over what it sends. */
+static int tcp_connect(int family, int port, int rcvbuf)
+{
+	struct sockaddr_storage ss;
+	struct timeval tv = { .tv_sec = 5 };
+	socklen_t len;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		in6->sin6_addr = in6addr_loopback;
+		len = sizeof(*in6);
+	}
+	/* a small receive buffer keeps a large response in flight */
+	if (rcvbuf)
+		assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
+}
+
+/* Reads exactly n bytes, or to EOF when n is 0; returns the count. */
+static size_t recv_n(int fd, char *buf, size_t cap, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < (n ? n : cap)) {
+		r = recv(fd, buf + got, (n ? n : cap) - got, 0);
+		if (r < 0)
+			fail_msg("recv: %s", strerror(errno));
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+struct reply {
+	int status;
+	char *raw;		/* headers and body, NUL-terminated */
+	const char *body;
+	size_t body_len;
+};
+
+static struct reply parse_reply(char *raw, size_t len)
+{
+	struct reply r = { .raw = raw };
+	char *end = strstr(raw, "\r\n\r\n");
+
+	assert_non_null(end);
+	assert_int_equal(sscanf(raw, "HTTP/1.1 %d", &r.status), 1);
+	r.body = end + 4;
+	r.body_len = len - (size_t)(r.body - raw);
+	return r;
+}
+
+static struct reply roundtrip(int family, int port, const char *request)
+{
+	size_t cap = 16 << 20, len;
+	char *buf = malloc(cap + 1);
+	int fd = tcp_connect(family, port, 0);
+
+	assert_true(fd >= 0);
+	assert_non_null(buf);
+	send_str(fd, request);
+	len = recv_n(fd, buf, cap, 0);
+	close(fd);
+	buf[len] = '\0';
+	return parse_reply(buf, len);
+}
+
+static struct reply get(int port, const char *path, const char *extra_headers)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s\r\n", path,
+		 extra_headers ? extra_headers : "");
+	return roundtrip(AF_INET, port, req);
+}
+
+/* The value of a response header, compared case-insensitively by name. */
+static bool has_header(const struct reply *r, const char *name, const char *value)
+{
+	char want[256];
+	const char *p;
+
+	snprintf(want, sizeof(want), "\r\n%s: %s\r\n", name, value);
+	for (p = r->raw; p < r->body; p++)
+		if (!strncasecmp(p, want, strlen(want)))
+			return true;
+	print_error("--- no header %s: %s in:\n%.*s\n", name, value, (int)(r->body - r->raw), r->raw);
+	return false;
+}
+
+static struct http_server *start_server(const char *listen)
+{
+	struct http_server *s = http_server_start(listen);
+
+	if (!s)
+		fail_msg("http_server_start(%s): %s", listen, ht_last_error());
+	return s;
+}
+
+static void publish(struct http_server *s, const char *text, const char *om, const void *pprof, size_t pprof_len)
+{
+	struct http_bodies b = { text, strlen(text), om, strlen(om), pprof, pprof_len };
+
+	assert_int_equal(http_server_publish(s, &b), 0);
+}
+
+static void test_http_serves_published_snapshots(void **state)
+{
+	struct http_server *s = start_server("127.0.0.1:0");
+	size_t text_len, om_len, pprof_len;
+	char *text = render(METRICS_PROMETHEUS, &text_len), *om = render(METRICS_OPENMETRICS, &om_len), *pprof, *out;
+	char path[160], url[160];
+	const char *raw[] = { go_bin(), "tool", "pprof", "-raw", url, NULL };
+	int port = http_server_port(s), rc;
+	struct reply r;
+
+	assert_true(port > 0);
+	assert_true(contains(http_server_address(s), "127.0.0.1:"));
+	r = get(port, "/metrics", NULL);
+	assert_int_equal(r.status, 503); /* nothing published yet */
+	free(r.raw);
+
+	snprintf(path, sizeof(path), "%s/served.pb.gz", tmpdir);
+	write_profile(path);
+	pprof = read_file(path, &pprof_len);
+	publish(s, text, om, pprof, pprof_len);
+
+	r = get(port, "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8"));
+	assert_true(has_header(&r, "Vary", "Accept"));
+	assert_int_equal(r.body_len, text_len);
+	assert_memory_equal(r.body, text, text_len);
+	free(r.raw);
+
+	r = get(port, "/metrics", "Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5\r\n");
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type", "application/openmetrics-text; version=1.0.0; charset=utf-8"));
+	assert_int_equal(r.body_len, om_len);
+	assert_memory_equal(r.body, om, om_len);
+	free(r.raw);
+
+	r = get(port, "/", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type", "text/html; charset=utf-8"));
+	assert_true(contains(r.body, "href=\"/metrics\"") && contains(r.body, "href=\"/debug/pprof/maps\""));
+	free(r.raw);
+
+	r = get(port, "/debug/pprof/maps", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type", "application/octet-stream"));
+	assert_int_equal(r.body_len, pprof_len);
+	assert_memory_equal(r.body, pprof, pprof_len);
+	free(r.raw);
+
+	r = get(port, "/metricsx", NULL);
+	assert_int_equal(r.status, 404);
+	free(r.raw);
+	r = roundtrip(AF_INET, port, "POST /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(r.status, 405);
+	assert_true(has_header(&r, "Allow", "GET, HEAD"));
+	free(r.raw);
+	r = roundtrip(AF_INET, port, "HEAD /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body_len, 0);
+	free(r.raw);
+
+	/* go tool pprof fetches the profile from the server itself */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/debug/pprof/maps", port);
+	setenv("PPROF_TMPDIR", tmpdir, 1); /* where it saves what it fetched */
+	rc = run(raw, "", 0, &out);
+	if (rc)
+		fail_msg("go tool pprof -raw %s: exit %d:\n%s", url, rc, out);
+	assert_true(contains(out, "main.(*cache).put /src/cache.go:42:0 s=40\n             main.handler"));
+	free(out);
+	http_server_stop(s);
+	free(text);
+	free(om);
+	free(pprof);
+}
+
+static void test_http_answers_while_another_client_stalls(void **state)
+{
+	struct http_server *s = start_server("127.0.0.1:0");
+	int port = http_server_port(s), slow;
+	char buf[4096];
+	struct reply r;
+	size_t n;
+
+	publish(s, "a 1\n", "a 1\n# EOF\n", NULL, 0);
+	/* a client that sent half its request and waits */
+	slow = tcp_connect(AF_INET, port, 0);
+	assert_true(slow >= 0);
+	send_str(slow, "GET /metrics HTTP/1.1\r\nHost: t\r\n");
+	r = get(port, "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "a 1\n");
+	free(r.raw);
+	r = get(port, "/debug/pprof/maps", NULL);
+	assert_int_equal(r.status, 503); /* published without a profile */
+	free(r.raw);
+	send_str(slow, "Connection: close\r\n\r\n");
+	n = recv_n(slow, buf, sizeof(buf) - 1, 0);
+	buf[n] = '\0';
+	r = parse_reply(buf, n);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "a 1\n");
+	close(slow);
+	http_server_stop(s);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A client reading a large body slowly keeps the snapshot it started with:
+ * publishing meanwhile neither waits for it nor changes what it gets. */
+static void test_http_publish_while_a_client_reads(void **state)
+{
+	const size_t big = 8 << 20;
+	char *a = malloc(big + 1), *b = malloc(big + 1), *buf = malloc(big + 4096);
+	struct http_server *s = start_server("127.0.0.1:0");
+	int port = http_server_port(s), fd;
+	size_t head, got;
+	struct reply r;
+	double t0;
+	char *end;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(buf);
+	memset(a, 'a', big);
+	memset(b, 'b', big);
+	a[big] = b[big] = '\0';
+	publish(s, a, a, NULL, 0);
+	fd = tcp_connect(AF_INET, port, 16384);
+	assert_true(fd >= 0);
+	send_str(fd, "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	head = recv_n(fd, buf, big, 4096); /* the response has started */
+	t0 = now_s();
+	publish(s, b, b, NULL, 0);
+	assert_true(now_s() - t0 < 0.5);
+	got = head + recv_n(fd, buf + head, big + 4096 - head, 0);
+	close(fd);
+	buf[got] = '\0';
+	end = strstr(buf, "\r\n\r\n");
+	assert_non_null(end);
+	assert_int_equal(got - (size_t)(end + 4 - buf), big);
+	assert_memory_equal(end + 4, a, big);
+	r = get(port, "/metrics", NULL);
+	assert_int_equal(r.body_len, big);
+	assert_memory_equal(r.body, b, big);
+	free(r.raw);
+	http_server_stop(s);
+	free(a);
+	free(b);
+	free(buf);
+}
+
+static void test_http_refuses_a_port_in_use(void **state)
+{
+	struct http_server *s = start_server("127.0.0.1:0"), *again;
+	char spec[64], want[256];
+	int port = http_server_port(s);
+
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	again = http_server_start(spec);
+	assert_null(again);
+	snprintf(want, sizeof(want),
+		 "cannot listen on %s: Address already in use (is another heaptrace or exporter running? "
+		 "choose another --listen port)", spec);
+	assert_string_equal(ht_last_error(), want);
+	/* by name too, and not by taking the port on another address of the name */
+	snprintf(spec, sizeof(spec), "localhost:%d", port);
+	assert_null(http_server_start(spec));
+	snprintf(want, sizeof(want), "cannot listen on localhost:%d (127.0.0.1:%d): Address already in use", port, port);
+	assert_true(contains(ht_last_error(), want));
+	http_server_stop(s);
+	/* and the port is free again once stopped */
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+	s = start_server(spec);
+	http_server_stop(s);
+}
+
+static void test_http_stops_promptly_with_clients_connected(void **state)
+{
+	const size_t big = 8 << 20;
+	char *body = malloc(big + 1), buf[4096];
+	struct http_server *s = start_server("127.0.0.1:0");
+	int port = http_server_port(s), idle, reading;
+	double t0;
+
+	assert_non_null(body);
+	memset(body, 'x', big);
+	body[big] = '\0';
+	publish(s, body, body, NULL, 0);
+	idle = tcp_connect(AF_INET, port, 0);
+	reading = tcp_connect(AF_INET, port, 16384);
+	assert_true(idle >= 0 && reading >= 0);
+	send_str(idle, "GET /metrics HTTP/1.1\r\n");
+	send_str(reading, "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+	assert_int_equal(recv_n(reading, buf, sizeof(buf), 100), 100);
+	t0 = now_s();
+	http_server_stop(s);
+	assert_true(now_s() - t0 < 1.0);
+	assert_int_equal(tcp_connect(AF_INET, port, 0), -ECONNREFUSED);
+	close(idle);
+	close(reading);
+	free(body);
+}
+
+static void test_http_on_ipv6_loopback(void **state)
+{
+	struct http_server *s = start_server("[::1]:0");
+	char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	struct reply r;
+
+	assert_true(contains(http_server_address(s), "[::1]:"));
+	r = roundtrip(AF_INET6, http_server_port(s), req);
+	assert_int_equal(r.status, 200);
+	free(r.raw);
+	http_server_stop(s);
+}
+
+static void expect_listen(const char *spec, const char *host, const char *port)
+{
+	char h[64], p[8];
+
+	if (listen_parse(spec, h, sizeof(h), p, sizeof(p)))
+		fail_msg("listen_parse(%s): %s", spec, ht_last_error());
+	assert_string_equal(h, host);
+	assert_string_equal(p, port);
+}
+
+static void expect_listen_error(const char *spec, const char *why)
+{
+	char h[64], p[8];
+
+	assert_int_equal(listen_parse(spec, h, sizeof(h), p, sizeof(p)), -1);
+	assert_true(contains(ht_last_error(), why));
+	assert_true(contains(ht_last_error(), "expected HOST:PORT, e.g. 127.0.0.1:9464"));
+}
+
+static void test_listen_addresses(void **state)
+{
+	expect_listen("127.0.0.1:9464", "127.0.0.1", "9464");
+	expect_listen("[::1]:9464", "::1", "9464");
+	expect_listen("localhost:9464", "localhost", "9464");
+	expect_listen(":9464", "", "9464");
+	expect_listen("[::]:0", "::", "0");
+	expect_listen_error("9464", "no port");
+	expect_listen_error("127.0.0.1:", "a number from 0 to 65535");
+	expect_listen_error("127.0.0.1:65536", "a number from 0 to 65535");
+	expect_listen_error("127.0.0.1:http", "a number from 0 to 65535");
+	expect_listen_error("::1:9464", "in brackets");
+	expect_listen_error("[::1]9464", "followed by :PORT");
+	assert_null(http_server_start("no-such-host.invalid:9464"));
+	assert_true(contains(ht_last_error(), "cannot listen on no-such-host.invalid:9464: "));
+	assert_null(http_server_start("192.0.2.1:9464")); /* TEST-NET: not ours */
+	assert_true(contains(ht_last_error(), "Cannot assign requested address (that address is not one of this machine's)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +1035,13 @@ int main(void)
 		cmocka_unit_test(test_accept_header_negotiation),
 		cmocka_unit_test(test_pprof_reads_back_with_go_tool_pprof),
 		cmocka_unit_test(test_pprof_rejects_inconsistent_input),
+		cmocka_unit_test(test_http_serves_published_snapshots),
+		cmocka_unit_test(test_http_answers_while_another_client_stalls),
+		cmocka_unit_test(test_http_publish_while_a_client_reads),
+		cmocka_unit_test(test_http_refuses_a_port_in_use),
+		cmocka_unit_test(test_http_stops_promptly_with_clients_connected),
+		cmocka_unit_test(test_http_on_ipv6_loopback),
+		cmocka_unit_test(test_listen_addresses),
 	};
 
 	return cmocka_run_group_tests_name("export", tests, group_setup, group_teardown);
