@@ -58,6 +58,23 @@ $(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Exports: pprof's profile.proto compiled by protoc-c into $(OUT)/export/
+# (included as "export/profile.pb-c.h"), built into the library; every user
+# object waits for the header, as for the skeletons.
+PROTO_C := $(OUT)/export/profile.pb-c.c
+PROTO_H := $(PROTO_C:.c=.h)
+LIB_SRCS += $(PROTO_C)
+LIB_OBJS += $(PROTO_C:.c=.o)
+LDLIBS += -lmicrohttpd -lprotobuf-c
+$(PROTO_C) $(PROTO_H) &: user/export/profile.proto
+	$(call msg,PROTOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)protoc-c --proto_path=$(<D) --c_out=$(@D) $<
+$(PROTO_C:.c=.o): $(PROTO_C)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(LIB_OBJS) $(OUT)/user/main.o: | $(PROTO_H)
+
 $(OUT)/libheaptrace.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
