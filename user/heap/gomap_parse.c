@@ -30,6 +30,26 @@ unsigned bucket_map_b_for(uint64_t live)
 	return b;
 }
 
+uint64_t bucket_map_implied_peak(unsigned b)
+{
+	/* growing to B: count+1 > 6.5 * 2^(B-1), and more than 8 entries */
+	if (!b)
+		return 0;
+	if (b == 1)
+		return GO_BUCKET_SLOTS + 1;
+	return GO_BUCKET_LOAD_NUM * ((uint64_t)1 << (b - 1)) / GO_BUCKET_LOAD_DEN + 1;
+}
+
+uint64_t swiss_table_implied_peak(uint64_t capacity)
+{
+	if (capacity <= GO_SWISS_SLOTS)
+		return 0;
+	if (capacity == 2 * GO_SWISS_SLOTS)
+		return GO_SWISS_SLOTS + 1; /* growToTable: a ninth entry */
+	/* growing from capacity/2, full at 7/8 */
+	return capacity / 2 * GO_SWISS_MAX_AVG_LOAD / GO_SWISS_SLOTS + 1;
+}
+
 /* makeBucketArray: 2^B buckets, plus 2^(B-4) preallocated overflow buckets from B = 4. */
 static uint64_t bucket_array_len(unsigned b)
 {
@@ -114,6 +134,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	m->slot_bytes = slot;
 	m->type = bo.type;
 	m->tables = 1u << (b < 31 ? b : 31);
+	m->implied_peak = bucket_map_implied_peak(b);
 	m->table_bytes = bo.size;
 	if (old) {
 		if (!go_heap_object_at(h, old, &oo))
@@ -153,6 +174,7 @@ bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint
 			m->slot_bytes = o.size;
 		m->table_bytes = o.size;
 		m->needed_bytes = swiss_map_needed_bytes(used, m->slot_bytes);
+		m->implied_peak = 1; /* a small map's group comes with its first entry */
 		return true;
 	}
 	if (depth > MAX_DIR_DEPTH || dirlen != (uint64_t)1 << depth || o.size < dirlen * 8)
@@ -214,7 +236,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 	}
 	h->mem->readv(h->mem, tr, nent);
 	for (i = 0, k = 0; i < n; i++) {
-		uint64_t used = 0, groups_bytes = 0, table_structs = 0, ngroups = 0, type = 0;
+		uint64_t used = 0, groups_bytes = 0, table_structs = 0, ngroups = 0, type = 0, implied = 0;
 		uint32_t e, distinct = 0;
 		bool good = ok[i] && dirs[i];
 
@@ -244,6 +266,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 				continue;
 			}
 			used += mem_field(t, L->stable_used, 2);
+			implied += swiss_table_implied_peak(cap);
 			groups_bytes += go.size;
 			table_structs += to.size;
 			ngroups += mask + 1;
@@ -260,6 +283,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			maps[i].slot_bytes = groups_bytes / ngroups;
 		maps[i].table_bytes += groups_bytes + table_structs;
 		maps[i].tables = distinct;
+		maps[i].implied_peak = implied;
 		maps[i].needed_bytes = swiss_map_needed_bytes(maps[i].live, maps[i].slot_bytes);
 	}
 	free(tr);

@@ -19,8 +19,20 @@ struct go_map {
 	uint64_t type;	       /* bucket/group *_type from the span, 0 if unknown */
 	uint64_t hdr_span;     /* the runtime.mspan holding the header, 0 if not a heap object */
 	uint32_t tables;       /* Swiss: distinct tables; buckets: 1 << B */
+	/* The fewest entries the map must have held for its tables to reach
+	 * their size by growing (0: nothing implied). A size hint given to
+	 * make() also makes a large table at once: a lower bound, then, only
+	 * for maps that grew. */
+	uint64_t implied_peak;
 	bool swiss;
 };
+
+/* What a bucket map of 2^B buckets held to grow there: it doubles when an
+ * insert would put more than 6.5 entries per bucket (overLoadFactor). */
+uint64_t bucket_map_implied_peak(unsigned b);
+/* What a Swiss table of `capacity` slots held to grow there: it doubles
+ * when full at 7/8; a 16-slot table follows a full 8-slot group. */
+uint64_t swiss_table_implied_peak(uint64_t capacity);
 
 /* Parses the bucket-map header `hdr` (L->hmap_size bytes) read at addr;
  * false if it is not a plausible live map with a table. */

@@ -14,6 +14,50 @@ uint64_t tracked_retained(const struct tracked_map *m)
 	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;
 }
 
+/* "Far larger": at least twice what a fresh map of today's entries would
+ * take (which already has room to grow), and not a few bytes. */
+#define RETAINED_MIN_RATIO 2
+#define RETAINED_MIN_BYTES (16 * 1024)
+
+enum map_verdict tracked_verdict(const struct tracked_map *m)
+{
+	if (m->m.table_bytes < RETAINED_MIN_RATIO * m->m.needed_bytes || tracked_retained(m) < RETAINED_MIN_BYTES)
+		return MAP_FITS;
+	return m->refilled ? MAP_REUSED : MAP_RETAINED;
+}
+
+const char *map_verdict_name(enum map_verdict v)
+{
+	switch (v) {
+	case MAP_RETAINED: return "retained";
+	case MAP_REUSED: return "reused";
+	default: return "fits";
+	}
+}
+
+uint64_t tracked_peak(const struct tracked_map *m, bool *implied)
+{
+	*implied = m->m.implied_peak > m->peak;
+	return *implied ? m->m.implied_peak : m->peak;
+}
+
+/* A count climbing back by this much from its low point is a refill: an
+ * eighth of the table's implied size, and more than a few entries. */
+#define REFILL_MIN_ENTRIES 8
+
+/* Every count read goes through here: the peak, the low, the refill. */
+static void observe_live(struct tracked_map *tm, uint64_t live)
+{
+	uint64_t rise = tm->m.implied_peak / 8 > REFILL_MIN_ENTRIES ? tm->m.implied_peak / 8 : REFILL_MIN_ENTRIES;
+
+	if (live > tm->peak)
+		tm->peak = live;
+	if (!tm->parsed || live < tm->low)
+		tm->low = live;
+	else if (live >= tm->low + rise)
+		tm->refilled = true;
+}
+
 /* Tried at open and, until found, at every tick: the candidates come from
  * the file and are decoded once. */
 static void locate_mheap(struct map_tracker *mt)
@@ -141,12 +185,11 @@ static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const struct go_map *m)
 {
 	tm->m = *m;
+	observe_live(tm, m->live); /* before `parsed`: the first reading sets the low */
 	tm->parsed = true;
 	if (tm->dirty)
 		tm->dirty--;
 	tm->unreadable = 0;
-	if (m->live > tm->peak)
-		tm->peak = m->live;
 	describe_type(mt, tm);
 }
 
@@ -349,8 +392,7 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 	}
 	tm->m.live = live;
 	tm->unreadable = 0;
-	if (live > tm->peak)
-		tm->peak = live;
+	observe_live(tm, live);
 	return true;
 }
 
@@ -472,5 +514,6 @@ void map_tracker_totals(const struct map_tracker *mt, struct map_totals *o)
 		o->table_bytes += tm->m.table_bytes;
 		o->needed_bytes += tm->m.needed_bytes;
 		o->retained_bytes += tracked_retained(tm);
+		o->retained_by_verdict[tracked_verdict(tm)] += tracked_retained(tm);
 	}
 }

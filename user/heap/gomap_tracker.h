@@ -21,6 +21,8 @@
 struct tracked_map {
 	struct go_map m;   /* as last read */
 	uint64_t peak;	   /* most entries seen: at growth, or read */
+	uint64_t low;	   /* fewest entries seen since it was first read */
+	bool refilled;	   /* the count climbed back up from `low`: a working buffer */
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
 	uint64_t grows;	   /* growth probe hits */
@@ -30,8 +32,15 @@ struct tracked_map {
 	bool freed;	   /* no longer a map: out of the list, still counted */
 };
 
+/* What a map's table says about it, in text and JSON (maps[].verdict). */
+enum map_verdict {
+	MAP_FITS,     /* the table is about what its entries need */
+	MAP_RETAINED, /* far larger than its entries need, and they did not come back */
+	MAP_REUSED,   /* far larger, but refilled while traced: a working buffer */
+};
 struct map_totals {
 	uint64_t maps, freed, table_bytes, needed_bytes, retained_bytes;
+	uint64_t retained_by_verdict[3]; /* retained_bytes split by enum map_verdict */
 };
 
 struct map_tracker {
@@ -75,4 +84,10 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max);
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);
 uint64_t tracked_retained(const struct tracked_map *m);
+
+enum map_verdict tracked_verdict(const struct tracked_map *m);
+const char *map_verdict_name(enum map_verdict v);
+/* The most entries the map is known to have held: seen while traced, or
+ * implied by its table's size, whichever is larger; *implied says which. */
+uint64_t tracked_peak(const struct tracked_map *m, bool *implied);
 #endif

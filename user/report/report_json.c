@@ -187,11 +187,15 @@ static json_t *maps_json(const struct map_tracker *mt)
 
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
+		bool implied;
+		uint64_t peak = tracked_peak(v[i], &implied);
 
 		json_object_set_new(o, "addr", json_addr(v[i]->m.addr));
 		json_object_set_new(o, "type", json_string(v[i]->type[0] ? v[i]->type : "map"));
 		json_object_set_new(o, "live", jint(v[i]->m.live));
-		json_object_set_new(o, "peak", jint(v[i]->peak));
+		json_object_set_new(o, "peak", jint(peak));
+		json_object_set_new(o, "peak_source", json_string(implied ? "table" : "observed"));
+		json_object_set_new(o, "verdict", json_string(map_verdict_name(tracked_verdict(v[i]))));
 		json_object_set_new(o, "table_bytes", jint(v[i]->m.table_bytes));
 		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
 		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
@@ -223,6 +227,14 @@ static json_t *heap_walk_json(const struct map_tracker *mt)
 	json_object_set_new(o, "freed", jint(tot.freed));
 	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
 	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
+	{
+		json_t *bv = json_object();
+		int k;
+
+		for (k = MAP_FITS; k <= MAP_REUSED; k++)
+			json_object_set_new(bv, map_verdict_name((enum map_verdict)k), jint(tot.retained_by_verdict[k]));
+		json_object_set_new(o, "retained_bytes_by_verdict", bv);
+	}
 	json_object_set_new(small, "maps", jint(mt->small.maps));
 	json_object_set_new(small, "table_bytes", jint(mt->small.table_bytes));
 	json_object_set_new(small, "retained_bytes", jint(mt->small.retained_bytes));

@@ -119,9 +119,12 @@ static void map_section(FILE *out, const struct map_tracker *mt)
 	fputc('\n', out);
 	print_maps(out, mt, REPORT_TOP_MAPS, 0);
 	map_tracker_totals(mt, &tot);
-	if (tot.retained_bytes)
+	if (tot.retained_by_verdict[MAP_REUSED])
+		fprintf(out, "  %s of that is held by working buffers (verdict reused): emptied and refilled while traced,\n"
+			     "  their tables are needed again; nothing to do.\n", FMT(bytes, tot.retained_by_verdict[MAP_REUSED]));
+	if (tot.retained_by_verdict[MAP_RETAINED])
 		fprintf(out, "  A Go map never gives back its table: delete() empties slots, it does not shrink.\n"
-			     "  To free the retained memory, copy the live entries into a fresh map and drop the old one.\n");
+			     "  For the maps marked retained, copy the live entries into a fresh map and drop the old one.\n");
 }
 
 /* The probes' estimated cost to the target over the whole trace. */
