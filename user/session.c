@@ -66,7 +66,7 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	map_tracker_open(&s->maps, t);
 	s->maps.growth_probed = plan_covers_handler(&s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
-	s->tally = (struct event_tally){ .tgid = t->pid, .target = t, .maps = &s->maps };
+	s->tally = (struct event_tally){ .tgid = t->pid, .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
 	if (tracer_open(&s->tr, &to) || tracer_add_process(&s->tr, t->pid, &s->cfg))
 		return -1;

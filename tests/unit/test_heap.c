@@ -223,8 +223,8 @@ static void test_tracker_refresh(void **state)
 	put_hmap(&f, SMALL_SPAN_AT + 4 * 48, 10, 11, BASE + LARGE_SPAN_AT);
 	put_hmap(&f, SMALL_SPAN_AT + 6 * 48, 3, 0, BASE + SMALL_SPAN_AT + 7 * 48);
 	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
-	map_tracker_grew(&mt, big, 0, 0, NULL);
-	map_tracker_grew(&mt, small, 0, 0, NULL);
+	map_tracker_grew(&mt, big, 0, 0, NULL, 0);
+	map_tracker_grew(&mt, small, 0, 0, NULL, 0);
 	map_tracker_refresh(&mt);
 	assert_non_null(listed(&mt, big));
 	assert_int_equal(listed(&mt, big)->m.table_bytes, LARGE_PAGES * 8192);
@@ -272,7 +272,7 @@ static void test_tracker_reparses_after_growth(void **state)
 	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 1, LARGE_PAGES * 8192, 1, 1);
 	put_hmap(&f, SMALL_SPAN_AT, 10, 11, BASE + LARGE_SPAN_AT);
 	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
-	map_tracker_grew(&mt, big, 0, 0, NULL);
+	map_tracker_grew(&mt, big, 0, 0, NULL, 0);
 	for (b = 11; b >= 8; b--) {
 		put(&f, SMALL_SPAN_AT + f.L->hmap_b, b, 1);
 		map_tracker_refresh(&mt);

@@ -6,6 +6,7 @@
 #include "heap/gotypes.h"
 #include "util/log.h"
 #include "heap/gomap_scan.h"
+#include "target/symbolize.h"
 #include "heap/gomap_tracker.h"
 #include "heap/runtime_globals.h"
 
@@ -448,10 +449,11 @@ out:
 	free(buf);
 }
 
-void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries, const char *site)
+void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries,
+		      const uint64_t *stack, size_t nframes)
 {
 	struct tracked_map *tm = find(mt, addr);
-	char name[MAP_TYPE_LEN];
+	char name[MAP_TYPE_LEN], site[MAP_SITE_LEN] = "";
 
 	if (!tm && !(tm = add(mt, addr)))
 		return;
@@ -461,8 +463,13 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 	tm->grows++;
 	if (entries > tm->peak && entries < (1ull << 48))
 		tm->peak = entries;
-	if (site && site[0] && (!tm->site[0] || !strncmp(tm->site, "global ", 7)))
+	/* The first growth seen names the code that grows the map, in place
+	 * of the global variable that holds it. */
+	if (nframes && !tm->nstack && go_stack_site(mt->t, stack, nframes, site, sizeof(site))) {
 		snprintf(tm->site, sizeof(tm->site), "%s", site);
+		tm->nstack = (uint8_t)(nframes < GOMAP_STACK_DEPTH ? nframes : GOMAP_STACK_DEPTH);
+		memcpy(tm->stack, stack, tm->nstack * sizeof(tm->stack[0]));
+	}
 	if (type && !tm->type[0] && go_type_name(&mt->mem, mt->L, mt->types_base, type, name, sizeof(name)))
 		snprintf(tm->type, sizeof(tm->type), "%s", name);
 }

@@ -16,6 +16,7 @@
 #define GOMAP_FOLLOW_MIN_BYTES (32 * 1024)
 
 #define MAP_TYPE_LEN 160
+#define GOMAP_STACK_DEPTH 32
 #define MAP_SITE_LEN 320
 
 struct tracked_map {
@@ -25,6 +26,8 @@ struct tracked_map {
 	bool refilled;	   /* the count climbed back up from `low`: a working buffer */
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
+	uint64_t stack[GOMAP_STACK_DEPTH]; /* the growth's user stack, innermost first (runtime addresses) */
+	uint8_t nstack;
 	uint64_t grows;	   /* growth probe hits */
 	unsigned unreadable; /* reads in a row that did not parse (see maptrack.c) */
 	bool parsed;	   /* m is valid (a map seen only by its probe is not, until read) */
@@ -76,10 +79,10 @@ void map_tracker_refresh(struct map_tracker *mt);
 /* Each interval: finds runtime.mheap_ if not yet found, then refreshes. */
 void map_tracker_tick(struct map_tracker *mt);
 /* A growth probe fired for the map at addr: `type` is the map type given to
- * the runtime function (0 if none), `entries` its count as it grew, `site`
- * the symbolized stack (may be NULL). */
+ * the runtime function (0 if none), `entries` its count as it grew, `stack`
+ * the user stack that grew it (innermost first, nframes may be 0). */
 void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries,
-		      const char *site);
+		      const uint64_t *stack, size_t nframes);
 /* Live maps by retained bytes, largest first: fills out[0..max), returns the count. */
 size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max);
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "probes.skel.h"
-#include "target/symbolize.h"
 #include "trace/consumer.h"
 #include "util/log.h"
 
@@ -14,15 +13,10 @@ static void on_pause(struct event_tally *t, const struct ht_pause_record *r)
 
 static void on_map_grow(struct event_tally *t, const struct ht_map_grow_record *r)
 {
-	char site[MAP_SITE_LEN] = "";
-	size_t frames = r->nframes < HT_STACK_DEPTH ? r->nframes : HT_STACK_DEPTH;
-
 	t->map_grows++;
-	if (!t->maps)
-		return;
-	if (t->target && frames)
-		go_stack_site(t->target, (const uint64_t *)r->stack, frames, site, sizeof(site));
-	map_tracker_grew(t->maps, r->map, r->type, r->entries, site);
+	if (t->maps)
+		map_tracker_grew(t->maps, r->map, r->type, r->entries, (const uint64_t *)r->stack,
+				 r->nframes < HT_STACK_DEPTH ? r->nframes : HT_STACK_DEPTH);
 }
 
 static int on_record(void *ctx, void *data, size_t len)

@@ -18,7 +18,6 @@ struct event_tally {
 	__u64 map_grows;
 	__u64 map_assigns;
 	pid_t tgid;		      /* the traced process: other records are not its */
-	const struct target *target;  /* for symbolizing stacks */
 	struct map_tracker *maps;     /* told about every growth; may be NULL */
 };
 
