@@ -149,6 +149,44 @@ static int set_point(struct tracer *tr, __u32 point, enum ht_handler handler)
 	return 0;
 }
 
+/* Every site with the program the tracer loaded: one uprobe_multi link,
+ * or (older kernels) one perf uprobe each. */
+static int attach_sites(struct tracer *tr, const uint64_t *offsets, const uint64_t *cookies, size_t n, int *fd,
+			struct bpf_link **links)
+{
+	size_t i;
+
+	if (tr->multi) {
+		*fd = uprobe_multi_link(bpf_program__fd(tr->skel->progs.ht_point_multi), "/proc/self/exe", offsets,
+					cookies, (unsigned)n, getpid());
+		return *fd < 0 ? -1 : 0;
+	}
+	for (i = 0; i < n; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookies[i], .retprobe = false);
+
+		links[i] = bpf_program__attach_uprobe_opts(tr->skel->progs.ht_point, getpid(), "/proc/self/exe",
+							   offsets[i], &uo);
+		if (!links[i]) {
+			ht_fail("uprobe on heaptrace's own code (file offset 0x%llx): %s",
+				(unsigned long long)offsets[i], strerror(errno));
+			while (i--)
+				bpf_link__destroy(links[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void detach_sites(int fd, struct bpf_link **links, size_t n)
+{
+	size_t i;
+
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < n; i++)
+		bpf_link__destroy(links[i]);
+}
+
 int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int *stop)
 {
 	struct site sites[] = {
@@ -161,8 +199,9 @@ int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int
 	};
 	enum { NSITES = sizeof(sites) / sizeof(sites[0]) };
 	uint64_t offsets[NSITES], cookies[NSITES];
+	struct bpf_link *links[NSITES] = { 0 };
 	size_t i;
-	int fd;
+	int fd = -1;
 
 	_Static_assert(NSITES <= HT_CALIB_POINTS, "calibration points");
 	memset(out, 0, sizeof(*out));
@@ -176,13 +215,11 @@ int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int
 		time_calls(sites[i].fn); /* warm up */
 		sites[i].plain = time_calls(sites[i].fn);
 	}
-	fd = uprobe_multi_link(bpf_program__fd(tr->skel->progs.ht_point_multi), "/proc/self/exe", offsets, cookies,
-			       NSITES, getpid());
-	if (fd < 0)
+	if (attach_sites(tr, offsets, cookies, NSITES, &fd, links))
 		return -1;
 	for (i = 0; i < NSITES && !(stop && *stop); i++)
 		sites[i].probed_ns = time_calls(sites[i].fn);
-	close(fd);
+	detach_sites(fd, links, NSITES);
 	if (i < NSITES)
 		return ht_fail("the per-hit cost was not measured: the trace ended first");
 	out->branch_ns = per_call(&sites[0]);

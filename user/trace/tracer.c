@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -11,6 +12,13 @@
 #include "trace/uprobe_multi.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+
+static bool getenv_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, value);
+}
 
 int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 {
@@ -38,7 +46,14 @@ int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 #else
 	tr->skel->rodata->madvise_nr = 28;
 #endif
+	/* Load only the uprobe program the kernel can attach: verifying the
+	 * other copy would double the load time. HEAPTRACE_ATTACH=uprobe forces
+	 * the fallback (tests, odd kernels). */
+	tr->multi = !getenv_is("HEAPTRACE_ATTACH", "uprobe") && uprobe_multi_supported();
 	bpf_program__set_expected_attach_type(tr->skel->progs.ht_point_multi, HT_BPF_TRACE_UPROBE_MULTI);
+	bpf_program__set_autoload(tr->skel->progs.ht_point_multi, tr->multi);
+	bpf_program__set_autoload(tr->skel->progs.ht_point, !tr->multi);
+	tr->method = tr->multi ? "uprobe_multi" : "uprobe";
 	err = probes_bpf__load(tr->skel);
 	if (err) {
 		probes_bpf__destroy(tr->skel);
@@ -78,13 +93,6 @@ int tracer_read_figures(const struct tracer *tr, pid_t tgid, struct ht_figures *
 	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.figures), &key, out))
 		return ht_fail("cannot read the BPF figures of pid %d: %s", tgid, strerror(errno));
 	return 0;
-}
-
-static bool getenv_is(const char *name, const char *value)
-{
-	const char *v = getenv(name);
-
-	return v && !strcmp(v, value);
 }
 
 /* Tells BPF what each point is: its handler, entry or exit, and which
@@ -184,7 +192,6 @@ static int attach_multi(struct tracer *tr, const struct target *t)
 			return -1;
 		}
 	}
-	tr->method = "uprobe_multi";
 	return 0;
 }
 
@@ -232,16 +239,12 @@ int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_
 			 (unsigned long long)plan->probes[i].code.attach,
 			 attach_kind_name(plan->probes[i].code.attach_kind),
 			 plan->probes[i].spec->exits ? plan->probes[i].code.nexits : 0);
-	/* Feature probing by trying: the multi link where the kernel has it.
-	 * HEAPTRACE_ATTACH=uprobe forces the fallback (tests, odd kernels). */
-	if (getenv_is("HEAPTRACE_ATTACH", "uprobe"))
-		ht_fail("HEAPTRACE_ATTACH=uprobe");
-	else if (attach_multi(tr, t) == 0) {
+	if (tr->multi) {
+		if (attach_multi(tr, t))
+			return ht_fail("%s (HEAPTRACE_ATTACH=uprobe attaches one uprobe per point instead)", ht_last_error());
 		ht_debug("attached %d points with a uprobe_multi link per tier", tr->npoints);
 		return 0;
 	}
-	ht_debug("%s; falling back to one uprobe per point", ht_last_error());
-	tr->method = "uprobe";
 	for (i = 0; i < tr->npoints; i++) {
 		if (tr->points[i].attached && attach_one(tr, t, i)) {
 			tracer_detach(tr);
@@ -306,9 +309,46 @@ void tracer_detach(struct tracer *tr)
 		tracer_detach_tier(tr, (enum ht_tier)tier);
 }
 
+/*
+ * Closing the last reference to a uprobe link waits for an RCU grace period
+ * (tens of ms a link; seconds for many perf uprobes), which would add to
+ * heaptrace's exit and so to the wall time of `heaptrace -- PROG`. A child
+ * process inherits every descriptor and holds them while this process
+ * closes its own copies (quickly: they are not the last), then exits, and
+ * the kernel's wait happens in the child. A double fork leaves no zombie.
+ */
+static void close_last_refs_later(struct tracer *tr)
+{
+	int go[2], status;
+	pid_t child;
+
+	if (pipe(go))
+		return;
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		/* the holder: lives until the parent has closed its copies */
+		if (fork() == 0)
+			while (read(go[0], &c, 1) < 0 && errno == EINTR)
+				;
+		_exit(0);
+	}
+	close(go[0]);
+	tracer_detach(tr);
+	probes_bpf__destroy(tr->skel);
+	tr->skel = NULL;
+	close(go[1]); /* the holder reads EOF and exits */
+	if (child > 0)
+		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+			;
+}
+
 void tracer_close(struct tracer *tr)
 {
-	tracer_detach(tr);
+	if (tr->skel)
+		close_last_refs_later(tr);
+	tracer_detach(tr); /* when the fork failed, or nothing was loaded */
 	probes_bpf__destroy(tr->skel);
 	tr->skel = NULL;
 }

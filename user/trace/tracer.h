@@ -29,6 +29,7 @@ struct tracer {
 	/* One uprobe_multi link per tier (-1: none), so that a tier can be
 	 * detached alone (--max-overhead). */
 	int multi_link_fd[HT_TIER_HOT + 1];
+	bool multi;	       /* uprobe_multi links, else one perf uprobe per point */
 	const char *method;    /* "uprobe_multi" or "uprobe" */
 	struct bpf_link *links[HT_MAX_POINTS]; /* the fallback: one per point */
 	struct attach_point points[HT_MAX_POINTS];

@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include "trace/uprobe_multi.h"
 #include "util/log.h"
 
@@ -25,6 +26,21 @@ struct uprobe_multi_link_attr {
 	__u32 flags; /* never BPF_F_UPROBE_MULTI_RETURN: no return probes on Go */
 	__u32 pid;
 };
+
+bool uprobe_multi_supported(void)
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = (enum bpf_attach_type)HT_BPF_TRACE_UPROBE_MULTI);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ht_probe_multi", "Dual BSD/GPL", ret0, 2, &opts);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
 
 int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
 		      unsigned n, pid_t pid)
