@@ -284,8 +284,91 @@ static void test_tracker_reparses_after_growth(void **state)
 	map_tracker_refresh(&mt);
 	assert_int_equal(listed(&mt, big)->m.live, 12);
 	assert_int_equal(listed(&mt, big)->m.tables, 1u << 10);
+
+	/* emptied, then refilled by an eighth of what its table implies (3329
+	 * for 2^10 buckets): a working buffer */
+	put(&f, SMALL_SPAN_AT + f.L->hmap_count, 0, 8);
+	map_tracker_refresh(&mt);
+	assert_int_equal(listed(&mt, big)->low, 0);
+	put(&f, SMALL_SPAN_AT + f.L->hmap_count, 100, 8);
+	map_tracker_refresh(&mt);
+	assert_false(listed(&mt, big)->refilled);
+	put(&f, SMALL_SPAN_AT + f.L->hmap_count, 500, 8);
+	map_tracker_refresh(&mt);
+	assert_true(listed(&mt, big)->refilled);
 	map_tracker_close(&mt);
 	free(f.img);
+}
+
+/* Every table of the tracker has a bound, and a bound reached is counted:
+ * maps past GOMAP_FOLLOW_MAX are not followed; maps that never read (or
+ * were freed) leave the list. */
+static void test_tracker_bounds(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	struct map_tracker mt = { .L = f.L, .mheap = BASE };
+	struct map_totals tot;
+	uint64_t i;
+
+	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
+	for (i = 0; i < GOMAP_FOLLOW_MAX + 5; i++) /* headers outside the image: unreadable */
+		map_tracker_grew(&mt, BASE + IMAGE + 64 * i, 0, 0, NULL, 0);
+	assert_int_equal(mt.n, GOMAP_FOLLOW_MAX);
+	assert_int_equal(mt.over_limit, 5);
+	for (i = 0; i < 3; i++)
+		map_tracker_refresh(&mt);
+	assert_int_equal(mt.n, 0);
+	map_tracker_totals(&mt, &tot);
+	assert_int_equal(tot.freed, GOMAP_FOLLOW_MAX);
+	map_tracker_grew(&mt, BASE + IMAGE, 0, 0, NULL, 0); /* room again */
+	assert_int_equal(mt.n, 1);
+	map_tracker_close(&mt);
+	free(f.img);
+}
+
+/* A table's size bounds what the map held: a bucket map doubles to 2^B
+ * buckets when an insert would put more than 6.5 entries per bucket of 2^(B-1)
+ * (and more than 8 in all); a Swiss table doubles when full at 7/8, and its
+ * first table (16 slots) follows a full group of 8. */
+static void test_implied_peaks(void **state)
+{
+	assert_int_equal(bucket_map_implied_peak(0), 0);
+	assert_int_equal(bucket_map_implied_peak(1), 9);
+	assert_int_equal(bucket_map_implied_peak(2), 14);
+	assert_int_equal(bucket_map_implied_peak(3), 27);
+	assert_int_equal(bucket_map_implied_peak(17), 425985); /* 6.5 * 2^16 + 1 */
+	/* each B it implies is one the map needed: b_for(implied) == B */
+	assert_int_equal(bucket_map_b_for(bucket_map_implied_peak(5)), 5);
+	assert_int_equal(bucket_map_b_for(bucket_map_implied_peak(5) - 1), 4);
+	assert_int_equal(swiss_table_implied_peak(8), 0);
+	assert_int_equal(swiss_table_implied_peak(16), 9);
+	assert_int_equal(swiss_table_implied_peak(32), 15);
+	assert_int_equal(swiss_table_implied_peak(1024), 449);
+}
+
+/* retained: far larger than the entries need, and they did not come back;
+ * reused: the count climbed back up while traced; fits: otherwise. */
+static void test_verdicts(void **state)
+{
+	struct tracked_map m = { .m = { .table_bytes = 1 << 20, .needed_bytes = 4096, .implied_peak = 6000 } };
+	bool implied;
+
+	assert_int_equal(tracked_verdict(&m), MAP_RETAINED);
+	m.refilled = true;
+	assert_int_equal(tracked_verdict(&m), MAP_REUSED);
+	m.m.needed_bytes = 600 * 1024; /* over half the table is needed */
+	assert_int_equal(tracked_verdict(&m), MAP_FITS);
+	m.m.table_bytes = 20 * 1024;	/* twice, but a few KiB: not worth advice */
+	m.m.needed_bytes = 8 * 1024;
+	assert_int_equal(tracked_verdict(&m), MAP_FITS);
+	assert_string_equal(map_verdict_name(MAP_REUSED), "reused");
+
+	m.peak = 10;
+	assert_int_equal(tracked_peak(&m, &implied), 6000);
+	assert_true(implied);
+	m.peak = 7000;
+	assert_int_equal(tracked_peak(&m, &implied), 7000);
+	assert_false(implied);
 }
 
 /* Values from the runtime's rules: overLoadFactor and makeBucketArray for
@@ -344,6 +427,9 @@ int main(void)
 		cmocka_unit_test(test_objects_allocated),
 		cmocka_unit_test(test_tracker_refresh),
 		cmocka_unit_test(test_tracker_reparses_after_growth),
+		cmocka_unit_test(test_tracker_bounds),
+		cmocka_unit_test(test_implied_peaks),
+		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_needed_bytes),
 		cmocka_unit_test(test_heapstats_decode),
 	};

@@ -156,6 +156,10 @@ static struct tracked_map *find(struct map_tracker *mt, uint64_t addr)
 
 static struct tracked_map *add(struct map_tracker *mt, uint64_t addr)
 {
+	if (mt->n >= GOMAP_FOLLOW_MAX) {
+		mt->over_limit++;
+		return NULL;
+	}
 	if (mt->n == mt->cap) {
 		size_t nc = mt->cap ? mt->cap * 2 : 256;
 		struct tracked_map *v = realloc(mt->v, nc * sizeof(*v));
@@ -341,6 +345,29 @@ void map_tracker_tick(struct map_tracker *mt)
  * drop a map whose slot still looks allocated, or that is not on the heap. */
 #define UNREADABLE_LIMIT 3
 
+/* Freed maps leave the list (counted): a busy server frees maps all the
+ * time, and heaptrace's memory must not grow with them. */
+static void forget_freed(struct map_tracker *mt)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < mt->n; i++) {
+		if (mt->v[i].freed) {
+			mt->freed++;
+			continue;
+		}
+		if (j != i)
+			mt->v[j] = mt->v[i];
+		j++;
+	}
+	if (j == mt->n)
+		return;
+	mt->n = j;
+	memset(mt->index, 0, mt->index_cap * sizeof(*mt->index));
+	for (i = 0; i < mt->n; i++)
+		index_insert(mt, i);
+}
+
 /* The GC frees a header without touching its bytes, so a freed map would
  * still parse: its slot's alloc bit says whether it is still a map. */
 static void drop_freed_headers(struct map_tracker *mt)
@@ -426,7 +453,8 @@ void map_tracker_refresh(struct map_tracker *mt)
 		if (tm->freed)
 			continue;
 		if (!r[i].ok) {
-			tm->freed = tm->parsed;
+			/* not memory any more; or, seen only by its probe, never readable */
+			tm->freed = tm->parsed || ++tm->unreadable >= UNREADABLE_LIMIT;
 			continue;
 		}
 		if (count_only_changed(mt, tm, hdr))
@@ -439,7 +467,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 		/* A failed parse keeps the last reading until the limit. */
 		if (parse_one(mt, &h, tm->m.addr, hdr, &m))
 			set_parsed(mt, tm, &m);
-		else if (tm->parsed && ++tm->unreadable >= UNREADABLE_LIMIT)
+		else if (++tm->unreadable >= UNREADABLE_LIMIT)
 			tm->freed = true;
 	}
 	if (have_heap)
@@ -447,6 +475,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 out:
 	free(r);
 	free(buf);
+	forget_freed(mt);
 }
 
 void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint64_t entries,
@@ -508,11 +537,12 @@ void map_tracker_totals(const struct map_tracker *mt, struct map_totals *o)
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
+	o->freed = mt->freed;
 	for (i = 0; i < mt->n; i++) {
 		const struct tracked_map *tm = &mt->v[i];
 
 		if (tm->freed) {
-			o->freed++;
+			o->freed++; /* found freed since the last refresh */
 			continue;
 		}
 		if (!tm->parsed)

@@ -14,6 +14,9 @@
  * of millions of small maps must not cost heaptrace gigabytes. Growth
  * probes take a stack only for tables of this size. */
 #define GOMAP_FOLLOW_MIN_BYTES (32 * 1024)
+/* At most this many maps are followed one by one (about 1 KiB each); more
+ * are counted in map_tracker.over_limit and said so. */
+#define GOMAP_FOLLOW_MAX 16384
 
 #define MAP_TYPE_LEN 160
 #define GOMAP_STACK_DEPTH 32
@@ -61,6 +64,8 @@ struct map_tracker {
 	char unavailable[256];	 /* why not, when mheap is 0 */
 	struct tracked_map *v;
 	size_t n, cap;
+	uint64_t freed;	     /* maps the GC freed, out of v[] */
+	uint64_t over_limit; /* maps not followed: GOMAP_FOLLOW_MAX reached */
 	size_t *index, index_cap; /* by address; see maptrack.c */
 	/* the walk at attach */
 	uint64_t walk_ns, walk_spans, walk_objects, heap_in_use;

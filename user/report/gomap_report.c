@@ -164,7 +164,10 @@ void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %llu small %s", (unsigned long long)mt->small.maps,
 				      FMT(mt->small.table_bytes));
 	if (tot.freed)
-		snprintf(line + n, sizeof(line) - n, "; %llu freed", (unsigned long long)tot.freed);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %llu freed", (unsigned long long)tot.freed);
+	if (mt->over_limit)
+		snprintf(line + n, sizeof(line) - n, "; %llu more not followed (limit %d)",
+			 (unsigned long long)mt->over_limit, GOMAP_FOLLOW_MAX);
 	put_line(out, line, width);
 	n = map_tracker_top(mt, v, top < TOP_MAX ? top : TOP_MAX);
 	if (!n)

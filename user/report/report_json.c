@@ -225,6 +225,8 @@ static json_t *heap_walk_json(const struct map_tracker *mt)
 	json_object_set_new(o, "spans_in_use_bytes", jint(mt->heap_in_use));
 	json_object_set_new(o, "followed", jint(tot.maps));
 	json_object_set_new(o, "freed", jint(tot.freed));
+	json_object_set_new(o, "not_followed_over_limit", jint(mt->over_limit));
+	json_object_set_new(o, "follow_limit", jint(GOMAP_FOLLOW_MAX));
 	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
 	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
 	{
