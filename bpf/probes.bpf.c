@@ -20,16 +20,10 @@
 
 const volatile __u32 madvise_nr = 28; /* __NR_madvise on x86-64 */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, HT_MAX_POINTS);
-	__type(key, __u32);
-	__type(value, struct ht_point_hits);
-} point_hits SEC(".maps");
-
+/* By cookie; resized by user space before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, HT_MAX_POINTS);
+	__uint(max_entries, 2 * HT_EXE_POINTS);
 	__type(key, __u32);
 	__type(value, struct ht_point_info);
 } point_info SEC(".maps");
@@ -37,24 +31,23 @@ struct {
 static __always_inline int on_point(struct pt_regs *ctx)
 {
 	__u32 point = (__u32)bpf_get_attach_cookie(ctx);
-	struct ht_point_hits *hits = bpf_map_lookup_elem(&point_hits, &point);
 	struct hit h = { .ctx = ctx, .tgid = current_tgid() };
+	struct ht_point_count *count;
 
 	h.pi = bpf_map_lookup_elem(&point_info, &point);
-	if (!h.pi || !hits)
-		return 0;
-	hits->hits++;
-	/* On its way to morestack: the function restarts from its entry
-	 * and passes here again; count the call once. */
-	if (h.pi->morestack && to_morestack(ctx, h.pi->morestack)) {
-		hits->restarts++;
-		return 0;
-	}
 	/* The uprobe is already filtered on the target's mm; this guards a
 	 * point that someone attaches without a pid. */
 	h.f = traced_figures(h.tgid);
-	if (!h.f)
+	if (!h.pi || !h.f)
 		return 0;
+	count = &h.f->points[point & (HT_EXE_POINTS - 1)];
+	__sync_fetch_and_add(&count->hits, 1);
+	/* On its way to morestack: the function restarts from its entry
+	 * and passes here again; count the call once. */
+	if (h.pi->morestack && to_morestack(ctx, h.pi->morestack)) {
+		__sync_fetch_and_add(&count->restarts, 1);
+		return 0;
+	}
 	load_regs(ctx, h.regs);
 
 	switch (h.pi->handler) {

@@ -7,12 +7,12 @@
 #ifndef HEAPTRACE_H
 #define HEAPTRACE_H
 
-/* Attach points (function entries and RET instructions) one run may use.
- * The BPF cookie of each uprobe is its point index in [0, HT_MAX_POINTS);
- * the last HT_CALIB_POINTS are heaptrace's own, for timing a hit. */
-#define HT_MAX_POINTS 256
-#define HT_CALIB_POINTS 8
-#define HT_PLAN_POINTS (HT_MAX_POINTS - HT_CALIB_POINTS)
+/* Attach points (function entries and RET instructions). Each executable's
+ * plan has up to HT_EXE_POINTS of them, at cookies exe * HT_EXE_POINTS +
+ * slot; executable 0 is heaptrace itself (timing a hit, hit_cost.c). The
+ * point_info array is sized by user space for the executables it traces. */
+#define HT_EXE_POINTS 64
+#define HT_PLAN_POINTS HT_EXE_POINTS
 
 /* How often the runtime calls a probed function, and so what it costs. */
 enum ht_tier {
@@ -42,8 +42,8 @@ enum ht_handler {
 	HT_H_COUNT,
 };
 
-/* Per-point hit counter value (per-CPU array indexed by point). */
-struct ht_point_hits {
+/* A point's hits in one process (ht_figures.points, by slot). */
+struct ht_point_count {
 	__u64 hits;	 /* every time the instruction ran: what the target paid */
 	__u64 restarts;	 /* of which, passes on the way to morestack (see below) */
 };
@@ -126,6 +126,7 @@ struct ht_figures {
 	__u64 map_grows_small;	/* growth to a table under map_grow_min_bytes: counted only */
 	__u64 map_assigns;	/* hot tier, --hot */
 	/* the pipeline itself */
+	struct ht_point_count points[HT_EXE_POINTS]; /* by slot of the process's plan */
 	__u64 lost_records;	/* ring buffer full */
 	__u64 unpaired_exits;	/* an exit whose entry was not seen (attached mid-call) */
 };

@@ -15,6 +15,7 @@
 #include "util/version.h"
 #include "report/plan_print.h"
 #include "session.h"
+#include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD };
@@ -233,6 +234,30 @@ fail:
 	return -1;
 }
 
+/* One target, one session, the tracer and consumer they share. */
+static int trace_one(const struct session_opts *o, struct target *t, struct session *s)
+{
+	struct tracer_opts to = { .btf_path = env.btf_path, .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
+				  .max_exes = 1 };
+	struct session_group g = { .v = &s, .n = 1 };
+	struct consumer c = { 0 };
+	struct tracer tr;
+	int err;
+
+	/* before anything it would close is opened */
+	fd_closer_start();
+	err = tracer_open(&tr, &to) || consumer_open(&c, tr.skel, session_tally_of, &g) || session_start(s, o, t, &tr);
+	if (!err) {
+		sessions_run(&c, &g);
+		consumer_drain(&c);
+		err = session_finish(s);
+	}
+	session_close(s);
+	consumer_close(&c);
+	tracer_close(&tr);
+	return err ? -1 : 0;
+}
+
 static int trace(FILE *json_out)
 {
 	struct session_opts o = {
@@ -266,12 +291,8 @@ static int trace(FILE *json_out)
 	err = s ? target_from_pid(&t, pid) : ht_fail("out of memory");
 	if (!err && !t.host_arch)
 		err = ht_fail("pid %d runs %s code, not this host's", pid, elf_machine_name(t.elf.machine));
-	if (!err && !(err = session_start(s, &o, &t))) {
-		sessions_run(&s, 1);
-		err = session_finish(s);
-	}
-	if (s)
-		session_close(s);
+	if (!err)
+		err = trace_one(&o, &t, s);
 	free(s);
 	target_close(&t);
 	if (err) {

@@ -19,6 +19,13 @@ volatile sig_atomic_t session_stop_signal;
  * short-lived launched program is seen alive; then once an interval. */
 #define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
 
+static void read_figures(struct session *s)
+{
+	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
+		ht_debug("%s", ht_last_error());
+	probe_hits_of(&s->pp, &s->plan, &s->figures, s->hits);
+}
+
 static void refresh_snapshot(struct session *s, uint64_t now)
 {
 	s->snap.duration_ns = now - s->start;
@@ -34,7 +41,7 @@ static void read_page_stats(struct session *s)
 	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
 	if (!had_addr && s->hsr.addr && s->t->layout) {
 		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
-		if (s->cfg.pause_ring_addr && tracer_update_process(&s->tr, s->t->pid, &s->cfg))
+		if (s->cfg.pause_ring_addr && tracer_update_process(s->tr, s->t->pid, &s->cfg))
 			ht_debug("%s", ht_last_error());
 	}
 }
@@ -52,36 +59,34 @@ static void sample_memory(struct session *s, uint64_t now)
 								      : s->o->interval_ns);
 }
 
-int session_start(struct session *s, const struct session_opts *o, struct target *t)
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr)
 {
-	struct tracer_opts to = { .btf_path = o->btf_path, .ringbuf_bytes = o->ringbuf_bytes, .max_procs = 1 };
-
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->t = t;
+	s->tr = tr;
 	s->pidfd = -1;
-	s->tr.multi_link_fd[0] = s->tr.multi_link_fd[1] = s->tr.multi_link_fd[2] = -1;
 	if (plan_probes(t, o->max_tier, &s->plan))
 		return -1;
 	map_tracker_open(&s->maps, t);
 	s->maps.growth_probed = plan_covers_handler(&s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
-	s->tally = (struct event_tally){ .tgid = t->pid, .maps = &s->maps };
+	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (tracer_open(&s->tr, &to) || tracer_add_process(&s->tr, t->pid, &s->cfg))
+	if (tracer_add_plan(tr, t, &s->plan, &s->pp) || tracer_add_process(tr, t->pid, &s->cfg))
 		return -1;
-	s->rb = consumer_open(s->tr.skel, &s->tally);
-	if (!s->rb || tracer_attach(&s->tr, t, &s->plan))
+	s->added = true;
+	if (probe_set_attach(&s->ps, tr, &s->pp, t->open_path, t->pid))
 		return -1;
 	/* This boot's per-hit cost, or measured beside the trace. */
-	overhead_start(&s->ovh, &s->tr, o->max_overhead_pct);
+	overhead_start(&s->ovh, tr, o->max_overhead_pct);
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (o->launched && launch_release(t->pid))
 		return -1;
 	s->start = s->last_tick = monotonic_ns();
 	s->snap = (struct trace_snapshot){ .target = t, .plan = &s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
-					   .attach_method = s->tr.method, .madvise = &s->tr.madvise,
+					   .attach_method = tr->method, .madvise = &tr->madvise,
 					   .reuse_probed = plan_has_handler(&s->plan, HT_H_SYS_USED) };
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
 	report_started(o->out, &s->snap, o->max_tier == HT_TIER_HOT ? o->duration_ns : 0);
@@ -126,14 +131,14 @@ static void tick(struct session *s, uint64_t now)
 		sample_memory(s, now);
 	if (now < s->next_tick)
 		return;
-	ring_buffer__consume(s->rb); /* growth records before re-reading maps */
 	map_tracker_tick(&s->maps);
 	read_page_stats(s);
-	if (tracer_read_figures(&s->tr, s->t->pid, &s->figures))
-		ht_debug("%s", ht_last_error());
-	tier = overhead_tick(&s->ovh, &s->tr, &s->plan, &s->figures, now - s->last_tick);
-	if (tier >= 0)
+	read_figures(s);
+	tier = overhead_tick(&s->ovh, &s->plan, s->hits, &s->figures, now - s->last_tick);
+	if (tier >= 0) {
+		probe_set_detach_tier(&s->ps, (enum ht_tier)tier);
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);
+	}
 	s->last_tick = now;
 	refresh_snapshot(s, now);
 	if (!s->o->quiet)
@@ -149,41 +154,47 @@ static uint64_t next_wakeup(const struct session *s)
 	return t < s->deadline ? t : s->deadline;
 }
 
-void sessions_run(struct session *const *v, int n)
+/* The consumer's: records go to the tally of the session of their process. */
+struct event_tally *session_tally_of(void *ctx, pid_t tgid)
 {
-	struct pollfd pfd[2 * 64];
-	int live = n;
+	struct session *const *v = ((struct session_group *)ctx)->v;
+	int i, n = ((struct session_group *)ctx)->n;
 
-	if (n > 64)
-		n = live = 64;
+	for (i = 0; i < n; i++)
+		if (v[i]->t->pid == tgid)
+			return &v[i]->tally;
+	return NULL;
+}
+
+void sessions_run(struct consumer *c, struct session_group *g)
+{
+	struct pollfd pfd[1 + SESSIONS_MAX];
+	int live = g->n, n = g->n < SESSIONS_MAX ? g->n : SESSIONS_MAX;
+
 	while (live) {
 		uint64_t now = monotonic_ns(), until = UINT64_MAX;
 		int i, timeout_ms;
 
+		pfd[0] = (struct pollfd){ .fd = consumer_fd(c), .events = POLLIN };
 		for (i = 0; i < n; i++) {
-			const struct session *s = v[i];
+			const struct session *s = g->v[i];
 
-			pfd[2 * i] = (struct pollfd){ .fd = s->stop_reason ? -1 : s->pidfd, .events = POLLIN };
-			pfd[2 * i + 1] = (struct pollfd){ .fd = s->stop_reason ? -1 : ring_buffer__epoll_fd(s->rb),
-							  .events = POLLIN };
+			pfd[1 + i] = (struct pollfd){ .fd = s->stop_reason ? -1 : s->pidfd, .events = POLLIN };
 			if (!s->stop_reason && next_wakeup(s) < until)
 				until = next_wakeup(s);
 		}
 		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
-		poll(pfd, (nfds_t)(2 * n), timeout_ms);
+		poll(pfd, (nfds_t)(1 + n), timeout_ms);
+		consumer_drain(c); /* growth records before re-reading maps */
 		now = monotonic_ns();
-		for (i = 0; i < n; i++) {
-			struct session *s = v[i];
+		for (i = 0, live = 0; i < n; i++) {
+			struct session *s = g->v[i];
 
+			if (!s->stop_reason)
+				s->stop_reason = ended(s, now, pfd[1 + i].revents & POLLIN);
 			if (s->stop_reason)
 				continue;
-			if (pfd[2 * i + 1].revents & POLLIN)
-				ring_buffer__consume(s->rb);
-			s->stop_reason = ended(s, now, pfd[2 * i].revents & POLLIN);
-			if (s->stop_reason) {
-				live--;
-				continue;
-			}
+			live++;
 			tick(s, now);
 		}
 	}
@@ -198,7 +209,6 @@ int session_finish(struct session *s)
 	refresh_snapshot(s, end);
 	clock_gettime(CLOCK_REALTIME, &s->snap.ended_at);
 	overhead_finish(&s->ovh);
-	ring_buffer__consume(s->rb);
 	map_tracker_tick(&s->maps); /* the maps as they are now, if the target is still there */
 	read_page_stats(s);
 	/* The kernel's view now if the target is still there, else the last sample. */
@@ -206,10 +216,8 @@ int session_finish(struct session *s)
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}
-	tracer_detach(&s->tr);
-	ring_buffer__consume(s->rb);
-	if (tracer_read_hits(&s->tr, &s->plan, s->hits) || tracer_read_figures(&s->tr, s->t->pid, &s->figures))
-		return -1;
+	read_figures(s); /* before the probes go: the figures go with the process */
+	probe_set_detach(&s->ps);
 	report_text(s->o->out, &s->snap);
 	if (s->o->max_tier == HT_TIER_HOT)
 		report_hot_summary(s->o->out, &s->snap);
@@ -227,8 +235,8 @@ void session_close(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	tracer_close(&s->tr);
+	probe_set_detach(&s->ps);
+	if (s->added)
+		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);
 }

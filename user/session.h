@@ -12,6 +12,8 @@
 #include "report/live_view.h"
 #include "report/report.h"
 #include "target/target.h"
+#include "trace/consumer.h"
+#include "trace/probe_set.h"
 
 struct session_opts {
 	uint64_t duration_ns; /* 0: until Ctrl-C or the target exits */
@@ -29,9 +31,11 @@ struct session_opts {
 struct session {
 	const struct session_opts *o;
 	struct target *t;
+	struct tracer *tr;	/* shared by every session of the run */
 	struct probe_plan plan;
-	struct tracer tr;
-	struct ring_buffer *rb;
+	struct plan_points pp;	/* the plan's points, at their cookies */
+	struct probe_set ps;	/* attached to this process */
+	bool added;		/* the tracer counts figures for it */
 	struct event_tally tally;
 	struct map_tracker maps;
 	struct heapstats_reader hsr;
@@ -49,12 +53,22 @@ struct session {
 /* Set from the SIGINT/SIGTERM handler. */
 extern volatile sig_atomic_t session_stop_signal;
 
-/* Plans, loads and attaches; on failure (-1, ht_last_error() set) nothing
- * is left attached and session_close() is still to be called. */
-int session_start(struct session *s, const struct session_opts *o, struct target *t);
-/* Waits for events and ticks until every session has ended (a signal, the
+/* Plans and attaches to t with the shared tracer; on failure (-1,
+ * ht_last_error() set) nothing is left attached and session_close() is
+ * still to be called. */
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr);
+
+#define SESSIONS_MAX 512
+struct session_group {
+	struct session **v;
+	int n;
+};
+/* For consumer_open(): the tally of the session tracing tgid (ctx: a
+ * struct session_group). */
+struct event_tally *session_tally_of(void *ctx, pid_t tgid);
+/* Waits for records and ticks until every session has ended (a signal, the
  * duration, the target gone). */
-void sessions_run(struct session *const *v, int n);
+void sessions_run(struct consumer *c, struct session_group *g);
 /* Final reads, detach, the report. */
 int session_finish(struct session *s);
 void session_close(struct session *s);

@@ -21,11 +21,17 @@ static void on_map_grow(struct event_tally *t, const struct ht_map_grow_record *
 
 static int on_record(void *ctx, void *data, size_t len)
 {
-	struct event_tally *t = ctx;
+	struct consumer *c = ctx;
 	const struct ht_record_header *h = data;
+	struct event_tally *t;
 
-	if (len < sizeof(*h) || (pid_t)h->tgid != t->tgid)
+	if (len < sizeof(*h))
 		return 0;
+	t = c->tally_of(c->ctx, (pid_t)h->tgid);
+	if (!t) {
+		c->orphans++;
+		return 0;
+	}
 	t->records++;
 	switch (h->kind) {
 	case HT_REC_PAUSE:
@@ -45,11 +51,31 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-struct ring_buffer *consumer_open(struct probes_bpf *skel, struct event_tally *tally)
+int consumer_open(struct consumer *c, struct probes_bpf *skel, struct event_tally *(*tally_of)(void *ctx, pid_t tgid),
+		  void *ctx)
 {
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, tally, NULL);
+	memset(c, 0, sizeof(*c));
+	c->tally_of = tally_of;
+	c->ctx = ctx;
+	c->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, c, NULL);
+	if (!c->rb)
+		return ht_fail("cannot open the BPF ring buffer: %s", strerror(errno));
+	return 0;
+}
 
-	if (!rb)
-		ht_fail("cannot open the BPF ring buffer: %s", strerror(errno));
-	return rb;
+void consumer_drain(struct consumer *c)
+{
+	if (c->rb)
+		ring_buffer__consume(c->rb);
+}
+
+int consumer_fd(const struct consumer *c)
+{
+	return c->rb ? ring_buffer__epoll_fd(c->rb) : -1;
+}
+
+void consumer_close(struct consumer *c)
+{
+	ring_buffer__free(c->rb);
+	c->rb = NULL;
 }

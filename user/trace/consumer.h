@@ -17,9 +17,23 @@ struct event_tally {
 	__u64 stw_by_reason[STW_REASONS_MAX];
 	__u64 map_grows;
 	__u64 map_assigns;
-	pid_t tgid;		      /* the traced process: other records are not its */
 	struct map_tracker *maps;     /* told about every growth; may be NULL */
 };
 
-struct ring_buffer *consumer_open(struct probes_bpf *skel, struct event_tally *tally);
+/* Records go to the tally of their process; tally_of returns NULL for a
+ * process no longer traced (its records are dropped). */
+struct consumer {
+	struct ring_buffer *rb;
+	struct event_tally *(*tally_of)(void *ctx, pid_t tgid);
+	void *ctx;
+	__u64 orphans; /* records of no traced process */
+};
+
+int consumer_open(struct consumer *c, struct probes_bpf *skel, struct event_tally *(*tally_of)(void *ctx, pid_t tgid),
+		  void *ctx);
+/* Handles what the ring buffer holds now. */
+void consumer_drain(struct consumer *c);
+/* To wait on with poll(). */
+int consumer_fd(const struct consumer *c);
+void consumer_close(struct consumer *c);
 #endif

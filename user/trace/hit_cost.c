@@ -12,6 +12,7 @@
 #include "probes.skel.h"
 #include "trace/hit_cost.h"
 #include "trace/uprobe_multi.h"
+#include "util/fd_closer.h"
 #include "util/log.h"
 #include "util/monotonic.h"
 #include "util/proc_maps.h"
@@ -181,8 +182,7 @@ static void detach_sites(int fd, struct bpf_link **links, size_t n)
 {
 	size_t i;
 
-	if (fd >= 0)
-		close(fd);
+	fd_close_later(fd);
 	for (i = 0; i < n; i++)
 		bpf_link__destroy(links[i]);
 }
@@ -203,12 +203,12 @@ int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int
 	size_t i;
 	int fd = -1;
 
-	_Static_assert(NSITES <= HT_CALIB_POINTS, "calibration points");
+	_Static_assert(NSITES <= HT_EXE_POINTS, "calibration points");
 	memset(out, 0, sizeof(*out));
 	if (trace_self(tr))
 		return -1;
 	for (i = 0; i < NSITES; i++) {
-		cookies[i] = HT_PLAN_POINTS + i;
+		cookies[i] = i; /* executable 0: heaptrace's own */
 		if (own_file_offset(sites[i].probed, &offsets[i]) ||
 		    set_point(tr, (__u32)cookies[i], sites[i].handler))
 			return -1;

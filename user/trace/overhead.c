@@ -61,15 +61,13 @@ double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
 	return window_ns ? 100.0 * (double)cost_ns / (double)window_ns : 0;
 }
 
-int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, const struct ht_figures *f,
-		  uint64_t window_ns)
+int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struct probe_hits *now,
+		  const struct ht_figures *f, uint64_t window_ns)
 {
-	struct probe_hits now[PLAN_MAX_PROBES], d[PLAN_MAX_PROBES];
+	struct probe_hits d[PLAN_MAX_PROBES];
 	uint64_t worst_ns = 0, attached_ns = 0;
 	int i, tier, worst = -1;
 
-	if (tracer_read_hits(tr, plan, now))
-		return -1;
 	for (i = 0; i < plan->n; i++) {
 		d[i].entries = now[i].entries - o->prev[i].entries;
 		d[i].exits = now[i].exits - o->prev[i].exits;
@@ -97,7 +95,6 @@ int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan
 	}
 	if (worst < 0 || overhead_pct(attached_ns, window_ns) <= o->budget_pct)
 		return -1;
-	tracer_detach_tier(tr, (enum ht_tier)worst);
 	o->detached[worst] = true;
 	return worst;
 }

@@ -30,10 +30,11 @@ void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct);
 /* Ends the measurement (giving up if it is not done) and keeps it for the
  * next run: before the report, and before the programs go. */
 void overhead_finish(struct overhead *o);
-/* One interval of window_ns ended: reads the hits, estimates their cost; over
- * the budget, detaches the costliest tier above cold. Returns that tier, or -1. */
-int overhead_tick(struct overhead *o, struct tracer *tr, const struct probe_plan *plan, const struct ht_figures *f,
-		  uint64_t window_ns);
+/* One interval of window_ns ended, with these hits so far: estimates their
+ * cost; over the budget, returns the costliest tier above cold to detach
+ * (and counts it detached), else -1. */
+int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struct probe_hits *now,
+		  const struct ht_figures *f, uint64_t window_ns);
 /* Percent of one CPU that cost_ns over window_ns is. */
 double overhead_pct(uint64_t cost_ns, uint64_t window_ns);
 /* "N hits/s ~X% CPU" for the last interval (no share when not measured). */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* Loads the BPF programs and attaches the plan's uprobes to one process. */
+/*
+ * The BPF side, loaded once for every process traced: the programs and
+ * maps, each executable's attach points (its plan, at its own range of
+ * cookies), each process's figures and configuration, and the madvise
+ * probe. probe_set.h attaches a plan's points to one process.
+ */
 #ifndef HT_TRACE_TRACER_H
 #define HT_TRACE_TRACER_H
 #include "plan/probeplan.h"
 #include "trace/madvise_probe.h"
 
 struct probes_bpf;
-struct bpf_link;
 
 struct attach_point {
 	int probe;   /* index into plan->probes */
@@ -17,24 +21,27 @@ struct attach_point {
 	bool attached; /* false for the madvise wrapper when the syscall is probed instead */
 };
 
+/* One executable's attach points, at cookies base + i. */
+struct plan_points {
+	uint32_t base;
+	struct attach_point points[HT_EXE_POINTS];
+	int npoints;
+};
+
 struct tracer_opts {
 	const char *btf_path;	/* NULL for the running kernel's /sys/kernel/btf/vmlinux */
 	uint32_t ringbuf_bytes; /* a power of two, at least a page */
 	uint32_t max_procs;	/* processes traced at once */
+	uint32_t max_exes;	/* distinct executables among them */
 };
 
 struct tracer {
 	struct probes_bpf *skel;
+	bool multi;	    /* uprobe_multi links, else one perf uprobe per point */
+	const char *method; /* "uprobe_multi" or "uprobe" */
 	struct madvise_probe madvise;
-	/* One uprobe_multi link per tier (-1: none), so that a tier can be
-	 * detached alone (--max-overhead). */
-	int multi_link_fd[HT_TIER_HOT + 1];
-	bool multi;	       /* uprobe_multi links, else one perf uprobe per point */
-	const char *method;    /* "uprobe_multi" or "uprobe" */
-	struct bpf_link *links[HT_MAX_POINTS]; /* the fallback: one per point */
-	struct attach_point points[HT_MAX_POINTS];
-	int npoints;
-	pid_t pid;
+	bool madvise_chosen;
+	uint32_t max_exes, next_exe; /* executable 0 is heaptrace's own (hit_cost.c) */
 };
 
 struct probe_hits {
@@ -44,21 +51,19 @@ struct probe_hits {
 };
 
 int tracer_open(struct tracer *tr, const struct tracer_opts *o);
+/* Gives an executable's plan its cookies and tells BPF what each point is;
+ * the first plan also decides how madvise is seen (madvise_probe.h). */
+int tracer_add_plan(struct tracer *tr, const struct target *t, const struct probe_plan *plan,
+		    struct plan_points *pp);
 /* Starts counting figures for process tgid, with what BPF needs to know
- * about it. */
+ * about it; _update replaces the configuration, _remove forgets both. */
 int tracer_add_process(struct tracer *tr, pid_t tgid, const struct ht_proc_config *cfg);
-/* Replaces the process's configuration (a global found later). */
 int tracer_update_process(struct tracer *tr, pid_t tgid, const struct ht_proc_config *cfg);
-/* Attaches every point of the plan to the target's executable (by file
- * offset), filtered to its pid, and the madvise probe; on any failure
- * detaches what it attached. */
-int tracer_attach(struct tracer *tr, const struct target *t, const struct probe_plan *plan);
-/* hits[i] for plan->probes[i], summed over CPUs. */
-int tracer_read_hits(const struct tracer *tr, const struct probe_plan *plan, struct probe_hits *hits);
+void tracer_remove_process(struct tracer *tr, pid_t tgid);
 /* The process's figures as BPF has them now. */
 int tracer_read_figures(const struct tracer *tr, pid_t tgid, struct ht_figures *out);
-/* Detaches the probes of one tier (their hits stay readable). */
-void tracer_detach_tier(struct tracer *tr, enum ht_tier tier);
-void tracer_detach(struct tracer *tr);
+/* hits[i] for plan->probes[i], from the process's figures. */
+void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, const struct ht_figures *f,
+		   struct probe_hits *hits);
 void tracer_close(struct tracer *tr);
 #endif
