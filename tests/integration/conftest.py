@@ -61,12 +61,28 @@ class Lines:
         return "".join(self.all)
 
 
+_spawned = []
+
+
 def spawn(args, **kw):
     p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, **kw)
     p.out = Lines(p.stdout)
     p.err = Lines(p.stderr)
+    _spawned.append(p)
     return p
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test():
+    """A failed assertion must not leave targets running: they would load
+    the machine and skew every test and measurement after it."""
+    yield
+    while _spawned:
+        p = _spawned.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def finish(p, timeout=60):
