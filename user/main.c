@@ -235,7 +235,7 @@ fail:
 }
 
 /* One target, one session, the tracer and consumer they share. */
-static int trace_one(const struct session_opts *o, struct target *t, struct session *s)
+static int trace_one(const struct session_opts *o, struct target *t, struct session *s, struct exe_entry *e)
 {
 	struct tracer_opts to = { .btf_path = env.btf_path, .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
 				  .max_exes = 1 };
@@ -246,7 +246,8 @@ static int trace_one(const struct session_opts *o, struct target *t, struct sess
 
 	/* before anything it would close is opened */
 	fd_closer_start();
-	err = tracer_open(&tr, &to) || consumer_open(&c, tr.skel, session_tally_of, &g) || session_start(s, o, t, &tr);
+	err = tracer_open(&tr, &to) || consumer_open(&c, tr.skel, session_tally_of, &g) ||
+	      session_start(s, o, t, &tr, e);
 	if (!err) {
 		sessions_run(&c, &g);
 		consumer_drain(&c);
@@ -270,6 +271,8 @@ static int trace(FILE *json_out)
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct exe_cache exes;
+	struct exe_entry *e = NULL;
 	struct session *s;
 	struct target t = { 0 };
 	pid_t pid = env.pid;
@@ -287,14 +290,20 @@ static int trace(FILE *json_out)
 	signal(SIGPIPE, SIG_IGN);
 	if (env.command && launch_checked(&pid))
 		return EXIT_RUNTIME;
-	s = calloc(1, sizeof(*s)); /* large: the plan, the probe points, the figures */
-	err = s ? target_from_pid(&t, pid) : ht_fail("out of memory");
-	if (!err && !t.host_arch)
-		err = ht_fail("pid %d runs %s code, not this host's", pid, elf_machine_name(t.elf.machine));
-	if (!err)
-		err = trace_one(&o, &t, s);
+	exe_cache_init(&exes, o.max_tier);
+	s = calloc(1, sizeof(*s)); /* large: the figures, the maps followed */
+	err = s ? target_identify(&t, pid) : ht_fail("out of memory");
+	if (!err && !(e = exe_cache_get(&exes, &t)))
+		err = ht_fail("out of memory");
+	if (!err && !e->usable)
+		err = ht_fail("%s", e->why);
+	if (!err) {
+		target_borrow_program(&t, &e->prog);
+		err = trace_one(&o, &t, s, e);
+	}
 	free(s);
 	target_close(&t);
+	exe_cache_free(&exes);
 	if (err) {
 		ht_err("%s", ht_last_error());
 		if (env.command)

@@ -23,7 +23,7 @@ static void read_figures(struct session *s)
 {
 	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		ht_debug("%s", ht_last_error());
-	probe_hits_of(&s->pp, &s->plan, &s->figures, s->hits);
+	probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
 }
 
 static void refresh_snapshot(struct session *s, uint64_t now)
@@ -59,24 +59,25 @@ static void sample_memory(struct session *s, uint64_t now)
 								      : s->o->interval_ns);
 }
 
-int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr)
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr,
+		  struct exe_entry *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->t = t;
 	s->tr = tr;
 	s->pidfd = -1;
-	if (plan_probes(t, o->max_tier, &s->plan))
-		return -1;
+	s->plan = &e->plan;
+	s->pp = &e->pp;
 	map_tracker_open(&s->maps, t);
-	s->maps.growth_probed = plan_covers_handler(&s->plan, HT_H_MAP_GROW);
+	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (tracer_add_plan(tr, t, &s->plan, &s->pp) || tracer_add_process(tr, t->pid, &s->cfg))
+	if (exe_entry_add_to_tracer(e, tr) || tracer_add_process(tr, t->pid, &s->cfg))
 		return -1;
 	s->added = true;
-	if (probe_set_attach(&s->ps, tr, &s->pp, t->open_path, t->pid))
+	if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
 		return -1;
 	/* This boot's per-hit cost, or measured beside the trace. */
 	overhead_start(&s->ovh, tr, o->max_overhead_pct);
@@ -84,10 +85,10 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	if (o->launched && launch_release(t->pid))
 		return -1;
 	s->start = s->last_tick = monotonic_ns();
-	s->snap = (struct trace_snapshot){ .target = t, .plan = &s->plan, .hits = s->hits, .figures = &s->figures,
+	s->snap = (struct trace_snapshot){ .target = t, .plan = s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
-					   .reuse_probed = plan_has_handler(&s->plan, HT_H_SYS_USED) };
+					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED) };
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
 	report_started(o->out, &s->snap, o->max_tier == HT_TIER_HOT ? o->duration_ns : 0);
 	/* Maps that grew before we came: walk the heap once (probes are
@@ -134,7 +135,7 @@ static void tick(struct session *s, uint64_t now)
 	map_tracker_tick(&s->maps);
 	read_page_stats(s);
 	read_figures(s);
-	tier = overhead_tick(&s->ovh, &s->plan, s->hits, &s->figures, now - s->last_tick);
+	tier = overhead_tick(&s->ovh, s->plan, s->hits, &s->figures, now - s->last_tick);
 	if (tier >= 0) {
 		probe_set_detach_tier(&s->ps, (enum ht_tier)tier);
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);

@@ -11,6 +11,7 @@
 #include "heaptrace.h"
 #include "report/live_view.h"
 #include "report/report.h"
+#include "exe_cache.h"
 #include "target/target.h"
 #include "trace/consumer.h"
 #include "trace/probe_set.h"
@@ -32,8 +33,8 @@ struct session {
 	const struct session_opts *o;
 	struct target *t;
 	struct tracer *tr;	/* shared by every session of the run */
-	struct probe_plan plan;
-	struct plan_points pp;	/* the plan's points, at their cookies */
+	const struct probe_plan *plan;	/* the executable's (exe_cache.h) */
+	const struct plan_points *pp;	/* its points, at their cookies */
 	struct probe_set ps;	/* attached to this process */
 	bool added;		/* the tracer counts figures for it */
 	struct event_tally tally;
@@ -56,7 +57,8 @@ extern volatile sig_atomic_t session_stop_signal;
 /* Plans and attaches to t with the shared tracer; on failure (-1,
  * ht_last_error() set) nothing is left attached and session_close() is
  * still to be called. */
-int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr);
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr,
+		  struct exe_entry *e);
 
 #define SESSIONS_MAX 512
 struct session_group {

@@ -101,14 +101,13 @@ static uint64_t find_load_bias(const struct target *t)
 	return m.start - (lo_vaddr & ~0xfffull);
 }
 
-int target_from_pid(struct target *t, pid_t pid)
+int target_identify(struct target *t, pid_t pid)
 {
 	char link[64];
 	unsigned long flags;
 	struct stat st;
 	ssize_t n;
 	char state;
-	char who[PATH_MAX + 64];
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -133,15 +132,44 @@ int target_from_pid(struct target *t, pid_t pid)
 		return ht_fail("cannot stat %s: %s", link, strerror(errno));
 	t->exe_dev = st.st_dev;
 	t->exe_ino = st.st_ino;
-	snprintf(who, sizeof(who), "pid %d (%s)", pid, t->exe);
+	t->exe_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	t->exe_size = (int64_t)st.st_size;
+	return 0;
+}
+
+int target_read_program(struct target *t)
+{
+	char who[PATH_MAX + 64];
+
+	snprintf(who, sizeof(who), "pid %d (%s)", t->pid, t->exe);
 	if (read_program(t, who))
 		return -1;
 	t->load_bias = find_load_bias(t);
 	return 0;
 }
 
+int target_from_pid(struct target *t, pid_t pid)
+{
+	return target_identify(t, pid) ? -1 : target_read_program(t);
+}
+
+void target_borrow_program(struct target *t, const struct target *program)
+{
+	t->elf = program->elf;
+	t->bi = program->bi;
+	t->funcs = program->funcs;
+	t->map_impl = program->map_impl;
+	t->swiss = program->swiss;
+	t->layout = program->layout;
+	t->host_arch = program->host_arch;
+	t->borrowed = true;
+	t->load_bias = find_load_bias(t);
+}
+
 void target_close(struct target *t)
 {
+	if (t->borrowed)
+		return;
 	go_funcs_free(&t->funcs);
 	elf_image_close(&t->elf);
 }

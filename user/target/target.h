@@ -14,6 +14,9 @@ struct target {
 	char open_path[PATH_MAX]; /* what we open and attach uprobes to */
 	dev_t exe_dev;
 	ino_t exe_ino;
+	int64_t exe_mtime_ns; /* with dev and ino: which build of the file */
+	int64_t exe_size;
+	bool borrowed; /* elf and funcs belong to another target (a cache) */
 	struct elf_image elf;
 	struct go_buildinfo bi;
 	struct go_funcs funcs;
@@ -31,6 +34,16 @@ int target_from_file(struct target *t, const char *path);
  * executable through /proc/PID/exe, which works for deleted files and
  * processes in other mount namespaces (containers). */
 int target_from_pid(struct target *t, pid_t pid);
+/* The checks and the executable's identity of target_from_pid, without
+ * reading the program: pid, exe, open_path, dev, ino, mtime, size. */
+int target_identify(struct target *t, pid_t pid);
+/* Completes an identified target: reads its program (ELF, build info,
+ * functions) and its load bias. */
+int target_read_program(struct target *t);
+/* Completes an identified target with the program already read into
+ * `program` (the same file): shares its ELF and functions, finds its own
+ * load bias. */
+void target_borrow_program(struct target *t, const struct target *program);
 void target_close(struct target *t);
 enum exe_state { EXE_SAME, EXE_CHANGED, EXE_GONE };
 /* Is the process still running the executable we planned for? EXE_CHANGED
