@@ -234,28 +234,34 @@ fail:
 	return -1;
 }
 
-/* One target, one session, the tracer and consumer they share. */
-static int trace_one(const struct session_opts *o, struct target *t, struct session *s, struct exe_entry *e)
+/* One target, one session. */
+static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 {
 	struct tracer_opts to = { .btf_path = env.btf_path, .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
 				  .max_exes = 1 };
 	struct session_group g = { .v = &s, .n = 1 };
-	struct consumer c = { 0 };
-	struct tracer tr;
+	struct target t = { 0 };
+	struct exe_entry *e = NULL;
+	struct run run = { .opened = false };
 	int err;
 
-	/* before anything it would close is opened */
-	fd_closer_start();
-	err = tracer_open(&tr, &to) || consumer_open(&c, tr.skel, session_tally_of, &g) ||
-	      session_start(s, o, t, &tr, e);
+	err = target_identify(&t, pid) || run_open(&run, &to, o->max_tier, session_tally_of, &g);
+	if (!err && !(e = exe_cache_get(&run.exes, &t)))
+		err = ht_fail("out of memory");
+	if (!err && !e->usable)
+		err = ht_fail("%s", e->why);
 	if (!err) {
-		sessions_run(&c, &g);
-		consumer_drain(&c);
+		target_borrow_program(&t, &e->prog);
+		err = session_start(s, o, &t, &run, e);
+	}
+	if (!err) {
+		sessions_run(&run.cons, &g);
+		consumer_drain(&run.cons);
 		err = session_finish(s);
 	}
 	session_close(s);
-	consumer_close(&c);
-	tracer_close(&tr);
+	run_close(&run);
+	target_close(&t);
 	return err ? -1 : 0;
 }
 
@@ -271,10 +277,7 @@ static int trace(FILE *json_out)
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct exe_cache exes;
-	struct exe_entry *e = NULL;
 	struct session *s;
-	struct target t = { 0 };
 	pid_t pid = env.pid;
 	int err, status = 0;
 
@@ -290,20 +293,9 @@ static int trace(FILE *json_out)
 	signal(SIGPIPE, SIG_IGN);
 	if (env.command && launch_checked(&pid))
 		return EXIT_RUNTIME;
-	exe_cache_init(&exes, o.max_tier);
 	s = calloc(1, sizeof(*s)); /* large: the figures, the maps followed */
-	err = s ? target_identify(&t, pid) : ht_fail("out of memory");
-	if (!err && !(e = exe_cache_get(&exes, &t)))
-		err = ht_fail("out of memory");
-	if (!err && !e->usable)
-		err = ht_fail("%s", e->why);
-	if (!err) {
-		target_borrow_program(&t, &e->prog);
-		err = trace_one(&o, &t, s, e);
-	}
+	err = s ? trace_one(&o, pid, s) : ht_fail("out of memory");
 	free(s);
-	target_close(&t);
-	exe_cache_free(&exes);
 	if (err) {
 		ht_err("%s", ht_last_error());
 		if (env.command)

@@ -59,9 +59,11 @@ static void sample_memory(struct session *s, uint64_t now)
 								      : s->o->interval_ns);
 }
 
-int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr,
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct run *run,
 		  struct exe_entry *e)
 {
+	struct tracer *tr = &run->tr;
+
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->t = t;
@@ -80,7 +82,7 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
 		return -1;
 	/* This boot's per-hit cost, or measured beside the trace. */
-	overhead_start(&s->ovh, tr, o->max_overhead_pct);
+	overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (o->launched && launch_release(t->pid))
 		return -1;
@@ -232,7 +234,6 @@ void session_close(struct session *s)
 {
 	if (!s->o)
 		return; /* never started */
-	overhead_finish(&s->ovh); /* before the programs go */
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;

@@ -11,7 +11,7 @@
 #include "heaptrace.h"
 #include "report/live_view.h"
 #include "report/report.h"
-#include "exe_cache.h"
+#include "run.h"
 #include "target/target.h"
 #include "trace/consumer.h"
 #include "trace/probe_set.h"
@@ -57,7 +57,7 @@ extern volatile sig_atomic_t session_stop_signal;
 /* Plans and attaches to t with the shared tracer; on failure (-1,
  * ht_last_error() set) nothing is left attached and session_close() is
  * still to be called. */
-int session_start(struct session *s, const struct session_opts *o, struct target *t, struct tracer *tr,
+int session_start(struct session *s, const struct session_opts *o, struct target *t, struct run *run,
 		  struct exe_entry *e);
 
 #define SESSIONS_MAX 512

@@ -78,7 +78,7 @@ static void test_share_of_a_cpu(void **state)
 
 static void test_live_view_words(void **state)
 {
-	struct overhead o = { .cost = { .measured = true }, .ready = 1, .window_hits = 1500000, .window_cost_ns = 750000000,
+	struct overhead o = { .cost = { .measured = true }, .window_hits = 1500000, .window_cost_ns = 750000000,
 			      .window_ns = 1000000000 };
 	char buf[64];
 

@@ -4,56 +4,76 @@
 #include "util/log.h"
 #include "trace/overhead.h"
 
-static bool have_cost(const struct overhead *o)
-{
-	return __atomic_load_n(&o->ready, __ATOMIC_ACQUIRE) && o->cost.measured;
-}
-
 static void *measure(void *arg)
 {
-	struct overhead *o = arg;
+	struct calibration *c = arg;
 
-	if (hit_cost_measure(o->tr, &o->cost, &o->stop))
-		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: %s", ht_last_error());
-	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+	if (hit_cost_measure(c->tr, &c->cost, &c->stop))
+		snprintf(c->unavailable, sizeof(c->unavailable), "no overhead estimate: %s", ht_last_error());
+	__atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
-void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct)
+void calibration_start(struct calibration *c, struct tracer *tr)
 {
 	int err;
 
-	memset(o, 0, sizeof(*o));
-	o->budget_pct = budget_pct;
-	o->tr = tr;
-	if (hit_cost_load_cached(&o->cost)) {
-		o->ready = 1;
+	memset(c, 0, sizeof(*c));
+	c->tr = tr;
+	snprintf(c->unavailable, sizeof(c->unavailable), "no overhead estimate yet: the per-hit cost is being measured");
+	if (hit_cost_load_cached(&c->cost)) {
+		c->ready = 1;
 		return;
 	}
-	err = pthread_create(&o->thread, NULL, measure, o);
+	err = pthread_create(&c->thread, NULL, measure, c);
 	if (err) {
-		snprintf(o->unavailable, sizeof(o->unavailable), "no overhead estimate: cannot start a thread: %s",
+		snprintf(c->unavailable, sizeof(c->unavailable), "no overhead estimate: cannot start a thread: %s",
 			 strerror(err));
-		__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
 		return;
 	}
-	o->thread_started = true;
+	c->thread_started = true;
+}
+
+void calibration_finish(struct calibration *c)
+{
+	if (!c->thread_started)
+		return;
+	__atomic_store_n(&c->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(c->thread, NULL);
+	c->thread_started = false;
+	if (!c->cost.measured)
+		return;
+	hit_cost_save_cached(&c->cost);
+	ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET, plus %llu ns to count, %llu ns for a record, %llu ns for a stack",
+		 (unsigned long long)c->cost.branch_ns, (unsigned long long)c->cost.entry_ns,
+		 (unsigned long long)c->cost.ret_ns, (unsigned long long)c->cost.work_ns[WORK_COUNT],
+		 (unsigned long long)c->cost.work_ns[WORK_RECORD], (unsigned long long)c->cost.work_ns[WORK_STACK]);
+}
+
+/* The calibration's result, once its thread is done. */
+static bool have_cost(struct overhead *o)
+{
+	if (!o->cost.measured && o->cal && __atomic_load_n(&o->cal->ready, __ATOMIC_ACQUIRE)) {
+		o->cost = o->cal->cost;
+		snprintf(o->unavailable, sizeof(o->unavailable), "%s", o->cal->unavailable);
+	}
+	return o->cost.measured;
+}
+
+void overhead_start(struct overhead *o, const struct calibration *cal, double budget_pct)
+{
+	memset(o, 0, sizeof(*o));
+	o->cal = cal;
+	o->budget_pct = budget_pct;
+	have_cost(o);
+	if (!o->cost.measured)
+		snprintf(o->unavailable, sizeof(o->unavailable), "%s", cal->unavailable);
 }
 
 void overhead_finish(struct overhead *o)
 {
-	if (!o->thread_started)
-		return;
-	__atomic_store_n(&o->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(o->thread, NULL);
-	o->thread_started = false;
-	if (!o->cost.measured)
-		return;
-	hit_cost_save_cached(&o->cost);
-	ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET, plus %llu ns to count, %llu ns for a record, %llu ns for a stack",
-		 (unsigned long long)o->cost.branch_ns, (unsigned long long)o->cost.entry_ns,
-		 (unsigned long long)o->cost.ret_ns, (unsigned long long)o->cost.work_ns[WORK_COUNT],
-		 (unsigned long long)o->cost.work_ns[WORK_RECORD], (unsigned long long)o->cost.work_ns[WORK_STACK]);
+	have_cost(o);
 }
 
 double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
@@ -111,7 +131,7 @@ void overhead_describe(const struct overhead *o, char *buf, size_t len)
 		snprintf(rate, sizeof(rate), "%.0fk", per_s / 1e3);
 	else
 		snprintf(rate, sizeof(rate), "%.1fM", per_s / 1e6);
-	if (!have_cost(o))
+	if (!o->cost.measured)
 		snprintf(buf, len, "%s hits/s", rate);
 	else
 		snprintf(buf, len, "%s hits/s ~%.1f%% CPU", rate, overhead_pct(o->window_cost_ns, o->window_ns));

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include "trace/hit_cost.h"
 
-struct overhead {
+/* The per-hit cost, one for every session of a run: this boot's, or
+ * measured in a thread beside the trace (a few tens of ms). */
+struct calibration {
 	struct hit_cost cost;	/* valid once `ready` */
 	int ready;		/* set by the measuring thread (atomic) */
 	int stop;		/* tells the measuring thread to give up */
@@ -17,18 +19,26 @@ struct overhead {
 	bool thread_started;
 	struct tracer *tr;
 	char unavailable[200];	/* why there is no estimate, when !cost.measured */
+};
+
+/* Never fails: without it there is no estimate, and `unavailable` says why. */
+void calibration_start(struct calibration *c, struct tracer *tr);
+/* Ends the measurement (giving up if it is not done) and keeps it for the
+ * next run; before the programs go. */
+void calibration_finish(struct calibration *c);
+
+struct overhead {
+	const struct calibration *cal;
+	struct hit_cost cost;	/* the calibration's, once ready */
+	char unavailable[200];	/* why there is no estimate, when !cost.measured */
 	double budget_pct;	/* of one CPU; 0: no budget */
 	struct probe_hits prev[PLAN_MAX_PROBES];
 	uint64_t window_hits, window_cost_ns, window_ns; /* the last interval */
 	bool detached[HT_TIER_HOT + 1];			 /* by the budget */
 };
 
-/* Takes this boot's per-hit cost if a run measured it, else measures it in
- * a thread (a few tens of ms), so that the trace does not wait for it.
- * Never fails: without it there is no estimate, and `unavailable` says why. */
-void overhead_start(struct overhead *o, struct tracer *tr, double budget_pct);
-/* Ends the measurement (giving up if it is not done) and keeps it for the
- * next run: before the report, and before the programs go. */
+void overhead_start(struct overhead *o, const struct calibration *cal, double budget_pct);
+/* Takes the calibration's result as it stands: before the report. */
 void overhead_finish(struct overhead *o);
 /* One interval of window_ns ended, with these hits so far: estimates their
  * cost; over the budget, returns the costliest tier above cold to detach

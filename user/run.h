@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What every session of one heaptrace run shares: the BPF tracer, the
+ * per-hit cost, the ring-buffer consumer and the executable cache. */
+#ifndef HT_RUN_H
+#define HT_RUN_H
+#include "exe_cache.h"
+#include "trace/consumer.h"
+#include "trace/overhead.h"
+#include "trace/tracer.h"
+
+struct run {
+	struct tracer tr;
+	struct calibration cal;
+	struct consumer cons;
+	struct exe_cache exes;
+	bool opened;
+};
+
+/* Starts the fd closer, loads BPF, opens the consumer (records go to
+ * tally_of(ctx, tgid)), starts the calibration. On failure run_close() is
+ * still to be called. */
+int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
+	     struct event_tally *(*tally_of)(void *ctx, pid_t tgid), void *ctx);
+void run_close(struct run *r);
+#endif
