@@ -141,4 +141,28 @@ int ht_madv_raw_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* ---- host mode: every exec on the host, so that a Go program started
+ * later is traced from its first moments ---- */
+
+__u64 exec_lost = 0; /* notifications the ring buffer had no room for */
+
+SEC("raw_tracepoint/sched_process_exec")
+int ht_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct ht_record_header *h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+
+	if (!h) {
+		__sync_fetch_and_add(&exec_lost, 1);
+		return 0;
+	}
+	h->ts_ns = bpf_ktime_get_ns();
+	h->kind = HT_REC_EXEC;
+	h->tgid = current_tgid();
+	h->tid = (__u32)bpf_get_current_pid_tgid();
+	h->pad = 0;
+	/* now: the program should be attached to before it has run long */
+	bpf_ringbuf_submit(h, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

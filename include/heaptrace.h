@@ -6,6 +6,10 @@
  */
 #ifndef HEAPTRACE_H
 #define HEAPTRACE_H
+/* BPF code has the kernel's types from vmlinux.h; user space from the UAPI. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
 
 /* Attach points (function entries and RET instructions). Each executable's
  * plan has up to HT_EXE_POINTS of them, at cookies exe * HT_EXE_POINTS +
@@ -170,6 +174,7 @@ enum ht_record_kind {
 	HT_REC_PAUSE = 1,	/* struct ht_pause_record */
 	HT_REC_MAP_GROW,	/* struct ht_map_grow_record */
 	HT_REC_MAP_ASSIGN,	/* struct ht_map_assign_record (hot tier) */
+	HT_REC_EXEC,		/* a header alone: process tgid executed a program (--all) */
 };
 
 struct ht_record_header {

@@ -14,11 +14,13 @@
 #include "util/log.h"
 #include "util/version.h"
 #include "report/plan_print.h"
+#include "host/host.h"
 #include "session.h"
 #include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD,
+       OPT_ALL = 0x200, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -36,10 +38,14 @@ static struct env {
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
 	const char *file;   /* --list-probes FILE */
+	bool all;	    /* --all: host mode */
+	const char *exe_glob, *exclude_glob, *cgroup_prefix;
+	unsigned max_procs;
 	char **command;	    /* after "--" */
 } env = {
 	.interval_ns = 1000000000ull,
 	.ringbuf_bytes = 256 * 1024,
+	.max_procs = 256,
 };
 
 const char *argp_program_version = "heaptrace " HEAPTRACE_VERSION;
@@ -50,6 +56,7 @@ static const char doc[] =
 	"USAGE: heaptrace [OPTIONS] -p PID\n"
 	"       heaptrace [OPTIONS] -- PROG [ARGS...]\n"
 	"       heaptrace --list-probes [--json -] (FILE | -p PID)\n"
+	"       heaptrace --all [--exe GLOB] [--cgroup PREFIX] [--json FILE]\n"
 	"\v"
 	"Examples:\n"
 	"  sudo heaptrace -p 4242                 # attach; Ctrl-C prints the report\n"
@@ -70,6 +77,11 @@ static const struct argp_option options[] = {
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Event ring buffer size, a power of two from 4 (default 256); records that do not fit are counted as lost", 0 },
 	{ "max-overhead", OPT_MAX_OVERHEAD, "PCT", 0, "Budget for the probes' estimated cost to the target, in percent of one CPU: over it, the costliest probes (hot, then warm) are detached", 0 },
+	{ "all", OPT_ALL, NULL, 0, "Host mode: every Go process on the host, those running and those started later", 1 },
+	{ "exe", OPT_EXE, "GLOB", 0, "With --all: only executables whose path matches GLOB", 1 },
+	{ "exclude-exe", OPT_EXCLUDE_EXE, "GLOB", 0, "With --all: not executables whose path matches GLOB", 1 },
+	{ "cgroup", OPT_CGROUP, "PREFIX", 0, "With --all: only processes whose cgroup path starts with PREFIX", 1 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "With --all: trace at most N processes at once (default 256); more are counted and refused", 1 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ 0 },
@@ -126,6 +138,25 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.max_overhead_pct = pct;
 		break;
 	}
+	case OPT_ALL:
+		env.all = true;
+		break;
+	case OPT_EXE:
+		env.exe_glob = arg;
+		break;
+	case OPT_EXCLUDE_EXE:
+		env.exclude_glob = arg;
+		break;
+	case OPT_CGROUP:
+		env.cgroup_prefix = arg;
+		break;
+	case OPT_MAX_PROCS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || v < 1 || v > 4096)
+			argp_error(state, "invalid --max-procs '%s': expected a number from 1 to 4096", arg);
+		env.max_procs = (unsigned)v;
+		break;
 	case OPT_RINGBUF:
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -142,8 +173,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.list_probes) {
 			if (!!env.file + !!env.pid != 1 || env.command)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
-		} else if (!!env.pid + !!env.command != 1) {
-			argp_error(state, "give either -p PID or -- PROG ARGS...");
+		} else if (!!env.pid + !!env.command + env.all != 1) {
+			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
+		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
+			argp_error(state, "--exe, --exclude-exe and --cgroup choose processes for --all");
+		} else if (env.all && env.hot) {
+			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
 		}
 		break;
 	default:
@@ -265,6 +300,28 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 	return err ? -1 : 0;
 }
 
+/* The rescan that catches what the exec notifications missed, the heap
+ * walk's delay after attaching to a new process and its budget per tick. */
+#define HOST_RESCAN_NS (30ull * 1000000000ull)
+#define HOST_WALK_DELAY_NS (2ull * 1000000000ull)
+#define HOST_WALK_BUDGET_NS (1ull * 1000000000ull)
+
+static int trace_host(const struct session_opts *so, FILE *json_out)
+{
+	struct host_opts ho = { .so = *so, .exe_glob = env.exe_glob, .exclude_glob = env.exclude_glob,
+				.cgroup_prefix = env.cgroup_prefix, .max_procs = env.max_procs,
+				.rescan_ns = HOST_RESCAN_NS, .walk_budget_ns = HOST_WALK_BUDGET_NS, .json_out = json_out };
+
+	ho.so.host = true;
+	ho.so.json_out = NULL;
+	ho.so.walk_delay_ns = HOST_WALK_DELAY_NS;
+	if (host_run(&ho)) {
+		ht_err("%s", ht_last_error());
+		return -1;
+	}
+	return 0;
+}
+
 static int trace(FILE *json_out)
 {
 	struct session_opts o = {
@@ -291,6 +348,8 @@ static int trace(FILE *json_out)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (env.all)
+		return trace_host(&o, json_out) ? EXIT_RUNTIME : 0;
 	if (env.command && launch_checked(&pid))
 		return EXIT_RUNTIME;
 	s = calloc(1, sizeof(*s)); /* large: the figures, the maps followed */

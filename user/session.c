@@ -92,14 +92,18 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 					   .attach_method = tr->method, .madvise = &tr->madvise,
 					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED) };
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
-	report_started(o->out, &s->snap, o->max_tier == HT_TIER_HOT ? o->duration_ns : 0);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
-	 * program has none yet; its maps are followed from their growth. */
-	if (!o->launched) {
-		int err = s->maps.mheap ? map_tracker_walk(&s->maps, HEAP_WALK_BUDGET_NS) : 0;
-
-		report_heap_walk(o->out, &s->maps, err ? ht_last_error() : NULL);
+	 * program has none yet; its maps are followed from their growth. In
+	 * host mode the walk waits for the program to have run a little, and
+	 * happens at a tick, within the host's budget. */
+	if (o->host) {
+		ht_debug("tracing pid %d (%s, %s)", t->pid, t->exe, t->bi.version);
+		s->walk_at = s->start + o->walk_delay_ns;
+	} else {
+		report_started(o->out, &s->snap, o->max_tier == HT_TIER_HOT ? o->duration_ns : 0);
+		if (!o->launched)
+			session_walk(s, HEAP_WALK_BUDGET_NS);
 	}
 	read_page_stats(s);
 	sample_memory(s, s->start);
@@ -107,6 +111,18 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
 	s->next_tick = s->start + o->interval_ns;
 	return 0;
+}
+
+void session_walk(struct session *s, uint64_t budget_ns)
+{
+	int err = s->maps.mheap ? map_tracker_walk(&s->maps, budget_ns) : 0;
+
+	s->walk_at = 0;
+	if (s->o->host)
+		ht_debug("pid %d: heap walk: %zu maps in %.1f ms%s", s->t->pid, s->maps.walk_found,
+			 (double)s->maps.walk_ns / 1e6, err ? ht_last_error() : "");
+	else
+		report_heap_walk(s->o->out, &s->maps, err ? ht_last_error() : NULL);
 }
 
 /* Why the trace of a running target ends now, if it does. */
@@ -126,7 +142,7 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	return st == EXE_GONE ? "the target exited" : NULL;
 }
 
-static void tick(struct session *s, uint64_t now)
+void session_tick(struct session *s, uint64_t now)
 {
 	int tier;
 
@@ -144,13 +160,13 @@ static void tick(struct session *s, uint64_t now)
 	}
 	s->last_tick = now;
 	refresh_snapshot(s, now);
-	if (!s->o->quiet)
+	if (!s->o->quiet && !s->o->host)
 		live_view_tick(&s->view, &s->snap);
 	while (s->next_tick <= now)
 		s->next_tick += s->o->interval_ns;
 }
 
-static uint64_t next_wakeup(const struct session *s)
+uint64_t session_next_wakeup(const struct session *s)
 {
 	uint64_t t = s->next_tick < s->next_mem ? s->next_tick : s->next_mem;
 
@@ -169,6 +185,13 @@ struct event_tally *session_tally_of(void *ctx, pid_t tgid)
 	return NULL;
 }
 
+bool session_ended(struct session *s, uint64_t now, bool exited)
+{
+	if (!s->stop_reason)
+		s->stop_reason = ended(s, now, exited);
+	return s->stop_reason != NULL;
+}
+
 void sessions_run(struct consumer *c, struct session_group *g)
 {
 	struct pollfd pfd[1 + SESSIONS_MAX];
@@ -183,8 +206,8 @@ void sessions_run(struct consumer *c, struct session_group *g)
 			const struct session *s = g->v[i];
 
 			pfd[1 + i] = (struct pollfd){ .fd = s->stop_reason ? -1 : s->pidfd, .events = POLLIN };
-			if (!s->stop_reason && next_wakeup(s) < until)
-				until = next_wakeup(s);
+			if (!s->stop_reason && session_next_wakeup(s) < until)
+				until = session_next_wakeup(s);
 		}
 		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
 		poll(pfd, (nfds_t)(1 + n), timeout_ms);
@@ -193,12 +216,10 @@ void sessions_run(struct consumer *c, struct session_group *g)
 		for (i = 0, live = 0; i < n; i++) {
 			struct session *s = g->v[i];
 
-			if (!s->stop_reason)
-				s->stop_reason = ended(s, now, pfd[1 + i].revents & POLLIN);
-			if (s->stop_reason)
+			if (session_ended(s, now, pfd[1 + i].revents & POLLIN))
 				continue;
 			live++;
-			tick(s, now);
+			session_tick(s, now);
 		}
 	}
 }
@@ -221,6 +242,8 @@ int session_finish(struct session *s)
 	}
 	read_figures(s); /* before the probes go: the figures go with the process */
 	probe_set_detach(&s->ps);
+	if (s->o->host)
+		return 0; /* the host reports every process at once */
 	report_text(s->o->out, &s->snap);
 	if (s->o->max_tier == HT_TIER_HOT)
 		report_hot_summary(s->o->out, &s->snap);

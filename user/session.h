@@ -27,6 +27,8 @@ struct session_opts {
 	bool launched;	      /* target is our stopped child: release it once attached */
 	enum ht_tier max_tier; /* HT_TIER_WARM by default; HOT with --hot */
 	double max_overhead_pct; /* --max-overhead, of one CPU; 0: none */
+	bool host;	      /* one of many (--all): no messages, live view or report of its own */
+	uint64_t walk_delay_ns; /* host: walk the heap this long after attaching */
 };
 
 struct session {
@@ -48,6 +50,7 @@ struct session {
 	struct trace_snapshot snap;
 	int pidfd;
 	uint64_t start, next_tick, last_tick, deadline, next_mem;
+	uint64_t walk_at;	/* host: when the heap walk is due (0: done or none) */
 	const char *stop_reason; /* set once the trace ends */
 };
 
@@ -71,6 +74,14 @@ struct event_tally *session_tally_of(void *ctx, pid_t tgid);
 /* Waits for records and ticks until every session has ended (a signal, the
  * duration, the target gone). */
 void sessions_run(struct consumer *c, struct session_group *g);
+/* Ends the session if its trace is over (a signal, the duration, the
+ * target gone: `exited` when its pidfd said so); true once it has ended. */
+bool session_ended(struct session *s, uint64_t now, bool exited);
+/* Reads and shows what is due at `now`; when to call again. */
+void session_tick(struct session *s, uint64_t now);
+uint64_t session_next_wakeup(const struct session *s);
+/* Walks the heap for maps that grew before the trace, within budget_ns. */
+void session_walk(struct session *s, uint64_t budget_ns);
 /* Final reads, detach, the report. */
 int session_finish(struct session *s);
 void session_close(struct session *s);

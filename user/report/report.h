@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
+#include <jansson.h>
 #include "heap/gomap_tracker.h"
 #include "heap/page_stats.h"
 #include "heap/smaps.h"
@@ -39,6 +40,10 @@ struct trace_snapshot {
 void report_text(FILE *out, const struct trace_snapshot *r);
 /* Writes to an already opened stream; returns -1 with a message on error. */
 int report_json(FILE *out, const struct trace_snapshot *r);
+/* The same report as an object (host mode lists one per process), and
+ * writing one (it is freed). */
+json_t *report_json_object(const struct trace_snapshot *r);
+int report_json_write(FILE *out, json_t *root);
 
 /* Shared by the live view and the final report: d for the interval (or the
  * whole run), total for the run so far, NULL in the final report. */

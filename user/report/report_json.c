@@ -244,16 +244,16 @@ static json_t *heap_walk_json(const struct map_tracker *mt)
 	return o;
 }
 
-int report_json(FILE *out, const struct trace_snapshot *r)
+json_t *report_json_object(const struct trace_snapshot *r)
 {
 	const struct ht_figures *f = r->figures;
 	json_t *root = json_object(), *probes = json_array(), *heap = json_object();
-	int i, err;
+	int i;
 
 	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "target", target_to_json(r->target));
 	json_object_set_new(root, "duration_ns", jint(r->duration_ns));
-	json_object_set_new(root, "stop_reason", json_string(r->stop_reason));
+	json_object_set_new(root, "stop_reason", r->stop_reason ? json_string(r->stop_reason) : json_null());
 	json_object_set_new(root, "started_at", json_time(&r->started_at));
 	json_object_set_new(root, "ended_at", r->ended_at.tv_sec ? json_time(&r->ended_at) : json_null());
 	json_object_set_new(root, "lost_events", jint(f->lost_records));
@@ -299,10 +299,21 @@ int report_json(FILE *out, const struct trace_snapshot *r)
 		json_object_set_new(m, "lazyfree_bytes", jint(r->mem.lazyfree));
 		json_object_set_new(root, "memory", m);
 	}
-	err = json_dumpf(root, out, JSON_INDENT(2));
+	return root;
+}
+
+int report_json_write(FILE *out, json_t *root)
+{
+	int err = json_dumpf(root, out, JSON_INDENT(2));
+
 	json_decref(root);
 	fputc('\n', out);
 	if (err || fflush(out))
 		return ht_fail("cannot write the JSON report: %s", strerror(errno));
 	return 0;
+}
+
+int report_json(FILE *out, const struct trace_snapshot *r)
+{
+	return report_json_write(out, report_json_object(r));
 }

@@ -27,6 +27,11 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*h))
 		return 0;
+	if (h->kind == HT_REC_EXEC) {
+		if (c->on_exec)
+			c->on_exec(c->ctx, (pid_t)h->tgid);
+		return 0;
+	}
 	t = c->tally_of(c->ctx, (pid_t)h->tgid);
 	if (!t) {
 		c->orphans++;

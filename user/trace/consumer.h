@@ -25,6 +25,7 @@ struct event_tally {
 struct consumer {
 	struct ring_buffer *rb;
 	struct event_tally *(*tally_of)(void *ctx, pid_t tgid);
+	void (*on_exec)(void *ctx, pid_t tgid); /* host mode; may be NULL */
 	void *ctx;
 	__u64 orphans; /* records of no traced process */
 };

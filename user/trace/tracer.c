@@ -218,8 +218,23 @@ void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, 
 	}
 }
 
+int tracer_watch_execs(struct tracer *tr)
+{
+	tr->exec_link = bpf_program__attach_raw_tracepoint(tr->skel->progs.ht_exec, "sched_process_exec");
+	if (!tr->exec_link)
+		return ht_fail("cannot watch execs (raw tracepoint sched_process_exec): %s", strerror(errno));
+	return 0;
+}
+
+uint64_t tracer_execs_lost(const struct tracer *tr)
+{
+	return tr->skel && tr->skel->bss ? tr->skel->bss->exec_lost : 0;
+}
+
 void tracer_close(struct tracer *tr)
 {
+	bpf_link__destroy(tr->exec_link);
+	tr->exec_link = NULL;
 	madvise_probe_detach(&tr->madvise);
 	probes_bpf__destroy(tr->skel);
 	tr->skel = NULL;

@@ -11,6 +11,7 @@
 #include "trace/madvise_probe.h"
 
 struct probes_bpf;
+struct bpf_link;
 
 struct attach_point {
 	int probe;   /* index into plan->probes */
@@ -42,6 +43,7 @@ struct tracer {
 	struct madvise_probe madvise;
 	bool madvise_chosen;
 	uint32_t max_exes, next_exe; /* executable 0 is heaptrace's own (hit_cost.c) */
+	struct bpf_link *exec_link;
 };
 
 struct probe_hits {
@@ -65,5 +67,8 @@ int tracer_read_figures(const struct tracer *tr, pid_t tgid, struct ht_figures *
 /* hits[i] for plan->probes[i], from the process's figures. */
 void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, const struct ht_figures *f,
 		   struct probe_hits *hits);
+/* Host mode: a record for every exec on the host (HT_REC_EXEC). */
+int tracer_watch_execs(struct tracer *tr);
+uint64_t tracer_execs_lost(const struct tracer *tr);
 void tracer_close(struct tracer *tr);
 #endif

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "host/host.h"
+#include "host/host_report.h"
+#include "report/host_view.h"
+#include "util/log.h"
+#include "util/monotonic.h"
+
+/* Ended processes kept for the final report, the oldest forgotten first. */
+#define DONE_KEEP 64
+
+static bool running(const struct host_proc *p)
+{
+	return !p->done;
+}
+
+static int running_count(const struct host *h)
+{
+	int i, n = 0;
+
+	for (i = 0; i < h->n; i++)
+		n += running(h->procs[i]);
+	return n;
+}
+
+static struct host_proc *running_pid(const struct host *h, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < h->n; i++)
+		if (running(h->procs[i]) && h->procs[i]->t.pid == pid)
+			return h->procs[i];
+	return NULL;
+}
+
+static struct event_tally *host_tally_of(void *ctx, pid_t tgid)
+{
+	struct host_proc *p = running_pid(ctx, tgid);
+
+	return p ? &p->s.tally : NULL;
+}
+
+static void host_on_exec(void *ctx, pid_t tgid)
+{
+	struct host *h = ctx;
+
+	h->stats.execs_seen++;
+	if (h->nexecs == h->cap_execs) {
+		int nc = h->cap_execs ? h->cap_execs * 2 : 64;
+		pid_t *v = realloc(h->execs, (size_t)nc * sizeof(*v));
+
+		if (!v)
+			return; /* the rescan finds it */
+		h->execs = v;
+		h->cap_execs = nc;
+	}
+	h->execs[h->nexecs++] = tgid;
+}
+
+/* /proc/PID/stat field 22: the process's start, in clock ticks since boot. */
+static bool start_time(pid_t pid, unsigned long long *out)
+{
+	char path[64], buf[1024], *p;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			   out) == 1;
+}
+
+/* Forgets the oldest ended process once too many are kept. */
+static void forget_old_done(struct host *h)
+{
+	int i, done = 0;
+
+	for (i = 0; i < h->n; i++)
+		done += !running(h->procs[i]);
+	for (i = 0; done > DONE_KEEP && i < h->n; i++) {
+		if (running(h->procs[i]))
+			continue;
+		session_close(&h->procs[i]->s);
+		target_close(&h->procs[i]->t);
+		free(h->procs[i]);
+		memmove(&h->procs[i], &h->procs[i + 1], (size_t)(h->n - i - 1) * sizeof(h->procs[0]));
+		h->n--;
+		i--;
+		done--;
+	}
+}
+
+/* A process's trace ended: final reads, its figures out of BPF (its pid
+ * may come back as another process). */
+static void finish(struct host *h, struct host_proc *p)
+{
+	consumer_drain(&h->run.cons);
+	if (session_finish(&p->s))
+		ht_debug("pid %d: %s", p->t.pid, ht_last_error());
+	if (p->s.added) {
+		tracer_remove_process(&h->run.tr, p->t.pid);
+		p->s.added = false;
+	}
+	p->done = true;
+	h->stats.ended++;
+	ht_debug("pid %d (%s): %s", p->t.pid, p->t.exe, p->s.stop_reason);
+}
+
+static bool wanted(const struct host *h, const struct target *t, const struct proc_labels *l)
+{
+	if (h->o->exe_glob && fnmatch(h->o->exe_glob, t->exe, 0))
+		return false;
+	if (h->o->exclude_glob && !fnmatch(h->o->exclude_glob, t->exe, 0))
+		return false;
+	return !h->o->cgroup_prefix || !strncmp(l->cgroup, h->o->cgroup_prefix, strlen(h->o->cgroup_prefix));
+}
+
+static int add_proc(struct host *h, struct host_proc *p)
+{
+	if (h->n == h->cap) {
+		int nc = h->cap ? h->cap * 2 : 64;
+		struct host_proc **v = realloc(h->procs, (size_t)nc * sizeof(*v));
+
+		if (!v)
+			return -1;
+		h->procs = v;
+		h->cap = nc;
+	}
+	h->procs[h->n++] = p;
+	return 0;
+}
+
+/* A process seen by the scan or an exec: traced if it is a Go program the
+ * filters want and there is room. */
+static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
+{
+	struct host_proc *old = running_pid(h, pid), *p;
+	unsigned long long st;
+	struct exe_entry *e;
+
+	if (pid == getpid() || !start_time(pid, &st))
+		return;
+	if (old) {
+		if (old->starttime == st && target_exe_state(&old->t) == EXE_SAME)
+			return;
+		/* the pid came back as another process, or it executed another program */
+		if (!old->s.stop_reason)
+			old->s.stop_reason = old->starttime == st ? "the target executed another program" : "the target exited";
+		finish(h, old);
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->starttime = st;
+	if (target_identify(&p->t, pid) || proc_labels_read(pid, &p->labels))
+		goto drop; /* a kernel thread, a zombie, gone */
+	if (!wanted(h, &p->t, &p->labels)) {
+		h->stats.filtered++;
+		goto drop;
+	}
+	e = exe_cache_get(&h->run.exes, &p->t);
+	if (!e || !e->usable) {
+		h->stats.not_go++;
+		goto drop;
+	}
+	if ((unsigned)running_count(h) >= h->o->max_procs) {
+		if (!h->stats.refused_max_procs++)
+			ht_err("more Go processes than --max-procs %u: pid %d (%s) and any more are not traced",
+			       h->o->max_procs, pid, p->t.exe);
+		goto drop;
+	}
+	target_borrow_program(&p->t, &e->prog);
+	if (session_start(&p->s, &h->o->so, &p->t, &h->run, e)) {
+		ht_err("pid %d (%s) not traced: %s", pid, p->t.exe, ht_last_error());
+		h->stats.failed++;
+		session_close(&p->s);
+		goto drop;
+	}
+	if (add_proc(h, p)) {
+		session_close(&p->s);
+		goto drop;
+	}
+	h->stats.attached++;
+	if (seen_ns && monotonic_ns() - seen_ns > h->stats.attach_latency_max_ns)
+		h->stats.attach_latency_max_ns = monotonic_ns() - seen_ns;
+	return;
+drop:
+	target_close(&p->t);
+	free(p);
+}
+
+static void scan(struct host *h)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	h->stats.scans++;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		consider(h, (pid_t)pid, 0);
+	}
+	closedir(d);
+}
+
+/* Heap walks that are due, in a bounded amount of time per tick. */
+static void walks(struct host *h, uint64_t now)
+{
+	uint64_t spent = 0;
+	int i;
+
+	for (i = 0; i < h->n && spent < h->o->walk_budget_ns; i++) {
+		struct session *s = &h->procs[i]->s;
+		uint64_t t0 = monotonic_ns();
+
+		if (!running(h->procs[i]) || !s->walk_at || now < s->walk_at)
+			continue;
+		session_walk(s, h->o->walk_budget_ns - spent);
+		spent += monotonic_ns() - t0;
+	}
+}
+
+static void show(struct host *h, struct host_view *view, uint64_t now)
+{
+	struct host_row *rows = calloc((size_t)(h->n ? h->n : 1), sizeof(*rows));
+	char summary[256];
+	size_t n = 0;
+	int i;
+
+	if (!rows)
+		return;
+	for (i = 0; i < h->n; i++) {
+		struct host_proc *p = h->procs[i];
+
+		if (!running(p))
+			continue;
+		rows[n++] = (struct host_row){ .snap = &p->s.snap, .prev = &p->prev,
+					       .window_ns = p->prev_ns ? now - p->prev_ns : now - p->s.start,
+					       .container_id = p->labels.container_id };
+	}
+	host_summary(h, summary, sizeof(summary));
+	host_view_tick(view, rows, n, summary);
+	free(rows);
+	for (i = 0; i < h->n; i++) {
+		h->procs[i]->prev = h->procs[i]->s.figures;
+		h->procs[i]->prev_ns = now;
+	}
+}
+
+static uint64_t next_wakeup(const struct host *h, uint64_t next_scan, uint64_t next_view)
+{
+	uint64_t t = next_scan < next_view ? next_scan : next_view;
+	int i;
+
+	for (i = 0; i < h->n; i++)
+		if (running(h->procs[i]) && session_next_wakeup(&h->procs[i]->s) < t)
+			t = session_next_wakeup(&h->procs[i]->s);
+	return t;
+}
+
+static void loop(struct host *h, struct host_view *view)
+{
+	uint64_t deadline = h->o->so.duration_ns ? h->start + h->o->so.duration_ns : UINT64_MAX;
+	uint64_t next_scan = h->start + h->o->rescan_ns, next_view = h->start + h->o->so.interval_ns;
+	struct pollfd *pfd = NULL;
+
+	while (!session_stop_signal) {
+		uint64_t now = monotonic_ns(), until;
+		int i, n = 0, polled, timeout_ms;
+		struct pollfd *v;
+
+		/* only here: the array may move, and pfd[] follows it below */
+		forget_old_done(h);
+		until = next_wakeup(h, next_scan, next_view);
+		v = realloc(pfd, (size_t)(1 + h->n) * sizeof(*pfd));
+		if (now >= deadline || !v)
+			break;
+		pfd = v;
+		if (until > deadline)
+			until = deadline;
+		pfd[n++] = (struct pollfd){ .fd = consumer_fd(&h->run.cons), .events = POLLIN };
+		for (i = 0; i < h->n; i++)
+			pfd[n++] = (struct pollfd){ .fd = running(h->procs[i]) ? h->procs[i]->s.pidfd : -1,
+						    .events = POLLIN };
+		polled = h->n; /* processes added below are ticked from the next round */
+		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
+		poll(pfd, (nfds_t)n, timeout_ms);
+		consumer_drain(&h->run.cons);
+		now = monotonic_ns();
+		for (i = 0; i < h->nexecs; i++)
+			consider(h, h->execs[i], now);
+		h->nexecs = 0;
+		for (i = 0; i < polled; i++) {
+			struct host_proc *p = h->procs[i];
+
+			if (!running(p))
+				continue;
+			if (session_ended(&p->s, now, pfd[1 + i].revents & POLLIN))
+				finish(h, p);
+			else
+				session_tick(&p->s, now);
+		}
+		walks(h, now);
+		if (now >= next_scan) {
+			scan(h);
+			next_scan = now + h->o->rescan_ns;
+		}
+		if (now >= next_view) {
+			if (!h->o->so.quiet)
+				show(h, view, now);
+			next_view = now + h->o->so.interval_ns;
+		}
+	}
+	free(pfd);
+}
+
+int host_run(const struct host_opts *o)
+{
+	struct tracer_opts to = { .btf_path = o->so.btf_path, .ringbuf_bytes = o->so.ringbuf_bytes,
+				  .max_procs = o->max_procs, .max_exes = o->max_procs };
+	struct host_view view;
+	struct host h = { .o = o };
+	int i, err;
+
+	err = run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) || tracer_watch_execs(&h.run.tr);
+	if (err) {
+		run_close(&h.run);
+		return -1;
+	}
+	h.run.cons.on_exec = host_on_exec;
+	h.start = monotonic_ns();
+	clock_gettime(CLOCK_REALTIME, &h.started_at);
+	host_view_init(&view, o->so.out);
+	scan(&h);
+	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
+		(unsigned long long)h.stats.attached, "the sched_process_exec raw tracepoint");
+	fflush(o->so.out);
+	loop(&h, &view);
+	for (i = 0; i < h.n; i++)
+		if (running(h.procs[i])) {
+			session_ended(&h.procs[i]->s, monotonic_ns(), false);
+			if (!h.procs[i]->s.stop_reason)
+				h.procs[i]->s.stop_reason = "heaptrace stopped";
+		}
+	consumer_drain(&h.run.cons);
+	for (i = 0; i < h.n; i++)
+		if (!h.procs[i]->done) {
+			struct host_proc *p = h.procs[i];
+
+			/* still running at the end: reported as such */
+			p->s.stop_reason = NULL;
+			if (session_finish(&p->s))
+				ht_debug("pid %d: %s", p->t.pid, ht_last_error());
+		}
+	host_report_text(o->so.out, &h);
+	if (o->json_out)
+		err = host_report_json(o->json_out, &h);
+	for (i = 0; i < h.n; i++) {
+		session_close(&h.procs[i]->s);
+		target_close(&h.procs[i]->t);
+		free(h.procs[i]);
+	}
+	free(h.procs);
+	free(h.execs);
+	run_close(&h.run);
+	return err;
+}
