@@ -129,8 +129,10 @@ bench: heaptrace targets
 demo: heaptrace
 	$(Q)tools/demo.sh
 
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 install: heaptrace
 	install -D -m 0755 heaptrace $(DESTDIR)$(PREFIX)/sbin/heaptrace
+	install -D -m 0644 deploy/heaptrace.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heaptrace.service
 
 clean:
 	rm -rf $(OUT) heaptrace

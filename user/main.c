@@ -192,6 +192,13 @@ static void on_signal(int sig)
 	session_stop_signal = sig;
 }
 
+/* SIGHUP: unattended runs are told to reopen what they write (--textfile is
+ * rewritten by rename anyway): never a reason to stop. */
+static void on_hup(int sig)
+{
+	session_hup = 1;
+}
+
 /* --json FILE: opened before any work, so that a bad path fails fast, and
  * never through a symlink someone else planted. */
 static FILE *open_json_out(const char *path)
@@ -347,6 +354,7 @@ static int trace(FILE *json_out)
 	/* No SA_RESTART: poll() must return so the loop sees the flag. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &(struct sigaction){ .sa_handler = on_hup }, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (env.all)
 		return trace_host(&o, json_out) ? EXIT_RUNTIME : 0;

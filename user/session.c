@@ -12,6 +12,7 @@
 #include "util/monotonic.h"
 
 volatile sig_atomic_t session_stop_signal;
+volatile sig_atomic_t session_hup;
 
 /* The heap walk at attach stops after this long and says so. */
 #define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)

@@ -54,8 +54,9 @@ struct session {
 	const char *stop_reason; /* set once the trace ends */
 };
 
-/* Set from the SIGINT/SIGTERM handler. */
+/* Set from the SIGINT/SIGTERM and SIGHUP handlers. */
 extern volatile sig_atomic_t session_stop_signal;
+extern volatile sig_atomic_t session_hup;
 
 /* Plans and attaches to t with the shared tracer; on failure (-1,
  * ht_last_error() set) nothing is left attached and session_close() is
