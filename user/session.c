@@ -39,6 +39,23 @@ static void read_page_stats(struct session *s)
 	}
 }
 
+/* The exports' one hook, after the snapshot is refreshed: each interval
+ * (final false) and at the end. Per-probe hits are otherwise read only at
+ * the end. A failing --textfile is said once and the trace goes on. */
+static int export_snapshot(struct session *s, bool final)
+{
+	if (!s->exporter)
+		return 0;
+	if (!final && tracer_read_hits(&s->tr, &s->plan, s->hits))
+		ht_debug("%s", ht_last_error());
+	if (final)
+		return exporter_finish(s->exporter, &s->snap);
+	if (exporter_publish(s->exporter, &s->snap))
+		ht_err("%s (the trace goes on)", ht_last_error());
+	ht_debug("exports rendered in %.2f ms", (double)s->exporter->render_ns / 1e6);
+	return 0;
+}
+
 static void sample_memory(struct session *s, uint64_t now)
 {
 	struct smaps m;
@@ -61,6 +78,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->t = t;
 	s->pidfd = -1;
 	s->tr.multi_link_fd[0] = s->tr.multi_link_fd[1] = s->tr.multi_link_fd[2] = -1;
+	/* --listen binds (and refuses a port in use) before anything is attached. */
+	if (exporter_start(&s->exporter, &o->exports))
+		return -1;
 	if (plan_probes(t, o->max_tier, &s->plan))
 		return -1;
 	map_tracker_open(&s->maps, t);
@@ -95,6 +115,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	}
 	read_page_stats(s);
 	sample_memory(s, s->start);
+	refresh_snapshot(s, monotonic_ns());
+	export_snapshot(s, false);
+	report_exports(o->out, s->exporter);
 	live_view_init(&s->view, o->out);
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
 	s->next_tick = s->start + o->interval_ns;
@@ -136,6 +159,7 @@ static void tick(struct session *s, uint64_t now)
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);
 	s->last_tick = now;
 	refresh_snapshot(s, now);
+	export_snapshot(s, false);
 	if (!s->o->quiet)
 		live_view_tick(&s->view, &s->snap);
 	while (s->next_tick <= now)
@@ -216,7 +240,7 @@ int session_finish(struct session *s)
 	fflush(s->o->out);
 	if (s->o->json_out && report_json(s->o->json_out, &s->snap))
 		return -1;
-	return 0;
+	return export_snapshot(s, true);
 }
 
 void session_close(struct session *s)
@@ -231,4 +255,6 @@ void session_close(struct session *s)
 	s->rb = NULL;
 	tracer_close(&s->tr);
 	map_tracker_close(&s->maps);
+	exporter_stop(s->exporter);
+	s->exporter = NULL;
 }

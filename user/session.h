@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "heaptrace.h"
+#include "export/exporter.h"
 #include "report/live_view.h"
 #include "report/report.h"
 #include "target/target.h"
@@ -24,6 +25,7 @@ struct session_opts {
 	bool launched;	      /* target is our stopped child: release it once attached */
 	enum ht_tier max_tier; /* HT_TIER_WARM by default; HOT with --hot */
 	double max_overhead_pct; /* --max-overhead, of one CPU; 0: none */
+	struct exporter_opts exports; /* --listen, --textfile, --pprof, --top-maps */
 };
 
 struct session {
@@ -41,6 +43,7 @@ struct session {
 	struct ht_figures figures;
 	struct probe_hits hits[PLAN_MAX_PROBES];
 	struct trace_snapshot snap;
+	struct exporter *exporter; /* NULL without exports */
 	int pidfd;
 	uint64_t start, next_tick, last_tick, deadline, next_mem;
 	const char *stop_reason; /* set once the trace ends */
