@@ -22,7 +22,8 @@ from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, read_js
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
 GO = os.environ.get("HT_GO", "/usr/local/go/bin/go")
-OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+DASHBOARD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "deploy", "grafana-heaptrace.json")
 
 
 def wait_for(cond, timeout=30, what="condition"):
@@ -331,6 +332,15 @@ def test_prometheus_server_scrapes_heaptrace(mapleak, heaptrace, tmp_path):
         assert up and up[0]["value"][1] == "1"
         samples_scraped = query(f'scrape_samples_scraped{{instance="127.0.0.1:{h.port}"}}')
         assert float(samples_scraped[0]["value"][1]) > 100
+        # every query of the Grafana dashboard is valid PromQL on these series
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+        assert len(exprs) >= 10
+        for e in exprs:
+            assert query(e.replace("$pid", str(m.pid)).replace("$__rate_interval", "5s")) is not None, e
+        top = query(f'topk(20, heaptrace_map_retained_bytes{{pid=~"{m.pid}"}})')
+        assert [x for x in top if x["metric"]["site"] == "global main.leaky"], top
     finally:
         prom.terminate()
         try:
