@@ -13,14 +13,16 @@
 #include "target/launch.h"
 #include "util/log.h"
 #include "util/version.h"
+#include "export/listen.h"
+#include "export/render_metrics.h"
 #include "report/plan_print.h"
 #include "host/host.h"
 #include "session.h"
 #include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD,
-       OPT_ALL = 0x200, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
+       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -37,6 +39,8 @@ static struct env {
 	uint32_t ringbuf_bytes;
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
+	const char *listen, *textfile, *pprof_path; /* exports */
+	unsigned top_maps;
 	const char *file;   /* --list-probes FILE */
 	bool all;	    /* --all: host mode */
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
@@ -46,6 +50,7 @@ static struct env {
 	.interval_ns = 1000000000ull,
 	.ringbuf_bytes = 256 * 1024,
 	.max_procs = 256,
+	.top_maps = RENDER_TOP_MAPS_DEFAULT,
 };
 
 const char *argp_program_version = "heaptrace " HEAPTRACE_VERSION;
@@ -63,6 +68,9 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242 -d 30s --json out.json -q\n"
 	"  sudo heaptrace -- ./server --flag      # trace from the first instruction\n"
 	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
+	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
+	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
+	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
 	"the program's own status.\n";
@@ -84,6 +92,11 @@ static const struct argp_option options[] = {
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "With --all: trace at most N processes at once (default 256); more are counted and refused", 1 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
+	{ NULL, 0, NULL, 0, "Exports:", 1 },
+	{ "listen", OPT_LISTEN, "HOST:PORT", 0, "Serve http://HOST:PORT/metrics (Prometheus text, OpenMetrics on request) and /debug/pprof/maps (map retention profile) while tracing, e.g. 127.0.0.1:9464; a port in use is refused", 1 },
+	{ "textfile", OPT_TEXTFILE, "FILE", 0, "Rewrite FILE atomically with the metrics each interval (node_exporter's textfile collector reads DIR/*.prom)", 1 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Write the map retention profile (gzipped profile.proto) to FILE at the end", 1 },
+	{ "top-maps", OPT_TOP_MAPS, "N", 0, "Per-map metric series for the N maps retaining most (default 20, 0 for none)", 1 },
 	{ 0 },
 };
 
@@ -164,6 +177,27 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --ringbuf-kb '%s': expected a power of two from 4 to 1048576", arg);
 		env.ringbuf_bytes = (uint32_t)v * 1024;
 		break;
+	case OPT_LISTEN: {
+		char host[256], port[8];
+
+		if (listen_parse(arg, host, sizeof(host), port, sizeof(port)))
+			argp_error(state, "%s", ht_last_error());
+		env.listen = arg;
+		break;
+	}
+	case OPT_TEXTFILE:
+	case OPT_PPROF:
+		if (!*arg)
+			argp_error(state, "--%s needs a file name", key == OPT_PPROF ? "pprof" : "textfile");
+		*(key == OPT_PPROF ? &env.pprof_path : &env.textfile) = arg;
+		break;
+	case OPT_TOP_MAPS:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < 0 || v > RENDER_TOP_MAPS_MAX)
+			argp_error(state, "invalid --top-maps '%s': expected a number from 0 to %d", arg, RENDER_TOP_MAPS_MAX);
+		env.top_maps = (unsigned)v;
+		break;
 	case ARGP_KEY_ARG:
 		if (!env.list_probes || env.file)
 			argp_error(state, "unexpected argument '%s' (to run a program: heaptrace [OPTIONS] -- PROG ARGS...)", arg);
@@ -173,6 +207,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.list_probes) {
 			if (!!env.file + !!env.pid != 1 || env.command)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
+			if (env.listen || env.textfile || env.pprof_path)
+				argp_error(state, "--listen, --textfile and --pprof export a trace, not --list-probes");
 		} else if (!!env.pid + !!env.command + env.all != 1) {
 			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
 		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
@@ -321,6 +357,8 @@ static int trace_host(const struct session_opts *so, FILE *json_out)
 
 	ho.so.host = true;
 	ho.so.json_out = NULL;
+	ho.exports = so->exports; /* one exporter for every process */
+	memset(&ho.so.exports, 0, sizeof(ho.so.exports));
 	ho.so.walk_delay_ns = HOST_WALK_DELAY_NS;
 	if (host_run(&ho)) {
 		ht_err("%s", ht_last_error());
@@ -337,6 +375,8 @@ static int trace(FILE *json_out)
 		.ringbuf_bytes = env.ringbuf_bytes,
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,
+		.exports = { .listen = env.listen, .textfile = env.textfile, .pprof_path = env.pprof_path,
+			     .top_maps = env.top_maps },
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};

@@ -47,6 +47,23 @@ static void read_page_stats(struct session *s)
 	}
 }
 
+/* The exports' one hook, after the snapshot is refreshed: each interval
+ * (final false) and at the end. A failing --textfile is said once and the
+ * trace goes on. */
+static int export_snapshot(struct session *s, bool final)
+{
+	const struct trace_snapshot *v[1] = { &s->snap };
+
+	if (!s->exporter)
+		return 0;
+	if (final)
+		return exporter_finish(s->exporter, v, 1);
+	if (exporter_publish(s->exporter, v, 1))
+		ht_err("%s (the trace goes on)", ht_last_error());
+	ht_debug("exports rendered in %.2f ms", (double)s->exporter->render_ns / 1e6);
+	return 0;
+}
+
 static void sample_memory(struct session *s, uint64_t now)
 {
 	struct smaps m;
@@ -72,6 +89,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->pidfd = -1;
 	s->plan = &e->plan;
 	s->pp = &e->pp;
+	/* --listen binds (and refuses a port in use) before anything is attached. */
+	if (exporter_start(&s->exporter, &o->exports))
+		return -1;
 	map_tracker_open(&s->maps, t);
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
@@ -108,6 +128,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	}
 	read_page_stats(s);
 	sample_memory(s, s->start);
+	refresh_snapshot(s, monotonic_ns());
+	export_snapshot(s, false);
+	report_exports(o->out, s->exporter);
 	live_view_init(&s->view, o->out);
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
 	s->next_tick = s->start + o->interval_ns;
@@ -161,6 +184,7 @@ void session_tick(struct session *s, uint64_t now)
 	}
 	s->last_tick = now;
 	refresh_snapshot(s, now);
+	export_snapshot(s, false);
 	if (!s->o->quiet && !s->o->host)
 		live_view_tick(&s->view, &s->snap);
 	while (s->next_tick <= now)
@@ -251,7 +275,7 @@ int session_finish(struct session *s)
 	fflush(s->o->out);
 	if (s->o->json_out && report_json(s->o->json_out, &s->snap))
 		return -1;
-	return 0;
+	return export_snapshot(s, true);
 }
 
 void session_close(struct session *s)
@@ -265,4 +289,6 @@ void session_close(struct session *s)
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);
+	exporter_stop(s->exporter);
+	s->exporter = NULL;
 }

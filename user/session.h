@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "heaptrace.h"
+#include "export/exporter.h"
 #include "report/live_view.h"
 #include "report/report.h"
 #include "run.h"
@@ -29,6 +30,7 @@ struct session_opts {
 	double max_overhead_pct; /* --max-overhead, of one CPU; 0: none */
 	bool host;	      /* one of many (--all): no messages, live view or report of its own */
 	uint64_t walk_delay_ns; /* host: walk the heap this long after attaching */
+	struct exporter_opts exports; /* --listen, --textfile, --pprof, --top-maps */
 };
 
 struct session {
@@ -48,6 +50,7 @@ struct session {
 	struct ht_figures figures;
 	struct probe_hits hits[PLAN_MAX_PROBES];
 	struct trace_snapshot snap;
+	struct exporter *exporter; /* NULL without exports */
 	int pidfd;
 	uint64_t start, next_tick, last_tick, deadline, next_mem;
 	uint64_t walk_at;	/* host: when the heap walk is due (0: done or none) */

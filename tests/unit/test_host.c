@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "host/labels.h"
+#include "target/labels.h"
 
 #define ID "3f2a4bd1c9e1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b"
 

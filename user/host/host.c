@@ -10,6 +10,7 @@
 #include "host/host.h"
 #include "host/host_report.h"
 #include "report/host_view.h"
+#include "report/messages.h"
 #include "util/log.h"
 #include "util/monotonic.h"
 
@@ -189,6 +190,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 		session_close(&p->s);
 		goto drop;
 	}
+	p->s.snap.labels = &p->labels;
 	if (add_proc(h, p)) {
 		session_close(&p->s);
 		goto drop;
@@ -236,6 +238,34 @@ static void walks(struct host *h, uint64_t now)
 		session_walk(s, h->o->walk_budget_ns - spent);
 		spent += monotonic_ns() - t0;
 	}
+}
+
+/* Every traced process's snapshot (running ones, and with `done` the
+ * ended ones kept), for the exports; *n set, free() the array. */
+static const struct trace_snapshot **snapshots(const struct host *h, bool done, size_t *n)
+{
+	const struct trace_snapshot **v = calloc((size_t)(h->n ? h->n : 1), sizeof(*v));
+	int i;
+
+	*n = 0;
+	for (i = 0; v && i < h->n; i++)
+		if (running(h->procs[i]) || done)
+			v[(*n)++] = &h->procs[i]->s.snap;
+	return v;
+}
+
+static void export_all(struct host *h, bool final)
+{
+	size_t n;
+	const struct trace_snapshot **v;
+	int err;
+
+	if (!h->exporter || !(v = snapshots(h, final, &n)))
+		return;
+	err = final ? exporter_finish(h->exporter, v, n) : exporter_publish(h->exporter, v, n);
+	if (err)
+		ht_err("%s%s", ht_last_error(), final ? "" : " (the trace goes on)");
+	free(v);
 }
 
 static void show(struct host *h, struct host_view *view, uint64_t now)
@@ -324,6 +354,7 @@ static void loop(struct host *h, struct host_view *view)
 			next_scan = now + h->o->rescan_ns;
 		}
 		if (now >= next_view) {
+			export_all(h, false);
 			if (!h->o->so.quiet)
 				show(h, view, now);
 			next_view = now + h->o->so.interval_ns;
@@ -340,9 +371,12 @@ int host_run(const struct host_opts *o)
 	struct host h = { .o = o };
 	int i, err;
 
-	err = run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) || tracer_watch_execs(&h.run.tr);
+	/* --listen binds (and refuses a port in use) before anything is attached */
+	err = exporter_start(&h.exporter, &o->exports) || run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) ||
+	      tracer_watch_execs(&h.run.tr);
 	if (err) {
 		run_close(&h.run);
+		exporter_stop(h.exporter);
 		return -1;
 	}
 	h.run.cons.on_exec = host_on_exec;
@@ -352,6 +386,8 @@ int host_run(const struct host_opts *o)
 	scan(&h);
 	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
 		(unsigned long long)h.stats.attached, "the sched_process_exec raw tracepoint");
+	report_exports(o->so.out, h.exporter);
+	export_all(&h, false);
 	fflush(o->so.out);
 	loop(&h, &view);
 	for (i = 0; i < h.n; i++)
@@ -373,6 +409,8 @@ int host_run(const struct host_opts *o)
 	host_report_text(o->so.out, &h);
 	if (o->json_out)
 		err = host_report_json(o->json_out, &h);
+	export_all(&h, true);
+	exporter_stop(h.exporter);
 	for (i = 0; i < h.n; i++) {
 		session_close(&h.procs[i]->s);
 		target_close(&h.procs[i]->t);

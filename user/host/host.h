@@ -8,7 +8,8 @@
  */
 #ifndef HT_HOST_HOST_H
 #define HT_HOST_HOST_H
-#include "host/labels.h"
+#include "target/labels.h"
+#include "export/exporter.h"
 #include "session.h"
 
 struct host_opts {
@@ -20,6 +21,7 @@ struct host_opts {
 	uint64_t rescan_ns;	   /* the safety-net scan of /proc */
 	uint64_t walk_budget_ns;   /* heap walks per process, and in all per tick */
 	FILE *json_out;		   /* the report, processes[] */
+	struct exporter_opts exports; /* for every process at once (so.exports is empty) */
 };
 
 /* One process, traced or done. */
@@ -48,6 +50,7 @@ struct host {
 	struct host_stats stats;
 	uint64_t start;
 	struct timespec started_at;
+	struct exporter *exporter;
 };
 
 /* The whole run: returns 0, or -1 with ht_last_error() set when it could

@@ -48,3 +48,14 @@ void report_hot_summary(FILE *out, const struct trace_snapshot *r)
 		(double)hot * 1e9 / (double)(r->duration_ns ? r->duration_ns : 1), (unsigned long long)r->tally->records,
 		(unsigned long long)r->figures->lost_records);
 }
+
+void report_exports(FILE *out, const struct exporter *e)
+{
+	char what[1024];
+
+	if (!e)
+		return;
+	exporter_describe(e, what, sizeof(what));
+	fprintf(out, "heaptrace: %s\n", what);
+	fflush(out);
+}

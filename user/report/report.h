@@ -10,6 +10,7 @@
 #include "heap/gomap_tracker.h"
 #include "heap/page_stats.h"
 #include "heap/smaps.h"
+#include "target/labels.h"
 #include "trace/consumer.h"
 #include "trace/figures.h"
 #include "trace/overhead.h"
@@ -35,6 +36,7 @@ struct trace_snapshot {
 	const char *attach_method;	  /* "uprobe_multi" or "uprobe" */
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
+	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
 };
 
 void report_text(FILE *out, const struct trace_snapshot *r);

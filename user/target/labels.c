@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "host/labels.h"
+#include "target/labels.h"
 #include "util/log.h"
 
 static size_t hex_run(const char *s)

@@ -3,8 +3,8 @@
  * container, the container's full ID and the Kubernetes pod's UID, read from
  * /proc/PID/cgroup as Docker, containerd, CRI-O and Podman name their
  * cgroups (cgroup v1 and v2, cgroupfs and systemd drivers). */
-#ifndef HT_HOST_LABELS_H
-#define HT_HOST_LABELS_H
+#ifndef HT_TARGET_LABELS_H
+#define HT_TARGET_LABELS_H
 #include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
