@@ -154,11 +154,13 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 {
 	enum exe_state st;
 
-	if (session_stop_signal)
+	/* in host mode a signal or the duration stops heaptrace, not the
+	 * process: the host ends the run */
+	if (session_stop_signal && !s->o->host)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
 	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
 		return "the target exited";
-	if (now >= s->deadline)
+	if (now >= s->deadline && !s->o->host)
 		return "duration reached";
 	st = target_exe_state(s->t);
 	if (st == EXE_CHANGED)

@@ -390,19 +390,12 @@ int host_run(const struct host_opts *o)
 	export_all(&h, false);
 	fflush(o->so.out);
 	loop(&h, &view);
-	for (i = 0; i < h.n; i++)
-		if (running(h.procs[i])) {
-			session_ended(&h.procs[i]->s, monotonic_ns(), false);
-			if (!h.procs[i]->s.stop_reason)
-				h.procs[i]->s.stop_reason = "heaptrace stopped";
-		}
 	consumer_drain(&h.run.cons);
 	for (i = 0; i < h.n; i++)
 		if (!h.procs[i]->done) {
 			struct host_proc *p = h.procs[i];
 
-			/* still running at the end: reported as such */
-			p->s.stop_reason = NULL;
+			/* still running at the end: reported as such (no stop reason) */
 			if (session_finish(&p->s))
 				ht_debug("pid %d: %s", p->t.pid, ht_last_error());
 		}
