@@ -6,10 +6,10 @@
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
 #include "report/live_view.h"
+#include "util/term.h"
 
-#define LIVE_TOP_MAPS 3
-#define LIVE_WIDTH 80
-#define LIVE_HEIGHT 24
+/* At least this many map rows, when the screen is short. */
+#define LIVE_MIN_MAPS 3
 
 static int lines_in(const char *s, size_t len)
 {
@@ -31,10 +31,12 @@ void live_view_init(struct live_view *v, FILE *out)
 void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 {
 	const struct ht_figures *now = r->figures;
+	struct term_size ts = term_size_of(v->out);
 	struct ht_figures d;
 	char a[32], b[32], probes[64], *screen = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&screen, &len);
+	int room;
 
 	if (!out)
 		return;
@@ -54,13 +56,16 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 		print_memory_line(out, &r->mem);
 	if (r->have_heap)
 		print_pages_line(out, &r->heap);
-	print_maps(out, r->maps, LIVE_TOP_MAPS, LIVE_WIDTH);
 	if (now->lost_records)
 		fprintf(out, "LOST      %llu event records (ring buffer full): restart with a larger --ringbuf-kb\n",
 			(unsigned long long)now->lost_records);
-	/* the interval's pauses, if the screen has room for them */
+	/* the maps get the rows that are left, beside their two lines of heading */
 	fflush(out);
-	if (d.gc_pause.count && lines_in(screen, len) + 1 + hist_print_rows(&d.gc_pause) < LIVE_HEIGHT) {
+	room = ts.rows - 1 - lines_in(screen, len) - 2;
+	print_maps(out, r->maps, (size_t)(room > LIVE_MIN_MAPS ? room : LIVE_MIN_MAPS), ts.cols);
+	/* the interval's pauses, if the screen still has room for them */
+	fflush(out);
+	if (d.gc_pause.count && lines_in(screen, len) + 1 + hist_print_rows(&d.gc_pause) < ts.rows) {
 		fprintf(out, "GC pauses in the interval:\n");
 		hist_print(out, &d.gc_pause, "  ");
 	}
