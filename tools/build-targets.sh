@@ -56,8 +56,8 @@ build gocur-mapleak-pie ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -
 build gocur-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 GOARCH=arm64
 build go122-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 GOARCH=arm64
 # The unit tests' oracles, all reading Go's DWARF: struct layouts
-# (dwarflayout), inlined frames (inlframes).
-for tool in dwarflayout inlframes; do
+# (dwarflayout), inlined frames (inlframes), map types (maptypes).
+for tool in dwarflayout inlframes maptypes; do
 	if [ ! -e "$out/$tool" ] || [ "$root/tests/tools/$tool/main.go" -nt "$out/$tool" ]; then
 		(cd "$root/tests/tools/$tool" && env GOFLAGS= GOTOOLCHAIN=local "$GO_CUR" build -o "$out/$tool" .)
 	fi

@@ -100,6 +100,8 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 
 void map_tracker_close(struct map_tracker *mt)
 {
+	go_map_types_free(&mt->maptypes);
+	mt->maptypes_read = false;
 	free(mt->v);
 	free(mt->index);
 	mt->v = NULL;
@@ -173,14 +175,31 @@ static struct tracked_map *add(struct map_tracker *mt, uint64_t addr)
 	return &mt->v[mt->n++];
 }
 
+/* Candidates shown for a table several types could have made. */
+#define TYPE_CANDIDATES 8
+
 static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 {
+	const struct go_map_type *cand[TYPE_CANDIDATES];
+	struct map_table_shape shape = { tm->m.array_units, tm->m.array_bytes, tm->m.array_noscan };
 	char slot[MAP_TYPE_LEN];
+	size_t n;
 
 	if (tm->type[0])
 		return;
-	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot)))
+	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot))) {
 		go_map_type_from_slot_type(slot, tm->type, sizeof(tm->type));
+		return;
+	}
+	/* No type in the span (noscan, small, or before 1.22): the binary's
+	 * map types whose tables have this shape. */
+	if (!mt->maptypes_read && mt->t) {
+		mt->maptypes_read = true;
+		if (go_map_types_load(&mt->t->elf, mt->t->funcs.moduledata, mt->L, &mt->maptypes))
+			ht_debug("map types: %s", ht_last_error());
+	}
+	n = go_map_types_match(&mt->maptypes, mt->L, &shape, cand, TYPE_CANDIDATES);
+	go_map_types_describe(cand, n, tm->type, sizeof(tm->type));
 }
 
 static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const struct go_map *m)
