@@ -24,7 +24,9 @@ struct tracked_map {
 	struct go_map m;   /* as last read */
 	uint64_t peak;	   /* most entries seen: at growth, or read */
 	uint64_t low;	   /* fewest entries seen since it was first read */
-	bool refilled;	   /* the count climbed back up from `low`: a working buffer */
+	uint64_t high;	   /* most entries it is known to have held before `low` */
+	uint8_t emptied;   /* times its seed changed: emptied (delete, clear) in between reads */
+	bool refilled;	   /* refilled after it fell: a working buffer */
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
 	uint64_t stack[GOMAP_STACK_DEPTH]; /* the growth's user stack, innermost first (runtime addresses) */
@@ -92,6 +94,10 @@ size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);
 uint64_t tracked_retained(const struct tracked_map *m);
 
+/* Every count read goes through here (`emptied`: its hash seed changed
+ * since the last read, which the runtime does when the map becomes empty):
+ * the peak, the low point, and whether it was refilled. */
+void tracked_observe(struct tracked_map *m, uint64_t live, bool emptied);
 enum map_verdict tracked_verdict(const struct tracked_map *m);
 const char *map_verdict_name(enum map_verdict v);
 /* The most entries the map is known to have held: seen while traced, or
