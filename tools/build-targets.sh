@@ -55,8 +55,11 @@ build gocur-mapleak ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
 build gocur-mapleak-pie ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -buildmode=pie
 build gocur-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 GOARCH=arm64
 build go122-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 GOARCH=arm64
-# The unit tests' oracle for struct layouts: Go's own DWARF reader.
-if [ ! -e "$out/dwarflayout" ] || [ "$root/tests/tools/dwarflayout/main.go" -nt "$out/dwarflayout" ]; then
-	(cd "$root/tests/tools/dwarflayout" && env GOFLAGS= GOTOOLCHAIN=local "$GO_CUR" build -o "$out/dwarflayout" .)
-fi
+# The unit tests' oracles, all reading Go's DWARF: struct layouts
+# (dwarflayout), inlined frames (inlframes), map types (maptypes).
+for tool in dwarflayout inlframes maptypes; do
+	if [ ! -e "$out/$tool" ] || [ "$root/tests/tools/$tool/main.go" -nt "$out/$tool" ]; then
+		(cd "$root/tests/tools/$tool" && env GOFLAGS= GOTOOLCHAIN=local "$GO_CUR" build -o "$out/$tool" .)
+	fi
+done
 mv "$manifest" "$out/manifest"

@@ -1,11 +1,30 @@
 /* libFuzzer: a whole program file through every reader heaptrace runs on a
  * target (ELF, .go.buildinfo, pclntab, moduledata, .symtab, the planner's
- * decoding). Seeded with real Go binaries. */
+ * decoding, the inline tree, the map type descriptors). Seeded with real Go
+ * binaries. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plan/probeplan.h"
+#include "target/gomaptypes.h"
+#include "target/goinline.h"
+
+/* The inline tree at a few pcs of every function, and the map types. */
+static void read_types_and_inlining(struct target *t)
+{
+	struct go_map_types mt;
+	struct go_frame fr[16];
+	size_t i;
+
+	for (i = 0; i < t->funcs.npcln; i++) {
+		const struct go_func *f = &t->funcs.pcln[i];
+
+		go_inline_frames(&t->funcs, &t->elf, t->layout, f->entry + (f->end - f->entry) / 2, fr, 16);
+	}
+	if (go_map_types_load(&t->elf, t->funcs.moduledata, t->layout, &mt) == 0)
+		go_map_types_free(&mt);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				snprintf(t.exe, sizeof(t.exe), "fuzz");
 				t.map_impl = "buckets";
 				plan_probes(&t, HT_TIER_HOT, &plan);
+				t.layout = go_layout_for(t.bi.ver.minor);
+				read_types_and_inlining(&t);
 			}
 			go_funcs_free(&t.funcs);
 		}

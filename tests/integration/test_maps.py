@@ -15,12 +15,40 @@ FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
                            "targets", "mapleak", "main.go")
 
 
-def grow_site_line():
+def marker_line(marker):
     with open(FIXTURE_SRC) as f:
         for n, line in enumerate(f, 1):
-            if "GROW-SITE" in line:
+            if marker in line:
                 return n
-    raise AssertionError("no GROW-SITE marker in the fixture")
+    raise AssertionError(f"no {marker} marker in the fixture")
+
+
+def grow_site_line():
+    return marker_line("GROW-SITE")
+
+
+GO = os.environ.get("HT_GO", "/usr/local/go/bin/go")
+
+
+def objdump_line(binary, func, pc):
+    """go tool objdump's file:line of the instruction holding pc in func."""
+    out = subprocess.run([GO, "tool", "objdump", "-s", "^" + re.escape(func) + "$", binary],
+                         capture_output=True, text=True, check=True).stdout
+    best = None
+    for l in out.splitlines():
+        f = l.split()
+        if len(f) >= 2 and f[1].startswith("0x") and ":" in f[0]:
+            a = int(f[1], 16)
+            if a <= pc and (best is None or a > best[0]):
+                best = (a, f[0])
+    assert best, f"objdump has no instruction of {func} at or before {pc:#x}"
+    return best[1]
+
+
+def addr2line(binary, pc):
+    out = subprocess.run([GO, "tool", "addr2line", binary], input=f"{pc:#x}\n", capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    return out[0], out[1]
 
 
 def wait_file(path, timeout=30):
@@ -260,3 +288,66 @@ def test_hot_probes_are_bounded_in_time(tmp_path):
     finally:
         t.kill()
         t.wait()
+
+
+def bucket_map_implied_peak(table_bytes, bucket_bytes):
+    """What a table of this size implies a bucket map held (it doubles past
+    6.5 entries a bucket): the largest B whose 2^B + 2^(B-4) buckets fit."""
+    b = 0
+    while ((1 << (b + 1)) + ((1 << (b - 3)) if b + 1 >= 4 else 0)) * bucket_bytes <= table_bytes:
+        b += 1
+    return 13 * (1 << (b - 1)) // 2 + 1
+
+
+# The maps report's check (issue 13): an emptied map, a working buffer and
+# a map grown while traced through an inlined method, in one run, read with
+# the default interval (the buffer refills at that same period).
+@pytest.mark.parametrize("stripped", [True, False], ids=["stripped", "symbols"])
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_three_maps_verdicts_types_and_inlined_site(tc, stripped, mapleak, tmp_path):
+    name = f"{tc}-mapleak" + (".stripped" if stripped else "")
+    m = mapleak(name, "-n", "300000", "-emptied", "200000", "-buffer", "20000", "-inline-after", "2s",
+                "-inline", "100000")
+    r, out = trace(tmp_path, m.pid, duration="5s")
+    assert os.path.exists(m.truth_path + ".inlined"), "the inlined grower ran while traced"
+    maps = r["maps"]
+
+    emptied = [x for x in maps if x["type"] == "map[uint64]main.record"]
+    assert len(emptied) == 1, [(x["type"], x["live"]) for x in maps]
+    e = emptied[0]
+    assert e["live"] == m.truth["emptied_live"] == 10
+    assert e["verdict"] == "retained" and e["peak_source"] == "table"
+    full = m.truth["emptied_full"]
+    assert full / 2 <= e["peak"] <= full, "the table's size bounds the past peak from below, not above"
+    if r["target"]["map_impl"] == "buckets":
+        assert e["peak"] == bucket_map_implied_peak(e["table_bytes"], 272)  # 8 + 8*8 + 8*24 + 8
+    assert e["stack"] == [] and not e["grows"]
+
+    buf = [x for x in maps if x["type"].startswith("map[int32]int32")]
+    assert len(buf) == 1, [(x["type"], x["live"]) for x in maps]
+    assert buf[0]["verdict"] == "reused", buf[0]
+
+    grown = [x for x in maps if x["site"] and x["site"].startswith("main.(*store).put (")]
+    assert len(grown) == 1, [(x["type"], x["site"]) for x in maps]
+    g = grown[0]
+    assert g["verdict"] == "retained" and g["live"] == 10
+    assert g["type"] == "map[string]*main.item"
+    fr = g["stack"]
+    k = next(i for i, f in enumerate(fr) if f["function"] == "main.(*store).put")
+    assert all(f["function"].startswith(("runtime.", "internal/runtime/")) for f in fr[:k]), fr
+    put, caller = fr[k], fr[k + 1]
+    # the inlined method's own line, as objdump gives the instruction's
+    # (on the unstripped twin: the same code, with the symbols go tool needs)
+    bin_path = target(f"{tc}-mapleak")
+    where = objdump_line(bin_path, "main.growInlined", int(put["pc"], 16))
+    assert where == f"main.go:{put['line']}", (where, put)
+    assert g["site"] == f"main.(*store).put ({put['file']}:{put['line']})"
+    assert put["line"] == marker_line("INLINE-SITE")
+    # its caller, the physical function, at the call: addr2line at the
+    # inlined call's mark
+    assert caller["function"] == "main.growInlined"
+    fn, fl = addr2line(bin_path, int(caller["pc"], 16))
+    assert fn == "main.growInlined" and fl == f"{caller['file']}:{caller['line']}"
+    assert caller["line"] == marker_line("INLINE-CALLER")
+    assert fr[k + 2]["function"] == "main.main"
+    assert_nothing_left()

@@ -419,6 +419,78 @@ static void test_heapstats_decode(void **state)
 #undef SET
 }
 
+/* A map as the tracker reads it, read after read: counts and whether the
+ * seed changed, as set_parsed and the count-only path pass them on. */
+struct reading {
+	uint64_t live;
+	bool emptied;
+};
+
+static enum map_verdict run_readings(struct tracked_map *tm, const struct reading *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		tm->m.live = r[i].live;
+		tm->m.needed_bytes = bucket_map_needed_bytes(r[i].live, 144);
+		tracked_observe(tm, r[i].live, r[i].emptied);
+		tm->parsed = true;
+	}
+	return tracked_verdict(tm);
+}
+
+/* A bucket map of 2^12 buckets (4352 with the preallocated overflow ones,
+ * 144 bytes each): implied peak 6.5 * 2^11 + 1. */
+static void table_of_b12(struct tracked_map *tm)
+{
+	memset(tm, 0, sizeof(*tm));
+	tm->m.table_bytes = 4352 * 144;
+	tm->m.implied_peak = bucket_map_implied_peak(12);
+}
+
+static void test_verdicts(void **state)
+{
+	struct tracked_map tm;
+	bool implied;
+	/* emptied by delete before attach, never refilled */
+	static const struct reading emptied[] = { { 10, false }, { 10, false }, { 10, false } };
+	/* a working buffer read at random phases: full, empty, full */
+	static const struct reading phases[] = { { 20000, false }, { 0, true }, { 20000, false } };
+	/* read at its refill period, always full, or always empty: the seed
+	 * changed at every emptying in between */
+	static const struct reading full[] = { { 20000, false }, { 20000, true }, { 20000, true } };
+	static const struct reading empty[] = { { 0, false }, { 0, true }, { 0, true } };
+	/* first seen empty (the table says it was full), then full again */
+	static const struct reading back[] = { { 0, false }, { 15000, false } };
+	/* grown while traced, then emptied down to 10: not a refill */
+	static const struct reading grown[] = { { 14000, false }, { 18000, false }, { 26000, false }, { 10, false } };
+	/* emptied once to 0 while traced and left so */
+	static const struct reading once[] = { { 26000, false }, { 0, true }, { 0, false } };
+	/* a map about as large as its entries need */
+	static const struct reading fits[] = { { 20000, false }, { 21000, false } };
+
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, emptied, 3), MAP_RETAINED);
+	assert_int_equal(tracked_peak(&tm, &implied), 13313);
+	assert_true(implied);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, phases, 3), MAP_REUSED);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, full, 3), MAP_REUSED);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, empty, 3), MAP_REUSED);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, back, 2), MAP_REUSED);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, grown, 4), MAP_RETAINED);
+	assert_int_equal(tracked_peak(&tm, &implied), 26000);
+	assert_false(implied);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, once, 3), MAP_RETAINED);
+	table_of_b12(&tm);
+	assert_int_equal(run_readings(&tm, fits, 2), MAP_FITS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_implied_peaks),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_needed_bytes),
+		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_heapstats_decode),
 	};
 

@@ -12,6 +12,8 @@
 	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
 	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48, \
 	.maptype_slot_size = 82, /* maptype.bucketsize, u16 */ \
+	.maptype_key = 48, .maptype_elem = 56, .maptype_group = 64, .maptype_keysize = 80, \
+	.maptype_elemsize = 81, .maptype_swiss_slot = GO_ABSENT, \
 	.smap_used = GO_ABSENT
 
 /* internal/runtime/maps.Map and .table, the same 1.24-1.27 */
@@ -20,7 +22,12 @@
 	.smap_used = 0, .smap_seed = 8, .smap_dirptr = 16, .smap_dirlen = 24, .smap_globaldepth = 32, \
 	.smap_size = 48, .stable_used = 0, .stable_capacity = 2, .stable_index = 8, .stable_groups_data = 16, \
 	.stable_groups_lengthmask = 24, .stable_size = 32, \
-	.maptype_slot_size = 80 /* abi.MapType.GroupSize, u64 */
+	.maptype_slot_size = 80, /* abi.MapType.GroupSize, u64 */ \
+	.maptype_key = 48, .maptype_elem = 56, .maptype_group = 64, .maptype_keysize = GO_ABSENT, \
+	.maptype_elemsize = GO_ABSENT
+
+/* abi.SwissMapType.SlotSize (1.24-1.25), abi.MapType.SlotSize (1.26) */
+#define SWISS_SLOT_SIZE .maptype_swiss_slot = 88
 
 /* runtime.heapStatsDelta up to 1.24; 1.25 dropped inPtrScalarBits */
 #define HEAP_STATS_WITH_PTRSCALARBITS \
@@ -42,16 +49,31 @@
 #define SPAN_INDEXES_8 \
 	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 56, .span_index_size = 8, \
 	.span_allocbits = 72, .span_largetype = GO_ABSENT, .malloc_header_min = GO_ABSENT
-#define TYPES .type_size = 0, .type_str = 40, .type_tflag = 20
+#define TYPES .type_size = 0, .type_ptrbytes = 8, .type_str = 40, .type_tflag = 20, .type_kind = 23
+
+/* runtime._func grew startLine in 1.20; inlinedCall lost parent, file and
+ * line (20 -> 16 bytes) */
+#define FUNCS_119 \
+	.func_size = 40, .func_npcdata = 28, .func_nfuncdata = 39, .inl_size = 20, .inl_nameoff = 12, .inl_parentpc = 16
+#define FUNCS_SINCE_120 \
+	.func_size = 44, .func_npcdata = 28, .func_nfuncdata = 43, .inl_size = 16, .inl_nameoff = 4, .inl_parentpc = 8
+
+/* moduledata: covctrs/ecovctrs (1.20) moved what follows by 16; 1.26 added
+ * epclntab before textsectmap; 1.27 dropped typelinks and added
+ * typedesclen, itaboffset and itabsize */
+#define MODULE_119 .md_types = 280, .md_etypes = 288, .md_gofunc = 304, .md_typelinks = 336
+#define MODULE_120_125 .md_types = 296, .md_etypes = 304, .md_gofunc = 320, .md_typelinks = 352
+#define MODULE_126 .md_types = 296, .md_etypes = 304, .md_gofunc = 320, .md_typelinks = 360
+#define MODULE_127 .md_types = 296, .md_etypes = 312, .md_gofunc = 344, .md_typelinks = GO_ABSENT
 
 /* runtime.mspan (16-bit indexes, largeType), malloc headers, abi.Type and
- * moduledata.types: the same 1.22-1.27 */
+ * runtime._func: the same 1.22-1.27 */
 #define SPANS_SINCE_122 \
 	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50, \
 	.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99, \
 	.span_elemsize = 104, .span_largetype = 152, .span_size = 160, \
 	.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */ \
-	TYPES, .md_types = 296, .mheap_allspans = 65864
+	TYPES, FUNCS_SINCE_120, .mheap_allspans = 65864
 
 static const struct go_layout layouts[] = {
 	{
@@ -59,7 +81,7 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65856,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
-		TYPES, .md_types = 280,
+		TYPES, MODULE_119, FUNCS_119,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
 	},
 	{
@@ -67,7 +89,7 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65824,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
-		TYPES, .md_types = 296,
+		TYPES, MODULE_120_125, FUNCS_SINCE_120,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
 	},
 	{
@@ -76,23 +98,35 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65864,
 		SPAN_INDEXES_8,
 		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
-		TYPES, .md_types = 296,
+		TYPES, MODULE_120_125, FUNCS_SINCE_120,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
 	},
 	{
 		.min_minor = 22, .max_minor = 23,
-		SPANS_SINCE_122,
+		SPANS_SINCE_122, MODULE_120_125,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
 	},
 	{
 		.min_minor = 24, .max_minor = 24,
-		SPANS_SINCE_122,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, SWISS_MAPS,
+		SPANS_SINCE_122, MODULE_120_125,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
-		.min_minor = 25, .max_minor = GO_MAX_KNOWN_MINOR,
-		SPANS_SINCE_122,
-		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS,
+		.min_minor = 25, .max_minor = 25,
+		SPANS_SINCE_122, MODULE_120_125,
+		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
+	},
+	{
+		.min_minor = 26, .max_minor = 26,
+		SPANS_SINCE_122, MODULE_126,
+		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
+	},
+	{
+		/* abi.MapType: SlotSize became KeysOff/KeyStride/ElemsOff/ElemStride;
+		 * Flags moved to 128 */
+		.min_minor = 27, .max_minor = GO_MAX_KNOWN_MINOR,
+		SPANS_SINCE_122, MODULE_127,
+		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, .maptype_swiss_slot = 96,
 	},
 };
 

@@ -23,9 +23,16 @@ struct go_layout {
 	 * header before the object (malloc headers, Go 1.22+) */
 	uint16_t malloc_header_min;
 	/* runtime._type / internal/abi.Type */
-	uint16_t type_size, type_str, type_tflag;
-	/* runtime.moduledata */
-	uint16_t md_types;
+	uint16_t type_size, type_ptrbytes, type_str, type_tflag, type_kind;
+	/* runtime.moduledata: the type section [types, etypes), typelinks (a
+	 * []int32 of offsets from types; GO_ABSENT from 1.27), and gofunc, the
+	 * base of every function's funcdata */
+	uint16_t md_types, md_etypes, md_typelinks, md_gofunc;
+	/* runtime._func: its size (pcdata[] follows, then funcdata[]), its
+	 * npcdata (u32) and nfuncdata (u8); runtime.inlinedCall, the
+	 * FUNCDATA_InlTree entries: callee name (funcnametab offset), parentPc */
+	uint16_t func_size, func_npcdata, func_nfuncdata;
+	uint16_t inl_size, inl_nameoff, inl_parentpc;
 	/* runtime.mstats: heapStats (consistentHeapStats) holds 3 heapStatsDelta */
 	uint16_t mstats_heapstats;
 	/* runtime.mstats: the runtime's own GC accounting (debug.ReadGCStats) */
@@ -35,6 +42,11 @@ struct go_layout {
 	/* the map type's table unit: maptype.bucketsize (u16, bucket maps) or
 	 * abi.MapType.GroupSize (u64, Swiss tables) */
 	uint16_t maptype_slot_size;
+	/* the rest of the map type descriptor: key, elem and bucket/group type
+	 * pointers; keysize and elemsize (u8, bucket maps) or SlotSize (u64,
+	 * Swiss; 1.27: KeyStride, the same for interleaved groups) */
+	uint16_t maptype_key, maptype_elem, maptype_group, maptype_keysize, maptype_elemsize,
+		maptype_swiss_slot;
 	/* bucket maps: runtime.hmap (up to 1.23) */
 	uint16_t hmap_count, hmap_flags, hmap_b, hmap_noverflow, hmap_hash0, hmap_buckets,
 		hmap_oldbuckets, hmap_nevacuate, hmap_extra, hmap_size;
@@ -58,6 +70,13 @@ extern const char *const memstats_referrers[];
 #define GO_SPANCLASS_NOSCAN(sc) ((sc) & 1)
 #define GO_MALLOC_HEADER 8
 #define GO_TFLAG_EXTRA_STAR 2 /* the type's name has a leading '*' to drop */
+#define GO_TFLAG_NAMED 4      /* a defined type (type T map[K]V) */
+#define GO_KIND_MASK 0x1f     /* Kind_ & this; the high bits are flags */
+#define GO_KIND_MAP 21
+
+/* pclntab indexes, the same 1.18-1.27 (internal/abi/symtab.go) */
+#define GO_PCDATA_INLTREEINDEX 2
+#define GO_FUNCDATA_INLTREE 3
 
 /* Map implementation constants (abi.MapBucketCount, loadFactorNum/Den;
  * abi.MapGroupSlots, maxAvgGroupLoad, maxTableCapacity). */

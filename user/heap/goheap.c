@@ -204,7 +204,8 @@ bool go_heap_object_at(const struct go_heap *h, uint64_t addr, struct go_object 
 	if (off / s->elemsize >= s->nelems)
 		return false;
 	if (off % s->elemsize == 0) {
-		*o = (struct go_object){ .start = addr, .size = s->elemsize, .type = s->largetype };
+		*o = (struct go_object){ .start = addr, .size = s->elemsize, .type = s->largetype,
+					 .noscan = GO_SPANCLASS_NOSCAN(s->spanclass) };
 		return true;
 	}
 	/* Go 1.22+: small objects with pointers over 512 bytes start with an

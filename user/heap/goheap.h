@@ -22,6 +22,7 @@ struct go_span {
 
 struct go_object {
 	uint64_t start, size, type; /* type: the span's largeType, 0 if unknown */
+	bool noscan;		    /* its span holds objects without pointers */
 };
 
 struct go_heap {

@@ -133,6 +133,9 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	m->live = count;
 	m->slot_bytes = slot;
 	m->type = bo.type;
+	m->array_units = bucket_array_len(b);
+	m->array_bytes = bo.size;
+	m->array_noscan = bo.noscan;
 	m->tables = 1u << (b < 31 ? b : 31);
 	m->implied_peak = bucket_map_implied_peak(b);
 	m->table_bytes = bo.size;
@@ -173,6 +176,9 @@ bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint
 		if (!m->slot_bytes)
 			m->slot_bytes = o.size;
 		m->table_bytes = o.size;
+		m->array_units = 1;
+		m->array_bytes = o.size;
+		m->array_noscan = o.noscan;
 		m->needed_bytes = swiss_map_needed_bytes(used, m->slot_bytes);
 		m->implied_peak = 1; /* a small map's group comes with its first entry */
 		return true;
@@ -271,6 +277,11 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			table_structs += to.size;
 			ngroups += mask + 1;
 			type = type ? type : go.type;
+			if (!distinct) {
+				maps[i].array_units = mask + 1;
+				maps[i].array_bytes = go.size;
+				maps[i].array_noscan = go.noscan;
+			}
 			distinct++;
 		}
 		if (!good || used != maps[i].live || !ngroups) {

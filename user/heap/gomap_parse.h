@@ -17,6 +17,11 @@ struct go_map {
 	uint64_t needed_bytes; /* what a fresh map with `live` entries would take */
 	uint64_t slot_bytes;   /* bucket (or group) size: exact with a type, else estimated */
 	uint64_t type;	       /* bucket/group *_type from the span, 0 if unknown */
+	/* One table array as the heap holds it, to match the binary's map
+	 * types against when the span gives no type: its buckets or groups,
+	 * the object's size and whether its span is noscan. */
+	uint64_t array_units, array_bytes;
+	bool array_noscan;
 	uint64_t hdr_span;     /* the runtime.mspan holding the header, 0 if not a heap object */
 	uint32_t tables;       /* Swiss: distinct tables; buckets: 1 << B */
 	/* The fewest entries the map must have held for its tables to reach

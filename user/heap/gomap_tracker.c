@@ -20,11 +20,15 @@ uint64_t tracked_retained(const struct tracked_map *m)
 #define RETAINED_MIN_RATIO 2
 #define RETAINED_MIN_BYTES (16 * 1024)
 
+/* A working buffer is reused, full or empty at the end: its table is
+ * needed again at the next refill. */
 enum map_verdict tracked_verdict(const struct tracked_map *m)
 {
+	if (m->refilled && m->m.table_bytes >= RETAINED_MIN_BYTES)
+		return MAP_REUSED;
 	if (m->m.table_bytes < RETAINED_MIN_RATIO * m->m.needed_bytes || tracked_retained(m) < RETAINED_MIN_BYTES)
 		return MAP_FITS;
-	return m->refilled ? MAP_REUSED : MAP_RETAINED;
+	return MAP_RETAINED;
 }
 
 const char *map_verdict_name(enum map_verdict v)
@@ -46,17 +50,36 @@ uint64_t tracked_peak(const struct tracked_map *m, bool *implied)
  * eighth of the table's implied size, and more than a few entries. */
 #define REFILL_MIN_ENTRIES 8
 
-/* Every count read goes through here: the peak, the low, the refill. */
-static void observe_live(struct tracked_map *tm, uint64_t live)
+/*
+ * A refill is a climb after a fall: a map that grows while traced is not a
+ * buffer. The fall is seen in the counts read, implied by the table (a
+ * table that size held more entries than the first reading shows), or told
+ * by the seed: the runtime draws a new one whenever the map becomes empty,
+ * so a changed seed is an emptying between two reads, whatever the counts
+ * read on either side. Reads at the period of a buffer's refills may see
+ * it always full or always empty; the seed says it went round even then.
+ */
+void tracked_observe(struct tracked_map *tm, uint64_t live, bool emptied)
 {
 	uint64_t rise = tm->m.implied_peak / 8 > REFILL_MIN_ENTRIES ? tm->m.implied_peak / 8 : REFILL_MIN_ENTRIES;
 
+	if (!tm->parsed) {
+		tm->low = live;
+		tm->high = live > tm->m.implied_peak ? live : tm->m.implied_peak;
+	} else if (emptied) {
+		if (tm->emptied < UINT8_MAX)
+			tm->emptied++;
+		tm->high = tm->peak > live ? tm->peak : live;
+		tm->low = 0;
+	} else if (live < tm->low) {
+		tm->high = tm->peak;
+		tm->low = live;
+	}
+	if ((tm->high >= tm->low + rise && live >= tm->low + rise) || tm->emptied >= 2 ||
+	    (tm->emptied && live >= rise))
+		tm->refilled = true;
 	if (live > tm->peak)
 		tm->peak = live;
-	if (!tm->parsed || live < tm->low)
-		tm->low = live;
-	else if (live >= tm->low + rise)
-		tm->refilled = true;
 }
 
 /* Tried at open and, until found, at every tick: the candidates come from
@@ -100,6 +123,8 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 
 void map_tracker_close(struct map_tracker *mt)
 {
+	go_map_types_free(&mt->maptypes);
+	mt->maptypes_read = false;
 	free(mt->v);
 	free(mt->index);
 	mt->v = NULL;
@@ -177,20 +202,39 @@ static struct tracked_map *add(struct map_tracker *mt, uint64_t addr)
 	return &mt->v[mt->n++];
 }
 
+/* Candidates shown for a table several types could have made. */
+#define TYPE_CANDIDATES 8
+
 static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 {
+	const struct go_map_type *cand[TYPE_CANDIDATES];
+	struct map_table_shape shape = { tm->m.array_units, tm->m.array_bytes, tm->m.array_noscan };
 	char slot[MAP_TYPE_LEN];
+	size_t n;
 
 	if (tm->type[0])
 		return;
-	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot)))
+	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot))) {
 		go_map_type_from_slot_type(slot, tm->type, sizeof(tm->type));
+		return;
+	}
+	/* No type in the span (noscan, small, or before 1.22): the binary's
+	 * map types whose tables have this shape. */
+	if (!mt->maptypes_read && mt->t) {
+		mt->maptypes_read = true;
+		if (go_map_types_load(&mt->t->elf, mt->t->funcs.moduledata, mt->L, &mt->maptypes))
+			ht_debug("map types: %s", ht_last_error());
+	}
+	n = go_map_types_match(&mt->maptypes, mt->L, &shape, cand, TYPE_CANDIDATES);
+	go_map_types_describe(cand, n, tm->type, sizeof(tm->type));
 }
 
 static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const struct go_map *m)
 {
+	bool emptied = tm->parsed && m->seed != tm->m.seed;
+
 	tm->m = *m;
-	observe_live(tm, m->live); /* before `parsed`: the first reading sets the low */
+	tracked_observe(tm, m->live, emptied); /* before `parsed`: the first reading sets the low */
 	tm->parsed = true;
 	if (tm->dirty)
 		tm->dirty--;
@@ -420,7 +464,7 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 	}
 	tm->m.live = live;
 	tm->unreadable = 0;
-	observe_live(tm, live);
+	tracked_observe(tm, live, false);
 	return true;
 }
 

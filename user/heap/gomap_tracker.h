@@ -8,6 +8,7 @@
 #include "heap/memsrc.h"
 #include "heap/runtime_globals.h"
 #include "gotables/runtime_layout.h"
+#include "target/gomaptypes.h"
 #include "target/target.h"
 
 /* Maps holding less than this are summed, not followed one by one: a heap
@@ -26,7 +27,9 @@ struct tracked_map {
 	struct go_map m;   /* as last read */
 	uint64_t peak;	   /* most entries seen: at growth, or read */
 	uint64_t low;	   /* fewest entries seen since it was first read */
-	bool refilled;	   /* the count climbed back up from `low`: a working buffer */
+	uint64_t high;	   /* most entries it is known to have held before `low` */
+	uint8_t emptied;   /* times its seed changed: emptied (delete, clear) in between reads */
+	bool refilled;	   /* refilled after it fell: a working buffer */
 	char type[MAP_TYPE_LEN];
 	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
 	uint64_t stack[GOMAP_STACK_DEPTH]; /* the growth's user stack, innermost first (runtime addresses) */
@@ -58,6 +61,9 @@ struct map_tracker {
 	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
 	const char *mheap_how;	 /* "symbol" or "decoded" */
 	uint64_t types_base;
+	/* The binary's map types, read at the first map the span cannot name. */
+	struct go_map_types maptypes;
+	bool maptypes_read;
 	/* Every map growth path is probed (set by the session): a Swiss header
 	 * whose directory is unchanged then has unchanged tables. */
 	bool growth_probed;
@@ -93,6 +99,10 @@ size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);
 uint64_t tracked_retained(const struct tracked_map *m);
 
+/* Every count read goes through here (`emptied`: its hash seed changed
+ * since the last read, which the runtime does when the map becomes empty):
+ * the peak, the low point, and whether it was refilled. */
+void tracked_observe(struct tracked_map *m, uint64_t live, bool emptied);
 enum map_verdict tracked_verdict(const struct tracked_map *m);
 const char *map_verdict_name(enum map_verdict v);
 /* The most entries the map is known to have held: seen while traced, or

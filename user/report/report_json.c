@@ -8,6 +8,7 @@
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
 #include "report/report.h"
+#include "target/symbolize.h"
 
 static json_t *jint(uint64_t v)
 {
@@ -179,6 +180,30 @@ static json_t *release_json(const struct trace_snapshot *r)
 /* Maps holding at least this much are listed one by one; the rest are counted. */
 #define JSON_MAPS_MAX 1000
 
+/* A growth stack holds 32 physical frames; inlining adds a few to each. */
+#define JSON_STACK_FRAMES 256
+
+/* maps[].stack: the growth stack's frames, inlined calls expanded,
+ * innermost first; [] for a map no growth probe saw. */
+static json_t *stack_json(const struct map_tracker *mt, const struct tracked_map *m)
+{
+	struct go_frame *fr = m->nstack ? calloc(JSON_STACK_FRAMES, sizeof(*fr)) : NULL;
+	size_t i, n = fr ? go_stack_frames(mt->t, m->stack, m->nstack, fr, JSON_STACK_FRAMES) : 0;
+	json_t *a = json_array();
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "function", fr[i].func ? json_string(fr[i].func) : json_null());
+		json_object_set_new(o, "file", fr[i].file ? json_string(fr[i].file) : json_null());
+		json_object_set_new(o, "line", fr[i].file ? jint((uint64_t)fr[i].line) : json_null());
+		json_object_set_new(o, "pc", json_addr(fr[i].pc));
+		json_array_append_new(a, o);
+	}
+	free(fr);
+	return a;
+}
+
 static json_t *maps_json(const struct map_tracker *mt)
 {
 	const struct tracked_map **v = calloc(JSON_MAPS_MAX, sizeof(*v));
@@ -200,6 +225,7 @@ static json_t *maps_json(const struct map_tracker *mt)
 		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
 		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
 		json_object_set_new(o, "site", v[i]->site[0] ? json_string(v[i]->site) : json_null());
+		json_object_set_new(o, "stack", stack_json(mt, v[i]));
 		json_object_set_new(o, "grows", jint(v[i]->grows));
 		json_array_append_new(a, o);
 	}

@@ -62,9 +62,8 @@ int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32
 		 const char **name)
 {
 	const uint8_t *ft = t->data + t->pcln_off;
-	uint64_t funcoff, fpos, npos;
+	uint64_t funcoff, fpos;
 	int32_t nameoff;
-	size_t maxlen;
 
 	if (i >= t->nfunc)
 		return -1;
@@ -80,16 +79,23 @@ int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32
 		return ht_fail("pclntab function %llu record disagrees with its functab entry",
 			       (unsigned long long)i);
 	memcpy(&nameoff, t->data + fpos + 4, 4);
-	if (nameoff < 0)
-		return ht_fail("pclntab function %llu has a negative name offset", (unsigned long long)i);
-	npos = t->funcname_off + (uint64_t)nameoff;
-	if (npos >= t->size)
-		return ht_fail("pclntab function %llu name is outside the table", (unsigned long long)i);
-	maxlen = t->size - npos;
-	if (!memchr(t->data + npos, '\0', maxlen))
-		return ht_fail("pclntab function %llu name is not terminated", (unsigned long long)i);
-	*name = (const char *)t->data + npos;
+	*name = pclntab_name(t, nameoff);
+	if (!*name)
+		return ht_fail("pclntab function %llu has a name offset (%d) outside the table or unterminated",
+			       (unsigned long long)i, nameoff);
 	return 0;
+}
+
+const char *pclntab_name(const struct pclntab *t, int32_t nameoff)
+{
+	uint64_t npos;
+
+	if (nameoff < 0)
+		return NULL;
+	npos = t->funcname_off + (uint64_t)nameoff;
+	if (npos >= t->size || !memchr(t->data + npos, '\0', t->size - npos))
+		return NULL;
+	return (const char *)t->data + npos;
 }
 
 /* _func fields (Go 1.18+): pcfile, pcln and cuOffset are uint32s at these offsets. */
@@ -165,4 +171,50 @@ int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const cha
 	*file = (const char *)t->data + fname;
 	*line = ln;
 	return 0;
+}
+
+/* Function i's _func record with at least `len` bytes: its offset in the
+ * table, or 0 (no record starts at 0: the header is there). */
+static uint64_t func_record(const struct pclntab *t, uint64_t i, uint64_t len)
+{
+	uint64_t fpos;
+
+	if (i >= t->nfunc)
+		return 0;
+	fpos = t->pcln_off + get32(t->data + t->pcln_off + i * 8 + 4);
+	if (fpos > t->size || t->size - fpos < len)
+		return 0;
+	return fpos;
+}
+
+int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t pc_off,
+		   int32_t *val)
+{
+	uint64_t fpos = func_record(t, i, L->func_size);
+	uint32_t npcdata;
+
+	if (!fpos)
+		return -1;
+	npcdata = get32(t->data + fpos + L->func_npcdata);
+	if (k >= npcdata || t->size - fpos < L->func_size + 4ull * (k + 1))
+		return -1;
+	return pcvalue(t, get32(t->data + fpos + L->func_size + 4 * k), pc_off, val) ? 0 : -1;
+}
+
+int pclntab_funcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t *off)
+{
+	uint64_t fpos = func_record(t, i, L->func_size), at;
+	uint32_t npcdata;
+
+	if (!fpos)
+		return -1;
+	npcdata = get32(t->data + fpos + L->func_npcdata);
+	if (k >= t->data[fpos + L->func_nfuncdata])
+		return -1;
+	/* funcdata[] follows pcdata[npcdata] */
+	at = fpos + L->func_size + 4ull * npcdata + 4ull * k;
+	if (at > t->size || t->size - at < 4)
+		return -1;
+	*off = get32(t->data + at);
+	return *off == UINT32_MAX ? -1 : 0;
 }

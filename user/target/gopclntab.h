@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "gotables/runtime_layout.h"
 
 #define PCLNTAB_MAGIC_118 0xfffffff0u /* Go 1.18, 1.19 */
 #define PCLNTAB_MAGIC_120 0xfffffff1u /* Go 1.20 and later */
@@ -32,4 +33,13 @@ int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32
 /* Source file and line of pc_off (an offset from function i's entry), from
  * the function's pc-file and pc-line tables. */
 int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const char **file, int *line);
+/* The value of function i's PCDATA table k at pc_off (runtime.pcdatavalue);
+ * -1 when the function has no such table or it does not cover pc_off. The
+ * _func layout (where pcdata[] starts) comes from L. */
+int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t pc_off,
+		   int32_t *val);
+/* Function i's FUNCDATA k: an offset from moduledata.gofunc; -1 if none. */
+int pclntab_funcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t *off);
+/* The NUL-terminated name at nameoff in funcnametab, or NULL. */
+const char *pclntab_name(const struct pclntab *t, int32_t nameoff);
 #endif

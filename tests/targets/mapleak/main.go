@@ -7,6 +7,14 @@
 // so a tracer attached before that sees the growth and its call site.
 // With -drop-after D it drops the healthy map D after start-up and collects
 // it, so a tracer attached before that sees a map freed.
+//
+// The three maps of the maps report's check (each off by default):
+// -emptied N grows a map[uint64]record (no pointers: its span records no
+// type) to N entries and deletes all but -emptied-keep before the truth is
+// written; -buffer N keeps a working buffer refilled with N entries every
+// -buffer-period and emptied half a period later; -inline-after D grows a
+// map D after start-up through (*store).put, a method the compiler inlines,
+// to -inline entries, then deletes all but 10 of them.
 package main
 
 import (
@@ -17,6 +25,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -28,7 +37,47 @@ var (
 	later   map[int64]int64
 	// many small maps for the heap-walk benchmark
 	small []map[int64]int64
+	// the maps report's three maps
+	emptied map[uint64]record
+	buffer  map[int32]int32
+	grown   store
 )
+
+// record holds no pointers: neither does the emptied map's table.
+type record struct{ a, b, c uint64 }
+
+type item struct{ n int }
+
+type store struct{ m map[string]*item }
+
+// put is small enough to inline (check: go build -gcflags=-m says
+// "inlining call to (*store).put" in growInlined): a growth under it is
+// named by the inline tree, at this line.
+func (s *store) put(k string, v *item) {
+	s.m[k] = v // INLINE-SITE
+}
+
+//go:noinline
+func growInlined(s *store, n int) {
+	s.m = make(map[string]*item)
+	for i := 0; i < n; i++ {
+		s.put(strconv.Itoa(i), &item{i}) // INLINE-CALLER
+	}
+}
+
+// refill is a working buffer: filled, then emptied, every period.
+func refill(n int, period time.Duration) {
+	for {
+		for i := 0; i < n; i++ {
+			buffer[int32(i)] = int32(i)
+		}
+		time.Sleep(period / 2)
+		for i := 0; i < n; i++ {
+			delete(buffer, int32(i))
+		}
+		time.Sleep(period / 2)
+	}
+}
 
 type truth struct {
 	Pid              int     `json:"pid"`
@@ -40,6 +89,9 @@ type truth struct {
 	HeapAllocBytes   uint64  `json:"heap_alloc_bytes"`
 	LaterLive        int     `json:"later_live"`
 	FillSeconds      float64 `json:"fill_seconds"`
+	EmptiedLive      int     `json:"emptied_live"`
+	EmptiedFull      int     `json:"emptied_full"`
+	BufferEntries    int     `json:"buffer_entries"`
 }
 
 func heapAlloc() uint64 {
@@ -86,6 +138,12 @@ func main() {
 	growAfter := flag.Duration("grow-after", 0, "grow a third map after this delay (0: never)")
 	dropAfter := flag.Duration("drop-after", 0, "drop the healthy map after this delay (0: never)")
 	laterN := flag.Int("later", 200000, "entries in the map grown after start-up")
+	emptiedN := flag.Int("emptied", 0, "entries a map[uint64]record grows to before all but -emptied-keep are deleted (0: none)")
+	emptiedKeep := flag.Int("emptied-keep", 10, "entries left in the emptied map")
+	bufferN := flag.Int("buffer", 0, "entries of a working buffer refilled every -buffer-period (0: none)")
+	bufferPeriod := flag.Duration("buffer-period", time.Second, "how often the working buffer is refilled")
+	inlineAfter := flag.Duration("inline-after", 0, "grow a map through an inlined method after this delay (0: never)")
+	inlineN := flag.Int("inline", 100000, "entries the inlined method grows its map to")
 	truthPath := flag.String("truth", "", "write ground truth here (default stdout)")
 	wait := flag.Duration("wait", time.Hour, "how long to stay alive afterwards")
 	flag.Parse()
@@ -102,6 +160,22 @@ func main() {
 	healthy = make(map[int64]int64)
 	fill(healthy, *healthyN)
 	healthyFull := heapAlloc() - before
+	if *emptiedN > 0 {
+		emptied = make(map[uint64]record)
+		for i := 0; i < *emptiedN; i++ {
+			emptied[uint64(i)] = record{uint64(i), 0, 0}
+		}
+		for i := *emptiedKeep; i < *emptiedN; i++ {
+			delete(emptied, uint64(i))
+		}
+	}
+	if *bufferN > 0 {
+		buffer = make(map[int32]int32)
+		for i := 0; i < *bufferN; i++ {
+			buffer[int32(i)] = int32(i)
+		}
+		go refill(*bufferN, *bufferPeriod)
+	}
 	for i := 0; i < *smallN; i++ {
 		m := make(map[int64]int64)
 		fill(m, *smallEntries)
@@ -110,7 +184,8 @@ func main() {
 	runtime.GC()
 	t := truth{Pid: os.Getpid(), LeakyFullBytes: leakyFull, LeakyLive: len(leaky),
 		HealthyFullBytes: healthyFull, HealthyLive: len(healthy), SmallMaps: len(small),
-		HeapAllocBytes: heapAlloc(), FillSeconds: time.Since(start).Seconds()}
+		HeapAllocBytes: heapAlloc(), FillSeconds: time.Since(start).Seconds(),
+		EmptiedLive: len(emptied), EmptiedFull: *emptiedN, BufferEntries: *bufferN}
 	out := os.Stdout
 	if *truthPath != "" {
 		f, err := os.Create(*truthPath + ".tmp")
@@ -143,6 +218,16 @@ func main() {
 			os.WriteFile(*truthPath+".grown", []byte(fmt.Sprintf("%d\n", len(later))), 0o644)
 		}
 	}
+	if *inlineAfter > 0 {
+		time.Sleep(*inlineAfter)
+		growInlined(&grown, *inlineN)
+		for i := 10; i < *inlineN; i++ {
+			delete(grown.m, strconv.Itoa(i))
+		}
+		if *truthPath != "" {
+			os.WriteFile(*truthPath+".inlined", []byte(fmt.Sprintf("%d\n", len(grown.m))), 0o644)
+		}
+	}
 	if *dropAfter > 0 {
 		time.Sleep(*dropAfter)
 		healthy = nil
@@ -155,4 +240,6 @@ func main() {
 	runtime.KeepAlive(leaky)
 	runtime.KeepAlive(healthy)
 	runtime.KeepAlive(later)
+	runtime.KeepAlive(emptied)
+	runtime.KeepAlive(grown.m)
 }

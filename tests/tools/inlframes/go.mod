@@ -1,0 +1,3 @@
+module heaptrace/tests/tools/inlframes
+
+go 1.19

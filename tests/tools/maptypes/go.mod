@@ -1,0 +1,3 @@
+module heaptrace/tests/tools/maptypes
+
+go 1.19
