@@ -33,6 +33,24 @@ static __always_inline __u64 grown_table_bytes(const struct hit *h, const struct
 	return (1ull << (b + 1)) * (slot_size & 0xffff);
 }
 
+/* At a function's stack-check branch its frame is not set up yet: a
+ * frame-pointer walk goes from the probed pc to its caller's caller, and
+ * the caller itself (its return address is at SP, or in LR) is missing.
+ * Puts it back as frame 1; returns the frames now filled. */
+static __always_inline long with_caller(const struct hit *h, __u64 *stack, long n)
+{
+	__u64 ra = caller_pc(h->ctx);
+	int i;
+
+	if (n < 1 || !ra || (n > 1 && stack[1] == ra))
+		return n;
+#pragma unroll
+	for (i = HT_STACK_DEPTH - 1; i > 1; i--)
+		stack[i] = stack[i - 1];
+	stack[1] = ra;
+	return n < HT_STACK_DEPTH ? n + 1 : HT_STACK_DEPTH;
+}
+
 static __always_inline void on_map_grow(struct hit *h)
 {
 	struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &h->tgid);
@@ -54,6 +72,8 @@ static __always_inline void on_map_grow(struct hit *h)
 	m->entries = 0;
 	bpf_probe_read_user(&m->entries, sizeof(m->entries), (void *)(map + c->map_count_off));
 	n = bpf_get_stack(h->ctx, m->stack, sizeof(m->stack), BPF_F_USER_STACK);
+	if (n > 0)
+		n = with_caller(h, m->stack, n / sizeof(m->stack[0])) * sizeof(m->stack[0]);
 	m->map = map;
 	m->type = type;
 	m->capacity = has_arg(h, 2) ? go_arg(h, 2) & 0xffff : 0;
