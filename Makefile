@@ -37,7 +37,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 # Keep BPF objects and skeletons: they are inputs of several rules.
 .SECONDARY:
-.PHONY: all clean test unit integration targets install demo bench setup fuzz fuzz-short
+.PHONY: all clean test unit integration targets install demo bench setup fuzz fuzz-short tsan
 
 all: heaptrace
 
@@ -117,7 +117,20 @@ unit: $(UNIT_BINS) targets
 integration: heaptrace targets
 	$(Q)tools/run-integration.sh $(OUT)/targets
 
-test: unit integration fuzz-short
+# ThreadSanitizer: heaptrace built with -fsanitize=thread traces a launched
+# program (the calibration thread, the HTTP server's threads and the main
+# loop all run); any report fails.
+TSAN_BIN := $(OUT)/tsan/heaptrace
+$(TSAN_BIN): $(USER_SRCS) $(PROTO_C) | $(SKELS) $(PROTO_H)
+	$(call msg,TSAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) -fsanitize=thread \
+		$(USER_SRCS) $(PROTO_C) $(LDLIBS) -o $@
+
+tsan: $(TSAN_BIN) targets
+	$(Q)tools/tsan.sh $(TSAN_BIN) $(OUT)/targets
+
+test: unit integration fuzz-short tsan
 
 setup:
 	$(Q)tools/setup.sh
