@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """make bench: what heaptrace costs, measured side by side in one run.
 
 Each figure is the median of BENCH_RUNS alternated runs (default 5). Target

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Builds the Go test programs in tests/targets with every toolchain heaptrace
 # supports, each unstripped and stripped, plus a cgo, a PIE and an arm64 build.
 # Writes OUT/<name> and OUT/<name>.stripped, and OUT/manifest (one name a line).

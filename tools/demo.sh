@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # The demo: build a small Go program that churns its heap and maps, show
 # where heaptrace would probe it, then trace it from its first instruction.
 set -euo pipefail

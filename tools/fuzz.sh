@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Runs the libFuzzer harnesses for SECONDS each, seeded with the test targets'
 # binaries and pclntab sections, after replaying every saved regression input.
 # A crash leaves its input in build/fuzz/crashes: copy it to

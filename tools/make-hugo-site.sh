@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Generates a Hugo site of N pages in DIR (for tests, the demo and the
 # benchmark): a real workload for Debian's stripped hugo binary.
 set -euo pipefail

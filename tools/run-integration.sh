@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Runs the integration tests (root: they load BPF and attach to Go programs).
 set -u
 HT_TARGETS=$(cd "${1:?usage: run-integration.sh TARGETS}" && pwd) || exit 1

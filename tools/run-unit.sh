@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Runs the unit test binaries against the Go programs in TARGETS.
 set -u
 export HT_TARGETS=${1:?usage: run-unit.sh TARGETS TEST...}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Installs everything heaptrace needs to build, test and demo, from Debian's
 # packages and the Go module proxy. Safe to run again.
 set -euo pipefail

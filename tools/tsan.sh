@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Runs a ThreadSanitizer build of heaptrace on a launched Go program, with
 # the per-hit cost measured (its thread runs beside the trace) and the
 # exports served and scraped; fails on any ThreadSanitizer report.

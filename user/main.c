@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* heaptrace: argument parsing and the lifecycle of one run. */
 #include <argp.h>
 #include <errno.h>

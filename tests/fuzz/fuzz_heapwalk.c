@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* libFuzzer: the heap walk and both map parsers over a heap laid out from
  * the input. The first bytes describe spans (where, how big, which class,
  * how many objects, which are allocated); the rest fills the span memory,

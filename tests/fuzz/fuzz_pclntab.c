@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* libFuzzer: pclntab bytes through the parser, every function record, its
  * line tables and its inline-tree tables (both _func layouts).
  * Seeded with real binaries' .gopclntab sections. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* libFuzzer: a whole program file through every reader heaptrace runs on a
  * target (ELF, .go.buildinfo, pclntab, moduledata, .symtab, the planner's
  * decoding, the inline tree, the map type descriptors). Seeded with real Go

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Shared fixtures for heaptrace's integration tests: they load BPF and
 attach to real Go programs, so they need root, and never skip."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Bad input: each case gets one clear line and the documented exit status
 (1 at run time, 2 for bad usage), and nothing is left attached."""
 import os

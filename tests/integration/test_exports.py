@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """The exports (--listen, --textfile, --pprof) against the programs that read
 them: promtool, prometheus_client's OpenMetrics parser, a real Prometheus
 server (Debian's), go tool pprof; and against heaptrace's own JSON report of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """GC and page-release figures against the runtime's own accounting
 (runtime/metrics, written by the gcload fixture) for every toolchain."""
 import subprocess

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Host mode (--all): every Go process of the host, those running before it
 starts and those started after, one of them in a Docker container; exits,
 PID reuse, an exec of a Go program by a non-Go one, another PID namespace,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """Map retention and the runtime's page accounting, checked against what the
 mapleak fixture measured inside the program (ReadMemStats, runtime/metrics),
 for every toolchain, stripped and not, attached after the fact and launched."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """heaptrace must never harm its target and never leave anything behind."""
 import http.client
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """heaptrace attached to real Go programs of every supported toolchain."""
 import os
 import signal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The exports' building blocks against the programs that read them:
  * promtool and prometheus_client's OpenMetrics parser for the exposition,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The heap walk and map parsing over a synthetic Go 1.22 heap built in a
  * buffer (spans, allocation bits, map headers, a bucket array), the

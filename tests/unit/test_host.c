@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Host mode's labels: container IDs and pod UIDs from /proc/PID/cgroup as
  * the container runtimes write them (examples from their documentation and

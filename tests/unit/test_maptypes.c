@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Map types read from the binaries built by tools/build-targets.sh (Go
  * 1.19, 1.22, current; the stripped twin, PIE too) against Go's DWARF of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The overhead estimate's arithmetic: hits times the per-hit cost of the
  * instruction each point sits on and of its handler's work, per tier, as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Parsers and decoding on synthetic input: no root, no binaries needed. */
 #include <setjmp.h>
 #include <stdarg.h>

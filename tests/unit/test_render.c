@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The exports' renderers on a fixture snapshot (a real Go binary's functions
  * and probe plan, made-up figures and maps): the exposition against

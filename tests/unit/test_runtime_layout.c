@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The runtime layout table, the search for runtime globals and pclntab line
  * numbers, on real binaries built by tools/build-targets.sh. Oracles: Go's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The inline tree and stack symbolizing on real binaries built by
  * tools/build-targets.sh (Go 1.19, 1.22, current), read from the stripped

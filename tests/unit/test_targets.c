@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The readers and the planner on real Go binaries built by
  * tools/build-targets.sh (Go 1.19, 1.22, current; stripped and not; cgo, PIE,

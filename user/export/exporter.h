@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The exports of one trace, as the session drives them: --listen (the HTTP
  * server), --textfile (rewritten each interval) and --pprof (written at the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>

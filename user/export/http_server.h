@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * --listen: an HTTP server (libmicrohttpd, its own threads) serving what
  * the producer last published:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * An index of distinct keys for deduplicating tables (pprof's strings,
  * functions, locations): the caller keeps the keys in its own array and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * --listen HOST:PORT: parsing it and opening the listening socket, with
  * errors that say what to do. Kept apart from the HTTP server so that the

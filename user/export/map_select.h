@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The followed maps that retain most, for the exports: what
  * map_tracker_top() returns, chosen without sorting every map (a heap of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Prometheus text 0.0.4 and OpenMetrics 1.0 text, the rules both parsers
  * (Prometheus's scraper, promtool, client libraries) enforce:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A writer for the Prometheus text exposition format 0.0.4 and for
  * OpenMetrics 1.0 text, into a growable buffer. It knows the two formats'

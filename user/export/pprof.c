@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The pprof builder's tables. They are kept as the protobuf-c structs
  * themselves (ids = position + 1), so that serializing (pprof_encode.c) only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * A builder for pprof profiles (google/pprof's profile.proto, see
  * user/export/profile.proto), serialized gzipped as every reader expects:

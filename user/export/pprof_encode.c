@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * A built profile to gzipped profile.proto bytes: the tables' structs are
  * pointed at from the arrays of pointers protobuf-c packs, then the packed

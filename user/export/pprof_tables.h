@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The pprof builder's state, shared by the builder (pprof.c) and the
  * encoder (pprof_encode.c) only. Tables hold protobuf-c structs whose id is

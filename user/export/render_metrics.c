@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The metric families, in one table: name, type, unit, HELP and how each
  * target's series are written. Figures mean what they mean in the JSON

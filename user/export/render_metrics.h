@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * heaptrace's metrics (design.md section 5, "Exports") rendered from trace
  * snapshots: what /metrics serves and --textfile writes. Every family is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The map retention profile (design.md section 5): what --pprof writes at
  * the end of a trace and /debug/pprof/maps serves, for go tool pprof,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Writing a file so that a reader sees the old content or the new one,
  * never a part: node_exporter's textfile collector reads *.prom files at any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include "gotables/runtime_alloc.h"
 
 #define PAGE 8192

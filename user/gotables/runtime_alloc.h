@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* How the Go runtime's allocator rounds a request: the size classes and the
  * malloc header, to tell which types could have made a heap object. */
 #ifndef HT_GOTABLES_RUNTIME_ALLOC_H

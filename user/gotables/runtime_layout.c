@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <stddef.h>
 #include "gotables/runtime_layout.h"
 #include "gotables/runtime_probes.h"

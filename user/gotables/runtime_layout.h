@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Where the Go runtime keeps what heaptrace reads from a target's memory:
  * struct offsets per Go version family, and the runtime functions whose code
  * takes the address of the globals heaptrace needs. This table is the only

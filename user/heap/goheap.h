@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* A Go heap read from outside, as a debugger reads a core: runtime.mheap_'s
  * span list, and objects by address. Everything read is validated; nothing
  * here trusts the target's memory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Go maps read from a target's heap: which objects are map headers, how much
  * table memory each holds, and how much a fresh map with the same entries
  * would need. Bucket maps (runtime.hmap, Go 1.18-1.23) and Swiss tables

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Finds every map in a Go heap: scans the spans whose objects have a map
  * header's size, keeps allocated objects that parse as a live map. */
 #ifndef HT_HEAP_GOMAP_SCAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The maps heaptrace follows in one target: found by walking the heap at
  * attach, added when a growth probe fires, re-read every interval. */
 #ifndef HT_HEAP_GOMAP_TRACKER_H

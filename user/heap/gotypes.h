@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Names of Go runtime types (*_type) in a running process, resolved through
  * runtime.firstmoduledata.types as reflect does. */
 #ifndef HT_HEAP_GOTYPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Reading another address space: a running process (process_vm_readv, many
  * ranges per call) or, for tests and fuzzing, bytes in our own memory. The
  * heap walk reads only through this interface. */

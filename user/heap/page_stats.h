@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The runtime's own page accounting (memstats.heapStats), read from the
  * target's memory: what /memory/classes/heap/free:bytes and
  * /memory/classes/heap/released:bytes report inside the program. */

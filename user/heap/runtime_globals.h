@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Where a runtime global variable (runtime.mheap_, runtime.memstats) lives in
  * a binary: its .symtab symbol when there is one, otherwise every data
  * address that the code of the functions known to use it refers to. The

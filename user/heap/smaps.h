@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The kernel's view of the target's memory, from /proc/PID/smaps_rollup. */
 #ifndef HT_HEAP_SMAPS_H
 #define HT_HEAP_SMAPS_H

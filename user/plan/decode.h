@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* What heaptrace needs to know about a function's machine code, found by
  * decoding it from its entry with Capstone (never by guessing lengths). */
 #ifndef HT_PLAN_DECODE_H

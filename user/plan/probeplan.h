@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The probe plan: for a target, which runtime functions to probe, at which
  * instruction, and every RET for exits. Built without touching the target. */
 #ifndef HT_PLAN_PROBEPLAN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Text for the maps and the runtime's page accounting, shared by the live
  * view (a few lines) and the final report (a table). */
 #ifndef HT_REPORT_GOMAP_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The one log2 histogram printer every view uses. */
 #ifndef HT_REPORT_HIST_PRINT_H
 #define HT_REPORT_HIST_PRINT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <inttypes.h>
 #include "report/plan_print.h"
 

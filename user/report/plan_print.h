@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* --list-probes output: the plan as text or JSON. */
 #ifndef HT_REPORT_PLAN_PRINT_H
 #define HT_REPORT_PLAN_PRINT_H

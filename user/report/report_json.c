@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The final report as JSON, schema 1 (design.md section 5): additions are
  * fine, renames are not. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* .go.buildinfo: the Go version and main module a binary was built from. */
 #ifndef HT_TARGET_BUILDINFO_H
 #define HT_TARGET_BUILDINFO_H

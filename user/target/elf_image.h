@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* A target's ELF file, mapped read-only, with bounds-checked access by
  * section, by virtual address, and with RELATIVE relocations applied. */
 #ifndef HT_TARGET_ELF_IMAGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* A Go binary's functions: names, entries and ends, from .symtab when it is
  * there and from pclntab always (the two are checked against each other). */
 #ifndef HT_TARGET_GOFUNCS_H

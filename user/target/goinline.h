@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The logical frames at a code address: the functions the compiler inlined
  * there, from pclntab's inline tree (FUNCDATA_InlTree, PCDATA_InlTreeIndex),
  * as the runtime's inlineUnwinder reads them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Every map type of a Go executable, from its type descriptors (read from
  * the ELF file, stripped and PIE included), and the matcher that names a
  * map found on the heap by the shape of its table. */

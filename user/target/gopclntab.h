@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Go's pclntab (Go 1.18+ formats): function entries and names. A pure parser
  * over bytes: every offset read from the table is bounds-checked. */
 #ifndef HT_TARGET_GOPCLNTAB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* `heaptrace -- PROG ARGS...`: start a program stopped before its first
  * instruction, so that probes are live before it runs. */
 #ifndef HT_TARGET_LAUNCH_H

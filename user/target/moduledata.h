@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* runtime.firstmoduledata, found in a binary's data by what it points at. */
 #ifndef HT_TARGET_MODULEDATA_H
 #define HT_TARGET_MODULEDATA_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Names code addresses of a running Go program: function and file:line,
  * from pclntab (present even in stripped binaries), inlined calls expanded. */
 #ifndef HT_TARGET_SYMBOLIZE_H

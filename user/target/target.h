@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The program being traced or planned for: a running process or a file. */
 #ifndef HT_TARGET_TARGET_H
 #define HT_TARGET_TARGET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* How heaptrace sees madvise: the best method this kernel offers, by
  * trying, cheapest for the rest of the host first: a kprobe on the syscall;
  * else a uprobe on the Go runtime's own wrapper (the target alone pays);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 #ifndef HT_UTIL_DURATION_H
 #define HT_UTIL_DURATION_H
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* Messages to the user: one prefix, one place. */
 #ifndef HT_UTIL_LOG_H
 #define HT_UTIL_LOG_H

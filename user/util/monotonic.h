@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /* The one clock heaptrace measures time with: CLOCK_MONOTONIC, in ns. */
 #ifndef HT_UTIL_MONOTONIC_H
 #define HT_UTIL_MONOTONIC_H
