@@ -22,19 +22,7 @@
 
 static const char TOTAL[] = "_total";
 
-static int wfail(struct metrics_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int wfail(struct metrics_writer *w, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	w->err = -1;
-	return ht_fail("metrics: %s", msg);
-}
+#define wfail(w, ...) ht_fail_sticky(&(w)->err, "metrics", __VA_ARGS__)
 
 static int reserve(struct metrics_writer *w, size_t more)
 {

@@ -10,19 +10,7 @@
 #include "util/log.h"
 #include "export/pprof_tables.h"
 
-static int bfail(struct pprof_builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bfail(struct pprof_builder *b, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	b->err = -1;
-	return ht_fail("pprof: %s", msg);
-}
+#define bfail(b, ...) ht_fail_sticky(&(b)->err, "pprof", __VA_ARGS__)
 
 /* arr with room for element n: the same array, a larger copy, or NULL
  * (arr untouched) when out of memory. */

@@ -45,6 +45,18 @@ int ht_fail(const char *fmt, ...)
 	return -1;
 }
 
+int ht_fail_sticky(int *sticky, const char *prefix, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*sticky = -1;
+	return ht_fail("%s: %s", prefix, msg);
+}
+
 const char *ht_last_error(void)
 {
 	return last_error[0] ? last_error : "unknown error";

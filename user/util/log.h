@@ -19,6 +19,9 @@ void ht_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int ht_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ht_last_error(void);
+/* The same, for objects whose errors are sticky (a writer, a builder):
+ * sets *sticky to -1 and records "<prefix>: <message>". */
+int ht_fail_sticky(int *sticky, const char *prefix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* libbpf print callback: libbpf's own lines only under -v. */
 /* While probing for kernel features, expected failures are not warnings. */
