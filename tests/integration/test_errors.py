@@ -22,7 +22,7 @@ def free_pid():
 
 
 @pytest.mark.parametrize("args,message", [
-    ([], "give either -p PID or -- PROG"),
+    ([], "give one of -p PID, -- PROG ARGS..., or --all"),
     (["-p", "abc"], "invalid PID 'abc'"),
     (["-p", "0"], "invalid PID '0'"),
     (["-p", "1", "-d", "abc"], "invalid duration 'abc'"),
