@@ -7,16 +7,28 @@
  * family against the toolchains the tests build with). The heap walk also
  * validates what it reads and refuses a layout that does not fit. */
 
+/* Each version has one map implementation; the other's fields are absent
+ * (the unit tests check that DWARF has none of them either). */
+#define NO_BUCKET_MAPS \
+	.hmap_count = GO_ABSENT, .hmap_flags = GO_ABSENT, .hmap_b = GO_ABSENT, .hmap_noverflow = GO_ABSENT, \
+	.hmap_hash0 = GO_ABSENT, .hmap_buckets = GO_ABSENT, .hmap_oldbuckets = GO_ABSENT, \
+	.hmap_nevacuate = GO_ABSENT, .hmap_extra = GO_ABSENT, .hmap_size = GO_ABSENT
+#define NO_SWISS_MAPS \
+	.smap_used = GO_ABSENT, .smap_seed = GO_ABSENT, .smap_dirptr = GO_ABSENT, .smap_dirlen = GO_ABSENT, \
+	.smap_globaldepth = GO_ABSENT, .smap_size = GO_ABSENT, .stable_used = GO_ABSENT, \
+	.stable_capacity = GO_ABSENT, .stable_index = GO_ABSENT, .stable_groups_data = GO_ABSENT, \
+	.stable_groups_lengthmask = GO_ABSENT, .stable_size = GO_ABSENT
+
 /* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24 */
 #define BUCKET_MAPS \
 	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
 	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48, \
 	.maptype_slot_size = 82, /* maptype.bucketsize, u16 */ \
-	.smap_used = GO_ABSENT
+	NO_SWISS_MAPS
 
 /* internal/runtime/maps.Map and .table, the same 1.24-1.27 */
 #define SWISS_MAPS \
-	.hmap_count = GO_ABSENT, \
+	NO_BUCKET_MAPS, \
 	.smap_used = 0, .smap_seed = 8, .smap_dirptr = 16, .smap_dirlen = 24, .smap_globaldepth = 32, \
 	.smap_size = 48, .stable_used = 0, .stable_capacity = 2, .stable_index = 8, .stable_groups_data = 16, \
 	.stable_groups_lengthmask = 24, .stable_size = 32, \
