@@ -292,16 +292,27 @@ static void test_tracker_reparses_after_growth(void **state)
  * bucket maps, NewMap and newTable for Swiss maps. */
 static void test_needed_bytes(void **state)
 {
-	assert_int_equal(bucket_map_b_for(0), 0);
-	assert_int_equal(bucket_map_b_for(8), 0);
-	assert_int_equal(bucket_map_b_for(13), 1);  /* 13 > 6.5 * 2 is false */
-	assert_int_equal(bucket_map_b_for(14), 2);
-	assert_int_equal(bucket_map_b_for(1000000), 18);
-	assert_int_equal(bucket_map_needed_bytes(0, 144), 0);
-	assert_int_equal(bucket_map_needed_bytes(10, 144), 2 * 144);
+	const struct go_layout *L = go_layout_for(22), *L21 = go_layout_for(21);
+
+	assert_int_equal(bucket_map_b_for(L, 0), 0);
+	assert_int_equal(bucket_map_b_for(L, 8), 0);
+	assert_int_equal(bucket_map_b_for(L, 13), 1);  /* 13 > 6.5 * 2 is false */
+	assert_int_equal(bucket_map_b_for(L, 14), 2);
+	assert_int_equal(bucket_map_b_for(L, 1000000), 18);
+	assert_int_equal(bucket_map_needed_bytes(L, 0, 144), 0);
+	assert_int_equal(bucket_map_needed_bytes(L, 10, 144), 2 * 144);
 	/* 2^18 buckets + 2^14 preallocated overflow: the 40,108,032 bytes a
 	 * Go 1.22 map[int64]int64 of a million entries holds */
-	assert_int_equal(bucket_map_needed_bytes(1000000, 144), 40108032);
+	assert_int_equal(bucket_map_needed_bytes(L, 1000000, 144), 40108032);
+	/* Go 1.21 grows at 6 entries a bucket: 50,000 entries take 2^14
+	 * buckets there (measured: B 14 from the 49,153rd insert), 2^13 in
+	 * every other bucket-map release */
+	assert_int_equal(bucket_map_b_for(L, 50000), 13);
+	assert_int_equal(bucket_map_b_for(L21, 50000), 14);
+	assert_int_equal(bucket_map_b_for(L21, 49152), 13);
+	assert_int_equal(bucket_map_implied_peak(L, 14), 53249);
+	assert_int_equal(bucket_map_implied_peak(L21, 14), 49153);
+	assert_int_equal(bucket_map_needed_bytes(L21, 50000, 144), (16384 + 1024) * 144);
 	assert_int_equal(swiss_map_needed_bytes(0, 136), 0);
 	assert_int_equal(swiss_map_needed_bytes(8, 136), 136);	  /* a small map: one group */
 	assert_int_equal(swiss_map_needed_bytes(10, 136), 2 * 136); /* capacity 16 */

@@ -101,6 +101,8 @@ static const struct field_check checks[] = {
 	 * reads the width by map implementation */
 	F(maptype_slot_size, 0, "runtime.maptype.bucketsize", "internal/abi.MapType.BucketSize",
 	  "internal/abi.SwissMapType.GroupSize", "internal/abi.MapType.GroupSize"),
+	/* from 1.24 runtime.loadFactorNum is the Swiss tables' (7/8) */
+	UNTIL(23, bucket_load_num, "runtime.loadFactorNum"),
 	F(hmap_count, 8, "runtime.hmap.count"),
 	F(hmap_flags, 1, "runtime.hmap.flags"),
 	F(hmap_b, 1, "runtime.hmap.B"),

@@ -10,7 +10,7 @@
 /* Each version has one map implementation; the other's fields are absent
  * (the unit tests check that DWARF has none of them either). */
 #define NO_BUCKET_MAPS \
-	.hmap_count = GO_ABSENT, .hmap_flags = GO_ABSENT, .hmap_b = GO_ABSENT, .hmap_noverflow = GO_ABSENT, \
+	.bucket_load_num = GO_ABSENT, .hmap_count = GO_ABSENT, .hmap_flags = GO_ABSENT, .hmap_b = GO_ABSENT, .hmap_noverflow = GO_ABSENT, \
 	.hmap_hash0 = GO_ABSENT, .hmap_buckets = GO_ABSENT, .hmap_oldbuckets = GO_ABSENT, \
 	.hmap_nevacuate = GO_ABSENT, .hmap_extra = GO_ABSENT, .hmap_size = GO_ABSENT
 #define NO_SWISS_MAPS \
@@ -19,7 +19,11 @@
 	.stable_capacity = GO_ABSENT, .stable_index = GO_ABSENT, .stable_groups_data = GO_ABSENT, \
 	.stable_groups_lengthmask = GO_ABSENT, .stable_size = GO_ABSENT
 
-/* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24 */
+/* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24.
+ * Load factor 6.5 but in 1.21, whose loadFactorNum, (8*13/16)*2 in integers,
+ * came out as 12 (a map of 50,000 entries has 2^14 buckets there). */
+#define BUCKET_MAPS_LOAD(num) \
+	BUCKET_MAPS, .bucket_load_num = num
 #define BUCKET_MAPS \
 	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
 	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48, \
@@ -72,7 +76,7 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
 		TYPES, .md_types = 280,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 20, .max_minor = 20,
@@ -80,7 +84,7 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
 		TYPES, .md_types = 296,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		/* mspan.pinnerBits (1.21) moved the fields after it by 8 */
@@ -89,12 +93,12 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
 		TYPES, .md_types = 296,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(12),
 	},
 	{
 		.min_minor = 22, .max_minor = 23,
 		SPANS_SINCE_122,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 24, .max_minor = 24,

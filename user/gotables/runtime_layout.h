@@ -35,6 +35,9 @@ struct go_layout {
 	/* the map type's table unit: maptype.bucketsize (u16, bucket maps) or
 	 * abi.MapType.GroupSize (u64, Swiss tables) */
 	uint16_t maptype_slot_size;
+	/* bucket maps grow past bucket_load_num / GO_BUCKET_LOAD_DEN entries a
+	 * bucket on average (runtime.loadFactorNum: 13, but 12 in Go 1.21) */
+	uint16_t bucket_load_num;
 	/* bucket maps: runtime.hmap (up to 1.23) */
 	uint16_t hmap_count, hmap_flags, hmap_b, hmap_noverflow, hmap_hash0, hmap_buckets,
 		hmap_oldbuckets, hmap_nevacuate, hmap_extra, hmap_size;
@@ -59,10 +62,10 @@ extern const char *const memstats_referrers[];
 #define GO_MALLOC_HEADER 8
 #define GO_TFLAG_EXTRA_STAR 2 /* the type's name has a leading '*' to drop */
 
-/* Map implementation constants (abi.MapBucketCount, loadFactorNum/Den;
- * abi.MapGroupSlots, maxAvgGroupLoad, maxTableCapacity). */
+/* Map implementation constants, the same in every version that has them
+ * (abi.MapBucketCount, loadFactorDen; abi.MapGroupSlots, maxAvgGroupLoad,
+ * maxTableCapacity); the unit tests check them against DWARF. */
 #define GO_BUCKET_SLOTS 8
-#define GO_BUCKET_LOAD_NUM 13 /* 6.5 entries per bucket on average */
 #define GO_BUCKET_LOAD_DEN 2
 #define GO_SWISS_SLOTS 8
 #define GO_SWISS_MAX_AVG_LOAD 7

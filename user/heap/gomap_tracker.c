@@ -389,7 +389,7 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 		    mem_field(hdr, L->hmap_oldbuckets, 8) != tm->m.old)
 			return false;
 		live = mem_field(hdr, L->hmap_count, 8);
-		tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
+		tm->m.needed_bytes = bucket_map_needed_bytes(L, live, tm->m.slot_bytes);
 	}
 	tm->m.live = live;
 	tm->unreadable = 0;
