@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, read_json, target
+from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, map_impl, read_json, target
 
 FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "targets", "mapleak", "main.go")
@@ -109,7 +109,7 @@ def test_attached_after_the_fact(tc, stripped, mapleak, tmp_path):
     s = r["maps_summary"]
     assert s["available"] and s["walked"] and not s["truncated"]
     assert s["mheap_found_by"] == ("decoded" if stripped else "symbol")
-    assert r["target"]["map_impl"] == ("buckets" if tc != "gocur" else "swiss")
+    assert r["target"]["map_impl"] == map_impl(tc)
     if not stripped:
         # A global variable that points at the map names it.
         assert leaky["site"] == "global main.leaky"

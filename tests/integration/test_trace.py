@@ -7,7 +7,7 @@ import time
 import pytest
 
 from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, hits,
-                      read_json, spawn, target)
+                      map_impl, read_json, spawn, target)
 
 ROUNDS = "10"
 
@@ -29,7 +29,7 @@ def test_launch_counts_hits(tc, variant, method, tmp_path, expected_checksum):
     r = read_json(out)
     assert r["schema"] == 1
     assert r["target"]["stripped"] == (variant == ".stripped")
-    assert r["target"]["map_impl"] == ("swiss" if tc == "gocur" else "buckets")
+    assert r["target"]["map_impl"] == map_impl(tc)
     assert r["stop_reason"] == "the target exited"
     assert r["attach_method"] == method
     # runtime.GC() each round: every cycle starts with gcStart and stops the world.
