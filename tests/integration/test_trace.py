@@ -82,6 +82,29 @@ def test_attach_to_running_process(tc, tmp_path, expected_checksum):
     assert_nothing_left()
 
 
+MORESTACK_DEPTHS = "600"
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_morestack_passes_are_not_counted(tc, tmp_path):
+    """A call whose stack check fails passes the probed branch twice: on its
+    way to morestack, then again from the entry once the stack has grown.
+    gcload -morestack calls debug.FreeOSMemory from goroutines at every stack
+    depth up to 600 frames, so that some calls land right at the stack bound."""
+    out = tmp_path / "r.json"
+    p = subprocess.run([HEAPTRACE, "-q", "--json", str(out), "--", target(f"{tc}-gcload.stripped"),
+                        "-rounds", "0", "-morestack", MORESTACK_DEPTHS],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    made = [l.split()[-1] for l in p.stdout.splitlines() if l.startswith("morestack calls ")]
+    assert made == [MORESTACK_DEPTHS], p.stdout
+    probe = hits(read_json(out), "runtime/debug.freeOSMemory")
+    assert probe["hits"] == int(made[0]), f"every call counted once: {probe}"
+    assert probe["exit_hits"] == int(made[0]), probe
+    assert probe["morestack_passes"] > 0, f"no call went through morestack, the test proves nothing: {probe}"
+    assert_nothing_left()
+
+
 def long_target():
     t = spawn([target("gocur-gcload.stripped"), "-rounds", "100000", "-pause", "20ms"])
     return t
