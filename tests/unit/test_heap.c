@@ -288,6 +288,45 @@ static void test_tracker_reparses_after_growth(void **state)
 	free(f.img);
 }
 
+/* A candidate that is not runtime.mheap_ is refused with the field that did
+ * not match, and of several the most plausible one is named. */
+static void test_mheap_check_says_what_failed(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	uint64_t cands[3] = { 0x100, 8, 0 };
+	struct mheap_check c;
+	struct memsrc mem;
+	char why[200];
+
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	/* before the runtime has allocated a span */
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "mheap.allspans (+65864) is empty (len 0, cap 0)"));
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	assert_true(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	/* 8 bytes off, allspans reads {ptr 1, len 1, cap 0} */
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE + 8, &c));
+	assert_non_null(strstr(c.why, "mheap.allspans (+65864) is not a slice: len 1, cap 0"));
+	/* Go 1.21's layout on a 1.22 heap: mspan.state is 8 bytes further */
+	assert_false(go_heap_check_mheap(&mem, go_layout_for(21), BASE, &c));
+	assert_non_null(strstr(c.why, "none of the first 1 spans is in use"));
+	assert_non_null(strstr(c.why, "state (+107) is 0, not mSpanInUse"));
+	/* a span in use whose fields do not fit */
+	put(&f, SPAN_STRUCTS_AT + f.L->span_startaddr, BASE + SMALL_SPAN_AT + 16, 8);
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "allspans[0], the mspan at 0xc000021000: startAddr (+24) 0xc000100010 is not a page address"));
+	put(&f, SPAN_STRUCTS_AT + f.L->span_startaddr, BASE + SMALL_SPAN_AT, 8);
+	put(&f, SPAN_STRUCTS_AT + f.L->span_freeindex, 171, f.L->span_index_size);
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "freeindex (+48) 171 is past nelems 170"));
+	/* the candidate that got furthest is the one named */
+	assert_int_equal(go_heap_find_mheap(&mem, f.L, cands, 3, BASE, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "the most plausible, 0xc000000000: allspans[0]"));
+	put(&f, SPAN_STRUCTS_AT + f.L->span_freeindex, 3, f.L->span_index_size);
+	assert_int_equal(go_heap_find_mheap(&mem, f.L, cands, 3, BASE, why, sizeof(why)), 2);
+	free(f.img);
+}
+
 /* Values from the runtime's rules: overLoadFactor and makeBucketArray for
  * bucket maps, NewMap and newTable for Swiss maps. */
 static void test_needed_bytes(void **state)
@@ -355,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_objects_allocated),
 		cmocka_unit_test(test_tracker_refresh),
 		cmocka_unit_test(test_tracker_reparses_after_growth),
+		cmocka_unit_test(test_mheap_check_says_what_failed),
 		cmocka_unit_test(test_needed_bytes),
 		cmocka_unit_test(test_heapstats_decode),
 	};

@@ -1,4 +1,5 @@
 #include <stddef.h>
+#include <stdio.h>
 #include "gotables/runtime_layout.h"
 #include "gotables/runtime_probes.h"
 
@@ -120,6 +121,15 @@ const struct go_layout *go_layout_for(int minor)
 		if (go_minor_in(minor, layouts[i].min_minor, layouts[i].max_minor))
 			return &layouts[i];
 	return NULL;
+}
+
+void go_layout_missing(int minor, char *buf, size_t len)
+{
+	/* The probes need no layout: a newer Go is traced with the newest
+	 * entries of the probe table; what reads runtime structures is not. */
+	snprintf(buf, len,
+		 "no runtime layout for go1.%d (heaptrace's layout table ends at Go 1.%d), so the runtime's page accounting is not shown either",
+		 minor, layouts[sizeof(layouts) / sizeof(*layouts) - 1].max_minor);
 }
 
 /* Each takes &mheap_ for a method call on it (mheap_.alloc, mheap_.freeSpan,

@@ -5,6 +5,7 @@
  * the DWARF of binaries built with each supported toolchain. */
 #ifndef HT_GOTABLES_RUNTIME_LAYOUT_H
 #define HT_GOTABLES_RUNTIME_LAYOUT_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define GO_ABSENT 0xffff /* the field does not exist in this version */
@@ -49,6 +50,9 @@ struct go_layout {
 
 /* The entry for Go 1.minor, or NULL when heaptrace does not know it. */
 const struct go_layout *go_layout_for(int minor);
+/* Without an entry: what the user does not get, naming the version (the heap
+ * walk says it after "maps that grew before attach are not shown: "). */
+void go_layout_missing(int minor, char *buf, size_t len);
 
 /* Runtime functions whose code takes &runtime.mheap_ / &runtime.memstats
  * (NULL-terminated): where a stripped binary's globals are found. */
