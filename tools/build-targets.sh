@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-# Builds the Go test programs in tests/targets with every toolchain heaptrace
-# supports, each unstripped and stripped, plus a cgo, a PIE and an arm64 build.
-# Writes OUT/<name> and OUT/<name>.stripped, and OUT/manifest (one name a line).
+# Builds the Go test programs in tests/targets with every toolchain in
+# tools/toolchains, each unstripped and stripped, plus cgo, PIE and arm64
+# builds. Writes OUT/<name> and OUT/<name>.stripped, OUT/manifest (one name a
+# line) and OUT/toolchains (NAME MINOR INTEGRATION, what the tests iterate over).
 set -euo pipefail
 out=${1:?usage: build-targets.sh OUTDIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-GO_CUR=${GO_CUR:-/usr/local/go/bin/go}
-GO_119=${GO_119:-/usr/lib/go-1.19/bin/go}
-GO_MID=${GO_MID:-go1.22.12} # a 1.21-1.23 release, from the module proxy
-for g in "$GO_CUR" "$GO_119"; do
-	[ -x "$g" ] || { echo "build-targets: $g not found: run tools/setup.sh" >&2; exit 1; }
-done
+GO_CUR=${GO_CUR:-/usr/local/go/bin/go} # builds the module-proxy releases
+[ -x "$GO_CUR" ] || { echo "build-targets: $GO_CUR not found: run tools/setup.sh" >&2; exit 1; }
 
 manifest=$out/manifest.new
+toolchains=$out/toolchains.new
 : >"$manifest"
+: >"$toolchains"
 
 # build NAME PACKAGE GO-BINARY [VAR=VALUE...] [-- BUILD-FLAGS...]
 build() {
@@ -40,22 +39,48 @@ build() {
 	echo "$name" >>"$manifest"
 }
 
-build go119-gcload ./gcload "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
-build go122-gcload ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
-build gocur-gcload ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
-build gocur-gcload-pie ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -buildmode=pie
-build go122-gcload-pie ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 -- -buildmode=pie
-build gocur-cgoload ./cgoload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=1
-build go119-cgoload ./cgoload "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=1
-build go119-httpsvc ./httpsvc "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
-build go122-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
-build gocur-httpsvc ./httpsvc "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
-build go119-mapleak ./mapleak "$GO_119" GOTOOLCHAIN=local CGO_ENABLED=0
-build go122-mapleak ./mapleak "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0
-build gocur-mapleak ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0
-build gocur-mapleak-pie ./mapleak "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 -- -buildmode=pie
-build gocur-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=local CGO_ENABLED=0 GOARCH=arm64
-build go122-gcload-arm64 ./gcload "$GO_CUR" GOTOOLCHAIN=$GO_MID CGO_ENABLED=0 GOARCH=arm64
+# Per toolchain: the go binary and GOTOOLCHAIN that build with it.
+declare -A GOBIN GOTC
+names=()
+while read -r name go integration; do
+	case $name in ''|'#'*) continue ;; esac
+	if [ "${go#/}" != "$go" ]; then
+		[ -x "$go" ] || { echo "build-targets: $go ($name) not found: run tools/setup.sh" >&2; exit 1; }
+		GOBIN[$name]=$go GOTC[$name]=local
+		ver=$(GOTOOLCHAIN=local "$go" env GOVERSION)
+	else
+		GOBIN[$name]=$GO_CUR GOTC[$name]=$go
+		ver=$go
+	fi
+	minor=$(echo "$ver" | sed -nE 's/^go1\.([0-9]+).*/\1/p')
+	[ -n "$minor" ] || { echo "build-targets: cannot tell the Go version of $name ($go: $ver)" >&2; exit 1; }
+	names+=("$name")
+	echo "$name $minor $integration" >>"$toolchains"
+	# What the unit tests read of every toolchain (DWARF, symbols, plans),
+	# and what the integration tests run.
+	build "$name-gcload" ./gcload "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	build "$name-mapleak" ./mapleak "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	if [ "$integration" = yes ]; then
+		build "$name-httpsvc" ./httpsvc "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	fi
+done <"$root/tools/toolchains"
+
+# with NAME: the go binary and GOTOOLCHAIN of a listed toolchain.
+with() {
+	[ -n "${GOBIN[$1]:-}" ] || { echo "build-targets: toolchain $1 is not in tools/toolchains" >&2; exit 1; }
+	echo "${GOBIN[$1]} GOTOOLCHAIN=${GOTC[$1]}"
+}
+# Variants: PIE, cgo (C code before runtime.text) and arm64 (planning only).
+# shellcheck disable=SC2046
+{
+	build gocur-gcload-pie ./gcload $(with gocur) CGO_ENABLED=0 -- -buildmode=pie
+	build go122-gcload-pie ./gcload $(with go122) CGO_ENABLED=0 -- -buildmode=pie
+	build gocur-cgoload ./cgoload $(with gocur) CGO_ENABLED=1
+	build go119-cgoload ./cgoload $(with go119) CGO_ENABLED=1
+	build gocur-mapleak-pie ./mapleak $(with gocur) CGO_ENABLED=0 -- -buildmode=pie
+	build gocur-gcload-arm64 ./gcload $(with gocur) CGO_ENABLED=0 GOARCH=arm64
+	build go122-gcload-arm64 ./gcload $(with go122) CGO_ENABLED=0 GOARCH=arm64
+}
 # The unit tests' oracles, all reading Go's DWARF: struct layouts
 # (dwarflayout), inlined frames (inlframes), map types (maptypes).
 for tool in dwarflayout inlframes maptypes; do
@@ -64,3 +89,4 @@ for tool in dwarflayout inlframes maptypes; do
 	fi
 done
 mv "$manifest" "$out/manifest"
+mv "$toolchains" "$out/toolchains"

@@ -4,8 +4,6 @@
 set -u
 export HT_TARGETS=${1:?usage: run-unit.sh TARGETS TEST...}
 shift
-HT_GOCUR_MINOR=$(/usr/local/go/bin/go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')
-export HT_GOCUR_MINOR
 export HT_GO=${HT_GO:-/usr/local/go/bin/go} # its addr2line is an oracle for pclntab lines
 rc=0
 for t in "$@"; do

@@ -4,9 +4,11 @@
 # packages and the Go module proxy. Safe to run again.
 set -euo pipefail
 
-# Go releases the tests build their targets with (besides Debian's Go 1.19 and
-# the current Go in /usr/local/go). One bucket-map release of the 1.21-1.23 family.
-GO_EXTRA_TOOLCHAINS=${GO_EXTRA_TOOLCHAINS:-"go1.22.12"}
+# Go releases the tests build their targets with, from the module proxy:
+# every tools/toolchains entry that names a release rather than a go binary
+# (Debian's Go 1.19 and the current Go in /usr/local/go are the others).
+root=$(cd "$(dirname "$0")/.." && pwd)
+GO_EXTRA_TOOLCHAINS=${GO_EXTRA_TOOLCHAINS:-$(awk '!/^#/ && NF >= 2 && $2 !~ /^\// { print $2 }' "$root/tools/toolchains")}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup: run as root (it installs Debian packages)" >&2

@@ -13,8 +13,32 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HEAPTRACE = os.path.join(ROOT, "heaptrace")
 TARGETS = os.environ.get("HT_TARGETS", os.path.join(ROOT, "build", "targets"))
-# The runnable builds of each toolchain (arm64 builds are planning-only).
-TOOLCHAINS = ["go119", "go122", "gocur"]
+
+
+def _read_toolchains():
+    """NAME -> (Go minor, runs the integration tests), from TARGETS/toolchains,
+    which tools/build-targets.sh writes from tools/toolchains (the one list)."""
+    path = os.path.join(TARGETS, "toolchains")
+    try:
+        with open(path) as f:
+            rows = [l.split() for l in f if l.strip()]
+    except OSError as e:
+        raise pytest.UsageError(f"{path}: {e.strerror}: run make targets") from e
+    return {name: (int(minor), integ == "yes") for name, minor, integ in rows}
+
+
+_TOOLCHAINS = _read_toolchains()
+# The toolchains whose (runnable, amd64) builds the integration tests run.
+TOOLCHAINS = [name for name, (_, integ) in _TOOLCHAINS.items() if integ]
+
+
+def go_minor(tc):
+    """The Go minor version toolchain tc builds with (the go command's own word)."""
+    return _TOOLCHAINS[tc][0]
+
+
+def map_impl(tc):
+    return "swiss" if go_minor(tc) >= 24 else "buckets"
 
 
 def pytest_sessionstart(session):

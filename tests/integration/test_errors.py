@@ -147,6 +147,58 @@ def test_other_architecture_can_be_planned_not_run():
     assert "is a program for arm64, which this host cannot run" in p.stderr
 
 
+def forge_go_version(src, dst, minor):
+    """A copy of program src whose .go.buildinfo says Go 1.minor (the version
+    string edited in place: Go 1.18+ keeps it, length-prefixed, right after
+    the 32-byte header)."""
+    data = bytearray(open(src, "rb").read())
+    at = data.index(b"\xff Go buildinf:") + 32
+    n = data[at]
+    old = data[at + 1:at + 1 + n].decode()
+    _, _, rest = old.partition(".")[2].partition(".")
+    new = f"go1.{minor}.{rest}" if rest else f"go1.{minor}"
+    assert len(new) == n, f"cannot forge {old} as {new}"
+    data[at + 1:at + 1 + n] = new.encode()
+    with open(dst, "wb") as f:
+        f.write(data)
+    os.chmod(dst, 0o755)
+    return new
+
+
+def test_newer_go_is_traced_without_the_layout(tmp_path):
+    """A Go newer than the tables: the probes of the newest release, and a
+    message naming the version and what needs the layout it lacks."""
+    from conftest import TOOLCHAINS, go_minor
+    newest = max(TOOLCHAINS, key=go_minor)
+    prog, out = tmp_path / "newer", tmp_path / "r.json"
+    version = forge_go_version(target(f"{newest}-gcload.stripped"), prog, go_minor(newest) + 1)
+    p = run("-i", "10s", "--json", str(out), "--", str(prog), "-rounds", "5")
+    assert p.returncode == 0, p.stderr
+    minor = go_minor(newest) + 1
+    want = (f"no runtime layout for go1.{minor} (heaptrace's layout table ends at Go 1.{minor - 1}), "
+            "so the runtime's page accounting is not shown either")
+    assert f"maps      no heap walk: {want}" in p.stdout + p.stderr, p.stdout + p.stderr
+    with open(out) as f:
+        import json
+        r = json.load(f)
+    assert r["target"]["go_version"] == version
+    assert r["maps_summary"]["available"] is False and r["maps_summary"]["why_not"] == want
+    assert r["gc"]["cycles"] >= 5
+    assert next(x for x in r["probes"] if x["symbol"] == "runtime/debug.freeOSMemory")["hits"] == 1
+    assert_nothing_left()
+
+
+def test_older_go_is_refused_naming_it(tmp_path):
+    from conftest import TOOLCHAINS, go_minor
+    oldest = min(TOOLCHAINS, key=go_minor)
+    prog = tmp_path / "older"
+    version = forge_go_version(target(f"{oldest}-gcload.stripped"), prog, go_minor(oldest) - 1)
+    p = run("--", str(prog))
+    assert p.returncode == 1
+    assert f"was built by {version}: heaptrace has no probe or layout table for Go before 1.{go_minor(oldest)}" \
+        in p.stderr, p.stderr
+
+
 def test_corrupted_pclntab(tmp_path):
     import shutil
     src = target("gocur-gcload")

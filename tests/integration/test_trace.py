@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, hits,
-                      read_json, spawn, target)
+                      map_impl, read_json, spawn, target)
 
 ROUNDS = "10"
 
@@ -30,7 +30,7 @@ def test_launch_counts_hits(tc, variant, method, tmp_path, expected_checksum):
     r = read_json(out)
     assert r["schema"] == 1
     assert r["target"]["stripped"] == (variant == ".stripped")
-    assert r["target"]["map_impl"] == ("swiss" if tc == "gocur" else "buckets")
+    assert r["target"]["map_impl"] == map_impl(tc)
     assert r["stop_reason"] == "the target exited"
     assert r["attach_method"] == method
     # runtime.GC() each round: every cycle starts with gcStart and stops the world.
@@ -80,6 +80,29 @@ def test_attach_to_running_process(tc, tmp_path, expected_checksum):
     assert "cycles (total" in h.out.text(), "the live view shows GC cycles"
     final = h.out.text().split("\nheaptrace: pid")[-1]
     assert "cycles" in final and "(total" not in final, "the final report gives whole-run figures once"
+    assert_nothing_left()
+
+
+MORESTACK_DEPTHS = "600"
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_morestack_passes_are_not_counted(tc, tmp_path):
+    """A call whose stack check fails passes the probed branch twice: on its
+    way to morestack, then again from the entry once the stack has grown.
+    gcload -morestack calls debug.FreeOSMemory from goroutines at every stack
+    depth up to 600 frames, so that some calls land right at the stack bound."""
+    out = tmp_path / "r.json"
+    p = subprocess.run([HEAPTRACE, "-q", "--json", str(out), "--", target(f"{tc}-gcload.stripped"),
+                        "-rounds", "0", "-morestack", MORESTACK_DEPTHS],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    made = [l.split()[-1] for l in p.stdout.splitlines() if l.startswith("morestack calls ")]
+    assert made == [MORESTACK_DEPTHS], p.stdout
+    probe = hits(read_json(out), "runtime/debug.freeOSMemory")
+    assert probe["hits"] == int(made[0]), f"every call counted once: {probe}"
+    assert probe["exit_hits"] == int(made[0]), probe
+    assert probe["morestack_passes"] > 0, f"no call went through morestack, the test proves nothing: {probe}"
     assert_nothing_left()
 
 

@@ -332,14 +332,16 @@ static void test_tracker_bounds(void **state)
  * first table (16 slots) follows a full group of 8. */
 static void test_implied_peaks(void **state)
 {
-	assert_int_equal(bucket_map_implied_peak(0), 0);
-	assert_int_equal(bucket_map_implied_peak(1), 9);
-	assert_int_equal(bucket_map_implied_peak(2), 14);
-	assert_int_equal(bucket_map_implied_peak(3), 27);
-	assert_int_equal(bucket_map_implied_peak(17), 425985); /* 6.5 * 2^16 + 1 */
+	const struct go_layout *L = go_layout_for(22);
+
+	assert_int_equal(bucket_map_implied_peak(L, 0), 0);
+	assert_int_equal(bucket_map_implied_peak(L, 1), 9);
+	assert_int_equal(bucket_map_implied_peak(L, 2), 14);
+	assert_int_equal(bucket_map_implied_peak(L, 3), 27);
+	assert_int_equal(bucket_map_implied_peak(L, 17), 425985); /* 6.5 * 2^16 + 1 */
 	/* each B it implies is one the map needed: b_for(implied) == B */
-	assert_int_equal(bucket_map_b_for(bucket_map_implied_peak(5)), 5);
-	assert_int_equal(bucket_map_b_for(bucket_map_implied_peak(5) - 1), 4);
+	assert_int_equal(bucket_map_b_for(L, bucket_map_implied_peak(L, 5)), 5);
+	assert_int_equal(bucket_map_b_for(L, bucket_map_implied_peak(L, 5) - 1), 4);
 	assert_int_equal(swiss_table_implied_peak(8), 0);
 	assert_int_equal(swiss_table_implied_peak(16), 9);
 	assert_int_equal(swiss_table_implied_peak(32), 15);
@@ -373,20 +375,70 @@ static void test_verdict_thresholds(void **state)
 	assert_false(implied);
 }
 
+/* A candidate that is not runtime.mheap_ is refused with the field that did
+ * not match, and of several the most plausible one is named. */
+static void test_mheap_check_says_what_failed(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
+	uint64_t cands[3] = { 0x100, 8, 0 };
+	struct mheap_check c;
+	struct memsrc mem;
+	char why[200];
+
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	/* before the runtime has allocated a span */
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "mheap.allspans (+65864) is empty (len 0, cap 0)"));
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 3);
+	assert_true(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	/* 8 bytes off, allspans reads {ptr 1, len 1, cap 0} */
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE + 8, &c));
+	assert_non_null(strstr(c.why, "mheap.allspans (+65864) is not a slice: len 1, cap 0"));
+	/* Go 1.21's layout on a 1.22 heap: mspan.state is 8 bytes further */
+	assert_false(go_heap_check_mheap(&mem, go_layout_for(21), BASE, &c));
+	assert_non_null(strstr(c.why, "none of the first 1 spans is in use"));
+	assert_non_null(strstr(c.why, "state (+107) is 0, not mSpanInUse"));
+	/* a span in use whose fields do not fit */
+	put(&f, SPAN_STRUCTS_AT + f.L->span_startaddr, BASE + SMALL_SPAN_AT + 16, 8);
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "allspans[0], the mspan at 0xc000021000: startAddr (+24) 0xc000100010 is not a page address"));
+	put(&f, SPAN_STRUCTS_AT + f.L->span_startaddr, BASE + SMALL_SPAN_AT, 8);
+	put(&f, SPAN_STRUCTS_AT + f.L->span_freeindex, 171, f.L->span_index_size);
+	assert_false(go_heap_check_mheap(&mem, f.L, BASE, &c));
+	assert_non_null(strstr(c.why, "freeindex (+48) 171 is past nelems 170"));
+	/* the candidate that got furthest is the one named */
+	assert_int_equal(go_heap_find_mheap(&mem, f.L, cands, 3, BASE, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "the most plausible, 0xc000000000: allspans[0]"));
+	put(&f, SPAN_STRUCTS_AT + f.L->span_freeindex, 3, f.L->span_index_size);
+	assert_int_equal(go_heap_find_mheap(&mem, f.L, cands, 3, BASE, why, sizeof(why)), 2);
+	free(f.img);
+}
+
 /* Values from the runtime's rules: overLoadFactor and makeBucketArray for
  * bucket maps, NewMap and newTable for Swiss maps. */
 static void test_needed_bytes(void **state)
 {
-	assert_int_equal(bucket_map_b_for(0), 0);
-	assert_int_equal(bucket_map_b_for(8), 0);
-	assert_int_equal(bucket_map_b_for(13), 1);  /* 13 > 6.5 * 2 is false */
-	assert_int_equal(bucket_map_b_for(14), 2);
-	assert_int_equal(bucket_map_b_for(1000000), 18);
-	assert_int_equal(bucket_map_needed_bytes(0, 144), 0);
-	assert_int_equal(bucket_map_needed_bytes(10, 144), 2 * 144);
+	const struct go_layout *L = go_layout_for(22), *L21 = go_layout_for(21);
+
+	assert_int_equal(bucket_map_b_for(L, 0), 0);
+	assert_int_equal(bucket_map_b_for(L, 8), 0);
+	assert_int_equal(bucket_map_b_for(L, 13), 1);  /* 13 > 6.5 * 2 is false */
+	assert_int_equal(bucket_map_b_for(L, 14), 2);
+	assert_int_equal(bucket_map_b_for(L, 1000000), 18);
+	assert_int_equal(bucket_map_needed_bytes(L, 0, 144), 0);
+	assert_int_equal(bucket_map_needed_bytes(L, 10, 144), 2 * 144);
 	/* 2^18 buckets + 2^14 preallocated overflow: the 40,108,032 bytes a
 	 * Go 1.22 map[int64]int64 of a million entries holds */
-	assert_int_equal(bucket_map_needed_bytes(1000000, 144), 40108032);
+	assert_int_equal(bucket_map_needed_bytes(L, 1000000, 144), 40108032);
+	/* Go 1.21 grows at 6 entries a bucket: 50,000 entries take 2^14
+	 * buckets there (measured: B 14 from the 49,153rd insert), 2^13 in
+	 * every other bucket-map release */
+	assert_int_equal(bucket_map_b_for(L, 50000), 13);
+	assert_int_equal(bucket_map_b_for(L21, 50000), 14);
+	assert_int_equal(bucket_map_b_for(L21, 49152), 13);
+	assert_int_equal(bucket_map_implied_peak(L, 14), 53249);
+	assert_int_equal(bucket_map_implied_peak(L21, 14), 49153);
+	assert_int_equal(bucket_map_needed_bytes(L21, 50000, 144), (16384 + 1024) * 144);
 	assert_int_equal(swiss_map_needed_bytes(0, 136), 0);
 	assert_int_equal(swiss_map_needed_bytes(8, 136), 136);	  /* a small map: one group */
 	assert_int_equal(swiss_map_needed_bytes(10, 136), 2 * 136); /* capacity 16 */
@@ -434,7 +486,7 @@ static enum map_verdict run_readings(struct tracked_map *tm, const struct readin
 
 	for (i = 0; i < n; i++) {
 		tm->m.live = r[i].live;
-		tm->m.needed_bytes = bucket_map_needed_bytes(r[i].live, 144);
+		tm->m.needed_bytes = bucket_map_needed_bytes(go_layout_for(22), r[i].live, 144);
 		tracked_observe(tm, r[i].live, r[i].emptied);
 		tm->parsed = true;
 	}
@@ -447,7 +499,7 @@ static void table_of_b12(struct tracked_map *tm)
 {
 	memset(tm, 0, sizeof(*tm));
 	tm->m.table_bytes = 4352 * 144;
-	tm->m.implied_peak = bucket_map_implied_peak(12);
+	tm->m.implied_peak = bucket_map_implied_peak(go_layout_for(22), 12);
 }
 
 static void test_verdicts(void **state)
@@ -504,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_tracker_bounds),
 		cmocka_unit_test(test_implied_peaks),
 		cmocka_unit_test(test_verdict_thresholds),
+		cmocka_unit_test(test_mheap_check_says_what_failed),
 		cmocka_unit_test(test_needed_bytes),
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_heapstats_decode),

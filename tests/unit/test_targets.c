@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The readers and the planner on real Go binaries built by
- * tools/build-targets.sh (Go 1.19, 1.22, current; stripped and not; cgo, PIE,
- * arm64). Independent oracles: nm for function entries, llvm-objdump for
+ * tools/build-targets.sh (every toolchain of tools/toolchains; stripped and
+ * not; cgo, PIE, arm64). Independent oracles: nm for function entries, llvm-objdump for
  * instruction boundaries. No root needed.
  */
 #include <setjmp.h>
@@ -12,18 +12,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "util/log.h"
 #include "plan/probeplan.h"
+#include "heap/gomap_tracker.h"
+#include "heap/page_stats.h"
+#include "toolchains.h"
 
-#define MAX_TARGETS 32
+#define MAX_TARGETS 64
 static char names[MAX_TARGETS][64];
 static int ntargets;
 static const char *dir;
+static struct toolchain toolchains[MAX_TOOLCHAINS];
+static int ntoolchains;
 
 static void path_of(char *buf, size_t len, const char *name, const char *suffix)
 {
-	snprintf(buf, len, "%s/%s%s", dir, name, suffix);
+	snprintf(buf, len, "%s/%.63s%s", dir, name, suffix);
 }
 
 static int load_manifest(void **state)
@@ -44,7 +50,9 @@ static int load_manifest(void **state)
 			ntargets++;
 	}
 	fclose(f);
-	return ntargets < 8; /* the manifest lists every toolchain and variant */
+	ntoolchains = toolchains_load(dir, toolchains, MAX_TOOLCHAINS);
+	/* the manifest lists every toolchain and variant */
+	return ntargets < 8 || ntoolchains < 3;
 }
 
 static bool is_arm64(const char *name)
@@ -88,14 +96,20 @@ static uint64_t nm_addr(const char *name, const char *sym)
 
 static void test_version_and_layout(void **state)
 {
-	const char *cur = getenv("HT_GOCUR_MINOR");
+	bool seen[MAX_TOOLCHAINS] = { false };
 	int i;
 
-	assert_non_null(cur);
 	for (i = 0; i < ntargets; i++) {
 		struct target t, ts;
 		struct probe_plan p, ps;
-		int want = !strncmp(names[i], "go119", 5) ? 19 : !strncmp(names[i], "go122", 5) ? 22 : atoi(cur);
+		/* the go command's own version of the toolchain that built it */
+		const struct toolchain *tc = toolchain_of(toolchains, ntoolchains, names[i]);
+		int want;
+
+		if (!tc)
+			fail_msg("%s: built by no toolchain of the toolchains file", names[i]);
+		seen[tc - toolchains] = true;
+		want = tc->minor;
 
 		open_planned(names[i], "", &t, &p);
 		open_planned(names[i], ".stripped", &ts, &ps);
@@ -115,6 +129,9 @@ static void test_version_and_layout(void **state)
 		target_close(&t);
 		target_close(&ts);
 	}
+	for (i = 0; i < ntoolchains; i++)
+		if (!seen[i])
+			fail_msg("no program built with %s in the manifest", toolchains[i].name);
 }
 
 static void test_entries_match_nm(void **state)
@@ -272,6 +289,118 @@ static void test_cgo_text_start_is_not_text_section(void **state)
 	assert_true(seen >= 2);
 }
 
+/* A copy of program `name` whose .go.buildinfo names Go 1.minor instead
+ * (the version string edited in place, at the same length), in out. */
+static void forge_version(const char *name, int minor, char *out, size_t outlen)
+{
+	static const char magic[] = "\xff Go buildinf:";
+	char path[2100], ver[64], forged[64];
+	uint8_t *img, *hdr, *p;
+	size_t len, vlen;
+	const char *dot;
+	FILE *f;
+	int fd;
+
+	path_of(path, sizeof(path), name, "");
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = (size_t)ftell(f);
+	rewind(f);
+	img = malloc(len);
+	assert_non_null(img);
+	assert_int_equal(fread(img, 1, len, f), len);
+	fclose(f);
+	hdr = memmem(img, len, magic, sizeof(magic) - 1);
+	assert_non_null(hdr);
+	/* Go 1.18+: flags bit 2, then varint-length strings after the 32-byte header */
+	assert_true(hdr[15] & 2);
+	p = hdr + 32;
+	vlen = p[0];
+	assert_true(vlen < sizeof(ver) && vlen > 5);
+	memcpy(ver, p + 1, vlen);
+	ver[vlen] = '\0';
+	dot = strchr(ver + 4, '.'); /* go1.MINOR.PATCH */
+	snprintf(forged, sizeof(forged), "go1.%d%s", minor, dot ? dot : "");
+	if (strlen(forged) != vlen)
+		fail_msg("%s: cannot forge %s as %s (lengths differ)", name, ver, forged);
+	memcpy(p + 1, forged, vlen);
+	snprintf(out, outlen, "/tmp/ht-forged-%s-XXXXXX", forged);
+	fd = mkstemp(out);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, img, len), (ssize_t)len);
+	close(fd);
+	free(img);
+}
+
+/* A Go newer than the tables is traced with the newest probe entries; what
+ * needs the runtime's layout says it is missing, naming the version. */
+static void test_newer_go_traced_without_layout(void **state)
+{
+	const struct toolchain *newest = NULL;
+	struct target t, real;
+	struct probe_plan p, pr;
+	struct map_tracker mt;
+	struct heapstats_reader hr;
+	struct heap_stats hs;
+	char path[256], name[64], want[256];
+	int i;
+
+	for (i = 0; i < ntoolchains; i++)
+		if (!newest || toolchains[i].minor > newest->minor)
+			newest = &toolchains[i];
+	assert_int_equal(newest->minor, GO_MAX_KNOWN_MINOR); /* a newer Go: a new table entry and toolchain */
+	snprintf(name, sizeof(name), "%.31s-gcload", newest->name);
+	forge_version(name, GO_MAX_KNOWN_MINOR + 1, path, sizeof(path));
+	if (target_from_file(&t, path))
+		fail_msg("%s: %s", path, ht_last_error());
+	assert_int_equal(t.bi.ver.minor, GO_MAX_KNOWN_MINOR + 1);
+	assert_null(t.layout);
+	assert_string_equal(t.map_impl, "swiss");
+	if (plan_probes(&t, HT_TIER_HOT, &p))
+		fail_msg("%s: %s", path, ht_last_error());
+	open_planned(name, "", &real, &pr);
+	assert_int_equal(p.n, pr.n);
+	for (i = 0; i < p.n; i++) {
+		assert_ptr_equal(p.probes[i].spec, pr.probes[i].spec);
+		assert_int_equal(p.probes[i].code.attach, pr.probes[i].code.attach);
+	}
+	map_tracker_open(&mt, &t);
+	snprintf(want, sizeof(want),
+		 "no runtime layout for go1.%d (heaptrace's layout table ends at Go 1.%d), so the runtime's page accounting is not shown either",
+		 GO_MAX_KNOWN_MINOR + 1, GO_MAX_KNOWN_MINOR);
+	assert_string_equal(mt.unavailable, want);
+	assert_int_equal(mt.mheap, 0);
+	/* growth records still arrive: they must not be followed (nothing
+	 * could read them back) nor crash on the missing layout */
+	map_tracker_grew(&mt, 0xc000100000ull, 0x4a0000, 1000, NULL, 0);
+	assert_int_equal(mt.n, 0);
+	map_tracker_refresh(&mt);
+	map_tracker_close(&mt);
+	heapstats_open(&hr, &t);
+	assert_false(heapstats_read(&hr, &hs));
+	target_close(&t);
+	target_close(&real);
+	unlink(path);
+}
+
+/* A Go older than the tables is refused, naming its version. */
+static void test_older_go_refused_naming_it(void **state)
+{
+	char path[256], name[64], want[128];
+	struct target t;
+
+	snprintf(name, sizeof(name), "%.31s-gcload", toolchains[0].name);
+	assert_int_equal(toolchains[0].minor, GO_MIN_SUPPORTED_MINOR);
+	forge_version(name, GO_MIN_SUPPORTED_MINOR - 1, path, sizeof(path));
+	assert_int_not_equal(target_from_file(&t, path), 0);
+	snprintf(want, sizeof(want), "was built by go1.%d.", GO_MIN_SUPPORTED_MINOR - 1);
+	if (!strstr(ht_last_error(), want) || !strstr(ht_last_error(), "no probe or layout table for Go before 1.19"))
+		fail_msg("unexpected message: %s", ht_last_error());
+	target_close(&t);
+	unlink(path);
+}
+
 static void test_non_go_program_refused(void **state)
 {
 	struct target t;
@@ -289,6 +418,8 @@ int main(void)
 		cmocka_unit_test(test_stripped_plan_identical),
 		cmocka_unit_test(test_points_are_instruction_boundaries),
 		cmocka_unit_test(test_cgo_text_start_is_not_text_section),
+		cmocka_unit_test(test_newer_go_traced_without_layout),
+		cmocka_unit_test(test_older_go_refused_naming_it),
 		cmocka_unit_test(test_non_go_program_refused),
 	};
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <stddef.h>
+#include <stdio.h>
 #include "gotables/runtime_layout.h"
 #include "gotables/runtime_probes.h"
 
@@ -8,18 +9,34 @@
  * family against the toolchains the tests build with). The heap walk also
  * validates what it reads and refuses a layout that does not fit. */
 
-/* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24 */
+/* Each version has one map implementation; the other's fields are absent
+ * (the unit tests check that DWARF has none of them either). */
+#define NO_BUCKET_MAPS \
+	.bucket_load_num = GO_ABSENT, .hmap_count = GO_ABSENT, .hmap_flags = GO_ABSENT, .hmap_b = GO_ABSENT, .hmap_noverflow = GO_ABSENT, \
+	.hmap_hash0 = GO_ABSENT, .hmap_buckets = GO_ABSENT, .hmap_oldbuckets = GO_ABSENT, \
+	.hmap_nevacuate = GO_ABSENT, .hmap_extra = GO_ABSENT, .hmap_size = GO_ABSENT
+#define NO_SWISS_MAPS \
+	.smap_used = GO_ABSENT, .smap_seed = GO_ABSENT, .smap_dirptr = GO_ABSENT, .smap_dirlen = GO_ABSENT, \
+	.smap_globaldepth = GO_ABSENT, .smap_size = GO_ABSENT, .stable_used = GO_ABSENT, \
+	.stable_capacity = GO_ABSENT, .stable_index = GO_ABSENT, .stable_groups_data = GO_ABSENT, \
+	.stable_groups_lengthmask = GO_ABSENT, .stable_size = GO_ABSENT
+
+/* runtime.hmap, the same 1.19-1.23; Swiss tables replaced it in 1.24.
+ * Load factor 6.5 but in 1.21, whose loadFactorNum, (8*13/16)*2 in integers,
+ * came out as 12 (a map of 50,000 entries has 2^14 buckets there). */
+#define BUCKET_MAPS_LOAD(num) \
+	BUCKET_MAPS, .bucket_load_num = num
 #define BUCKET_MAPS \
 	.hmap_count = 0, .hmap_flags = 8, .hmap_b = 9, .hmap_noverflow = 10, .hmap_hash0 = 12, \
 	.hmap_buckets = 16, .hmap_oldbuckets = 24, .hmap_nevacuate = 32, .hmap_extra = 40, .hmap_size = 48, \
 	.maptype_slot_size = 82, /* maptype.bucketsize, u16 */ \
 	.maptype_key = 48, .maptype_elem = 56, .maptype_group = 64, .maptype_keysize = 80, \
 	.maptype_elemsize = 81, .maptype_swiss_slot = GO_ABSENT, \
-	.smap_used = GO_ABSENT
+	NO_SWISS_MAPS
 
 /* internal/runtime/maps.Map and .table, the same 1.24-1.27 */
 #define SWISS_MAPS \
-	.hmap_count = GO_ABSENT, \
+	NO_BUCKET_MAPS, \
 	.smap_used = 0, .smap_seed = 8, .smap_dirptr = 16, .smap_dirlen = 24, .smap_globaldepth = 32, \
 	.smap_size = 48, .stable_used = 0, .stable_capacity = 2, .stable_index = 8, .stable_groups_data = 16, \
 	.stable_groups_lengthmask = 24, .stable_size = 32, \
@@ -83,7 +100,7 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
 		TYPES, MODULE_119, FUNCS_119,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 20, .max_minor = 20,
@@ -91,7 +108,7 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
 		TYPES, MODULE_120_125, FUNCS_SINCE_120,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		/* mspan.pinnerBits (1.21) moved the fields after it by 8 */
@@ -100,12 +117,12 @@ static const struct go_layout layouts[] = {
 		SPAN_INDEXES_8,
 		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
 		TYPES, MODULE_120_125, FUNCS_SINCE_120,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(12),
 	},
 	{
 		.min_minor = 22, .max_minor = 23,
 		SPANS_SINCE_122, MODULE_120_125,
-		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 24, .max_minor = 24,
@@ -139,6 +156,15 @@ const struct go_layout *go_layout_for(int minor)
 		if (go_minor_in(minor, layouts[i].min_minor, layouts[i].max_minor))
 			return &layouts[i];
 	return NULL;
+}
+
+void go_layout_missing(int minor, char *buf, size_t len)
+{
+	/* The probes need no layout: a newer Go is traced with the newest
+	 * entries of the probe table; what reads runtime structures is not. */
+	snprintf(buf, len,
+		 "no runtime layout for go1.%d (heaptrace's layout table ends at Go 1.%d), so the runtime's page accounting is not shown either",
+		 minor, layouts[sizeof(layouts) / sizeof(*layouts) - 1].max_minor);
 }
 
 /* Each takes &mheap_ for a method call on it (mheap_.alloc, mheap_.freeSpan,

@@ -6,6 +6,7 @@
  * the DWARF of binaries built with each supported toolchain. */
 #ifndef HT_GOTABLES_RUNTIME_LAYOUT_H
 #define HT_GOTABLES_RUNTIME_LAYOUT_H
+#include <stddef.h>
 #include <stdint.h>
 
 #define GO_ABSENT 0xffff /* the field does not exist in this version */
@@ -48,6 +49,9 @@ struct go_layout {
 	 * Swiss; 1.27: KeyStride, the same for interleaved groups) */
 	uint16_t maptype_key, maptype_elem, maptype_group, maptype_keysize, maptype_elemsize,
 		maptype_swiss_slot;
+	/* bucket maps grow past bucket_load_num / GO_BUCKET_LOAD_DEN entries a
+	 * bucket on average (runtime.loadFactorNum: 13, but 12 in Go 1.21) */
+	uint16_t bucket_load_num;
 	/* bucket maps: runtime.hmap (up to 1.23) */
 	uint16_t hmap_count, hmap_flags, hmap_b, hmap_noverflow, hmap_hash0, hmap_buckets,
 		hmap_oldbuckets, hmap_nevacuate, hmap_extra, hmap_size;
@@ -59,6 +63,9 @@ struct go_layout {
 
 /* The entry for Go 1.minor, or NULL when heaptrace does not know it. */
 const struct go_layout *go_layout_for(int minor);
+/* Without an entry: what the user does not get, naming the version (the heap
+ * walk says it after "maps that grew before attach are not shown: "). */
+void go_layout_missing(int minor, char *buf, size_t len);
 
 /* Runtime functions whose code takes &runtime.mheap_ / &runtime.memstats
  * (NULL-terminated): where a stripped binary's globals are found. */
@@ -79,10 +86,10 @@ extern const char *const memstats_referrers[];
 #define GO_PCDATA_INLTREEINDEX 2
 #define GO_FUNCDATA_INLTREE 3
 
-/* Map implementation constants (abi.MapBucketCount, loadFactorNum/Den;
- * abi.MapGroupSlots, maxAvgGroupLoad, maxTableCapacity). */
+/* Map implementation constants, the same in every version that has them
+ * (abi.MapBucketCount, loadFactorDen; abi.MapGroupSlots, maxAvgGroupLoad,
+ * maxTableCapacity); the unit tests check them against DWARF. */
 #define GO_BUCKET_SLOTS 8
-#define GO_BUCKET_LOAD_NUM 13 /* 6.5 entries per bucket on average */
 #define GO_BUCKET_LOAD_DEN 2
 #define GO_SWISS_SLOTS 8
 #define GO_SWISS_MAX_AVG_LOAD 7

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "heap/goheap.h"
@@ -8,13 +10,27 @@
 #define MAX_SPAN_PAGES (1ull << 24) /* 128 GiB in one span */
 #define SPAN_BATCH 4096
 
-/* Decodes one mspan; false when it is not in use or not plausible. */
-static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_span *s)
+/* Says why, when the caller wants to know (why != NULL); returns false. */
+static bool __attribute__((format(printf, 3, 4))) reject(char *why, size_t len, const char *fmt, ...)
 {
-	uint64_t npages = mem_field(p, L->span_npages, 8);
+	va_list ap;
 
-	if (mem_field(p, L->span_state, 1) != GO_SPAN_IN_USE)
-		return false;
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+/* Decodes one mspan; false when it is not in use or not plausible, with the
+ * field that failed in `why` (may be NULL). */
+static bool parse_span_why(const struct go_layout *L, const uint8_t *p, struct go_span *s, char *why, size_t len)
+{
+	uint64_t npages = mem_field(p, L->span_npages, 8), state = mem_field(p, L->span_state, 1);
+
+	if (state != GO_SPAN_IN_USE)
+		return reject(why, len, "state (+%u) is %llu, not mSpanInUse", L->span_state, (unsigned long long)state);
 	s->start = mem_field(p, L->span_startaddr, 8);
 	s->size = npages * HT_GO_PAGE_SIZE;
 	s->elemsize = mem_field(p, L->span_elemsize, 8);
@@ -23,12 +39,21 @@ static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_sp
 	s->nelems = mem_field(p, L->span_nelems, L->span_index_size);
 	s->allocbits = mem_field(p, L->span_allocbits, 8);
 	s->largetype = L->span_largetype == GO_ABSENT ? 0 : mem_field(p, L->span_largetype, 8);
-	if (!s->start || s->start % HT_GO_PAGE_SIZE || !npages || npages > MAX_SPAN_PAGES ||
-	    s->start + s->size < s->start)
-		return false;
-	if (!s->elemsize || s->elemsize > s->size || s->nelems > s->size / s->elemsize ||
-	    s->freeindex > s->nelems)
-		return false;
+	if (!s->start || s->start % HT_GO_PAGE_SIZE)
+		return reject(why, len, "startAddr (+%u) 0x%llx is not a page address", L->span_startaddr,
+			      (unsigned long long)s->start);
+	if (!npages || npages > MAX_SPAN_PAGES || s->start + s->size < s->start)
+		return reject(why, len, "npages (+%u) is %llu", L->span_npages, (unsigned long long)npages);
+	if (!s->elemsize || s->elemsize > s->size)
+		return reject(why, len, "elemsize (+%u) %llu does not fit its %llu pages", L->span_elemsize,
+			      (unsigned long long)s->elemsize, (unsigned long long)npages);
+	if (s->nelems > s->size / s->elemsize)
+		return reject(why, len, "nelems (+%u) %llu is more than %llu pages of %llu-byte objects hold",
+			      L->span_nelems, (unsigned long long)s->nelems, (unsigned long long)npages,
+			      (unsigned long long)s->elemsize);
+	if (s->freeindex > s->nelems)
+		return reject(why, len, "freeindex (+%u) %llu is past nelems %llu", L->span_freeindex,
+			      (unsigned long long)s->freeindex, (unsigned long long)s->nelems);
 	/* Only a large object with pointers has its type there: Go 1.22 and
 	 * 1.23 leave a stale one in a noscan span (mspan.init does not clear
 	 * it), and small spans use the field for something else. */
@@ -39,19 +64,45 @@ static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_sp
 	return true;
 }
 
+static bool parse_span(const struct go_layout *L, const uint8_t *p, struct go_span *s)
+{
+	return parse_span_why(L, p, s, NULL, 0);
+}
+
 struct span_list {
 	uint64_t ptr, len, cap;
 };
 
-static bool read_span_list(struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
-			   struct span_list *l)
+/* mheap.allspans, checked; `why` (may be NULL) says what did not fit. */
+static bool read_span_list_why(struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
+			       struct span_list *l, char *why, size_t len, int *score)
 {
 	uint64_t w[3];
 
+	*score = 0;
 	if (!mem_read(mem, mheap + L->mheap_allspans, w, sizeof(w)))
-		return false;
+		return reject(why, len, "mheap.allspans (+%u) cannot be read", L->mheap_allspans);
 	*l = (struct span_list){ w[0], w[1], w[2] };
-	return l->ptr && !(l->ptr & 7) && l->len && l->len <= l->cap && l->cap <= MAX_SPANS;
+	if (l->len > l->cap || l->cap > MAX_SPANS)
+		return reject(why, len, "mheap.allspans (+%u) is not a slice: len %llu, cap %llu", L->mheap_allspans,
+			      (unsigned long long)l->len, (unsigned long long)l->cap);
+	*score = 1;
+	if (!l->len)
+		return reject(why, len, "mheap.allspans (+%u) is empty (len 0, cap %llu)", L->mheap_allspans,
+			      (unsigned long long)l->cap);
+	*score = 2;
+	if (!l->ptr || l->ptr & 7)
+		return reject(why, len, "mheap.allspans (+%u) array pointer 0x%llx (len %llu) is not a pointer",
+			      L->mheap_allspans, (unsigned long long)l->ptr, (unsigned long long)l->len);
+	*score = 3;
+	return true;
+}
+
+static bool read_span_list(struct memsrc *mem, const struct go_layout *L, uint64_t mheap, struct span_list *l)
+{
+	int score;
+
+	return read_span_list_why(mem, L, mheap, l, NULL, 0, &score);
 }
 
 /* Reads spans ptrs[0..n) into out (in use only); returns how many were kept. */
@@ -89,19 +140,83 @@ static size_t read_spans(struct memsrc *mem, const struct go_layout *L, const ui
 	return kept;
 }
 
+#define MHEAP_CHECK_SPANS 16
+
+bool go_heap_check_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr, struct mheap_check *c)
+{
+	struct memrange r[MHEAP_CHECK_SPANS];
+	uint8_t buf[MHEAP_CHECK_SPANS][512];
+	uint64_t ptrs[MHEAP_CHECK_SPANS];
+	struct go_span s;
+	struct span_list l;
+	size_t n, i;
+	char why[96], first[160] = "";
+
+	memset(c, 0, sizeof(*c));
+	if (L->span_size > sizeof(buf[0]))
+		return reject(c->why, sizeof(c->why), "mspan size %u is beyond what heaptrace reads", L->span_size);
+	if (!read_span_list_why(mem, L, addr, &l, c->why, sizeof(c->why), &c->score))
+		return false;
+	n = l.len < MHEAP_CHECK_SPANS ? l.len : MHEAP_CHECK_SPANS;
+	if (!mem_read(mem, l.ptr, ptrs, n * 8))
+		return reject(c->why, sizeof(c->why), "mheap.allspans (+%u) array at 0x%llx (len %llu) cannot be read",
+			      L->mheap_allspans, (unsigned long long)l.ptr, (unsigned long long)l.len);
+	c->score = 4;
+	for (i = 0; i < n; i++) {
+		if (!ptrs[i] || ptrs[i] & 7)
+			return reject(c->why, sizeof(c->why), "allspans[%zu] 0x%llx is not a pointer", i,
+				      (unsigned long long)ptrs[i]);
+		r[i] = (struct memrange){ .addr = ptrs[i], .buf = buf[i], .len = L->span_size };
+	}
+	mem->readv(mem, r, n);
+	for (i = 0; i < n; i++)
+		if (!r[i].ok)
+			return reject(c->why, sizeof(c->why), "allspans[%zu], the mspan at 0x%llx, cannot be read", i,
+				      (unsigned long long)ptrs[i]);
+	c->score = 5;
+	/* Spans not in use are normal there; one that is in use and
+	 * plausible is enough. Otherwise say what the first in use failed. */
+	for (i = 0; i < n; i++) {
+		if (parse_span_why(L, buf[i], &s, why, sizeof(why)))
+			return true;
+		if (!first[0] && mem_field(buf[i], L->span_state, 1) == GO_SPAN_IN_USE)
+			snprintf(first, sizeof(first), "allspans[%zu], the mspan at 0x%llx: %s", i,
+				 (unsigned long long)ptrs[i], why);
+	}
+	if (first[0])
+		return reject(c->why, sizeof(c->why), "%s", first);
+	parse_span_why(L, buf[0], &s, why, sizeof(why));
+	return reject(c->why, sizeof(c->why), "none of the first %zu spans is in use (allspans[0] at 0x%llx: %s)", n,
+		      (unsigned long long)ptrs[0], why);
+}
+
 bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr)
 {
-	struct go_span spans[16];
-	uint64_t ptrs[16];
-	struct span_list l;
-	size_t n, bad = 0;
+	struct mheap_check c;
 
-	if (!read_span_list(mem, L, addr, &l))
-		return false;
-	n = l.len < 16 ? l.len : 16;
-	if (!mem_read(mem, l.ptr, ptrs, n * 8))
-		return false;
-	return read_spans(mem, L, ptrs, n, spans, &bad) > 0 && bad == 0;
+	return go_heap_check_mheap(mem, L, addr, &c);
+}
+
+int go_heap_find_mheap(struct memsrc *mem, const struct go_layout *L, const uint64_t *addr, size_t n, uint64_t bias,
+		       char *why, size_t len)
+{
+	struct mheap_check c, best = { .score = -1 };
+	uint64_t best_addr = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (go_heap_check_mheap(mem, L, addr[i] + bias, &c))
+			return (int)i;
+		if (c.score > best.score) {
+			best = c;
+			best_addr = addr[i] + bias;
+		}
+	}
+	if (!n)
+		snprintf(why, len, "no candidate address");
+	else
+		snprintf(why, len, "the most plausible, 0x%llx: %s", (unsigned long long)best_addr, best.why);
+	return -1;
 }
 
 static int cmp_span(const void *a, const void *b)

@@ -39,6 +39,18 @@ struct go_heap {
 
 /* Is `addr` runtime.mheap_? Reads its span list's header and first spans. */
 bool go_heap_is_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr);
+/* The same, saying what did not match: the field, its offset in the layout
+ * and the value found. `score` grows with every check passed, so that of
+ * several candidates the most plausible one can be named. */
+struct mheap_check {
+	int score;
+	char why[200];
+};
+bool go_heap_check_mheap(struct memsrc *mem, const struct go_layout *L, uint64_t addr, struct mheap_check *c);
+/* The index of the first of addr[0..n) (+ bias) that is runtime.mheap_, or
+ * -1 with `why` naming the most plausible candidate and what it failed. */
+int go_heap_find_mheap(struct memsrc *mem, const struct go_layout *L, const uint64_t *addr, size_t n, uint64_t bias,
+		       char *why, size_t len);
 /* Reads the in-use spans. deadline_ns: CLOCK_MONOTONIC bound (0: none).
  * On failure nothing is left to free. */
 int go_heap_load(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,

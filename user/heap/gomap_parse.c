@@ -20,25 +20,25 @@ static uint64_t type_size(const struct go_heap *h, uint64_t type)
 	return size;
 }
 
-unsigned bucket_map_b_for(uint64_t live)
+unsigned bucket_map_b_for(const struct go_layout *L, uint64_t live)
 {
 	unsigned b = 0;
 
-	/* runtime.overLoadFactor: count > 8 && count > 6.5 * 2^B */
+	/* runtime.overLoadFactor: count > 8 && count > 6.5 (6 in 1.21) * 2^B */
 	while (b < MAX_B && live > GO_BUCKET_SLOTS &&
-	       live > (GO_BUCKET_LOAD_NUM * ((uint64_t)1 << b)) / GO_BUCKET_LOAD_DEN)
+	       live > (L->bucket_load_num * ((uint64_t)1 << b)) / GO_BUCKET_LOAD_DEN)
 		b++;
 	return b;
 }
 
-uint64_t bucket_map_implied_peak(unsigned b)
+uint64_t bucket_map_implied_peak(const struct go_layout *L, unsigned b)
 {
 	/* growing to B: count+1 > 6.5 * 2^(B-1), and more than 8 entries */
 	if (!b)
 		return 0;
 	if (b == 1)
 		return GO_BUCKET_SLOTS + 1;
-	return GO_BUCKET_LOAD_NUM * ((uint64_t)1 << (b - 1)) / GO_BUCKET_LOAD_DEN + 1;
+	return L->bucket_load_num * ((uint64_t)1 << (b - 1)) / GO_BUCKET_LOAD_DEN + 1;
 }
 
 uint64_t swiss_table_implied_peak(uint64_t capacity)
@@ -57,11 +57,11 @@ static uint64_t bucket_array_len(unsigned b)
 	return ((uint64_t)1 << b) + (b >= 4 ? (uint64_t)1 << (b - 4) : 0);
 }
 
-uint64_t bucket_map_needed_bytes(uint64_t live, uint64_t bucket_bytes)
+uint64_t bucket_map_needed_bytes(const struct go_layout *L, uint64_t live, uint64_t bucket_bytes)
 {
 	if (!live)
 		return 0; /* an empty map allocates its buckets on first insert */
-	return bucket_array_len(bucket_map_b_for(live)) * bucket_bytes;
+	return bucket_array_len(bucket_map_b_for(L, live)) * bucket_bytes;
 }
 
 static uint64_t pow2_ceil(uint64_t v)
@@ -138,7 +138,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	m->array_bytes = bo.size;
 	m->array_noscan = bo.noscan;
 	m->tables = 1u << (b < 31 ? b : 31);
-	m->implied_peak = bucket_map_implied_peak(b);
+	m->implied_peak = bucket_map_implied_peak(L, b);
 	m->table_bytes = bo.size;
 	if (old) {
 		if (!go_heap_object_at(h, old, &oo))
@@ -149,7 +149,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	 * from B = 16): only the rest are separate allocations. */
 	extra_overflow = noverflow > (nb - ((uint64_t)1 << b)) ? noverflow - (nb - ((uint64_t)1 << b)) : 0;
 	m->table_bytes += extra_overflow * slot;
-	m->needed_bytes = bucket_map_needed_bytes(count, slot);
+	m->needed_bytes = bucket_map_needed_bytes(L, count, slot);
 	return true;
 }
 

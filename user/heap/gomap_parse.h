@@ -34,8 +34,9 @@ struct go_map {
 };
 
 /* What a bucket map of 2^B buckets held to grow there: it doubles when an
- * insert would put more than 6.5 entries per bucket (overLoadFactor). */
-uint64_t bucket_map_implied_peak(unsigned b);
+ * insert would put more than L's load factor (6.5, or 6 in Go 1.21) entries
+ * per bucket (overLoadFactor). */
+uint64_t bucket_map_implied_peak(const struct go_layout *L, unsigned b);
 /* What a Swiss table of `capacity` slots held to grow there: it doubles
  * when full at 7/8; a 16-slot table follows a full 8-slot group. */
 uint64_t swiss_table_implied_peak(uint64_t capacity);
@@ -52,8 +53,8 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 
 /* The table memory of a fresh map holding `live` entries (what makemap with
  * that hint allocates), given the bucket or group size. */
-uint64_t bucket_map_needed_bytes(uint64_t live, uint64_t bucket_bytes);
+uint64_t bucket_map_needed_bytes(const struct go_layout *L, uint64_t live, uint64_t bucket_bytes);
 uint64_t swiss_map_needed_bytes(uint64_t live, uint64_t group_bytes);
 /* Smallest B that holds `live` entries without growing (overLoadFactor). */
-unsigned bucket_map_b_for(uint64_t live);
+unsigned bucket_map_b_for(const struct go_layout *L, uint64_t live);
 #endif

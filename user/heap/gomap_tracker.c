@@ -88,17 +88,17 @@ void tracked_observe(struct tracked_map *tm, uint64_t live, bool emptied)
 static void locate_mheap(struct map_tracker *mt)
 {
 	const struct global_candidates *c = &mt->mheap_candidates;
-	size_t i;
+	char why[128];
+	int i = go_heap_find_mheap(&mt->mem, mt->L, c->addr, c->n, mt->t->load_bias, why, sizeof(why));
 
-	for (i = 0; i < c->n; i++)
-		if (go_heap_is_mheap(&mt->mem, mt->L, c->addr[i] + mt->t->load_bias)) {
-			mt->mheap = c->addr[i] + mt->t->load_bias;
-			mt->mheap_how = i == 0 && c->from_symbol ? "symbol" : "decoded";
-			return;
-		}
+	if (i >= 0) {
+		mt->mheap = c->addr[i] + mt->t->load_bias;
+		mt->mheap_how = i == 0 && c->from_symbol ? "symbol" : "decoded";
+		return;
+	}
 	snprintf(mt->unavailable, sizeof(mt->unavailable),
-		 "runtime.mheap_ not found (%zu candidate addresses from %s, none holds a span list)", c->n,
-		 c->from_symbol ? "the symbol table and code" : "code");
+		 "runtime.mheap_ not found: none of %zu candidate addresses (from %s) fits the go1.%d layout; %s", c->n,
+		 c->from_symbol ? "the symbol table and code" : "code", mt->t->bi.ver.minor, why);
 }
 
 void map_tracker_open(struct map_tracker *mt, const struct target *t)
@@ -109,7 +109,7 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 	memsrc_process(&mt->mem, t->pid);
 	mt->L = t->layout;
 	if (!mt->L) {
-		snprintf(mt->unavailable, sizeof(mt->unavailable), "no runtime layout for %s", t->bi.version);
+		go_layout_missing(t->bi.ver.minor, mt->unavailable, sizeof(mt->unavailable));
 		return;
 	}
 	if (!t->host_arch) {
@@ -461,7 +461,7 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 		    mem_field(hdr, L->hmap_oldbuckets, 8) != tm->m.old)
 			return false;
 		live = mem_field(hdr, L->hmap_count, 8);
-		tm->m.needed_bytes = bucket_map_needed_bytes(live, tm->m.slot_bytes);
+		tm->m.needed_bytes = bucket_map_needed_bytes(L, live, tm->m.slot_bytes);
 	}
 	tm->m.live = live;
 	tm->unreadable = 0;
@@ -471,7 +471,7 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 
 void map_tracker_refresh(struct map_tracker *mt)
 {
-	uint16_t hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
+	uint16_t hsize;
 	struct memrange *r;
 	uint8_t *buf;
 	struct go_heap h;
@@ -480,6 +480,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 
 	if (!mt->mheap || !mt->n)
 		return;
+	hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
 	drop_freed_headers(mt);
 	r = calloc(mt->n, sizeof(*r));
 	buf = calloc(mt->n, hsize);
@@ -529,6 +530,10 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 	struct tracked_map *tm = find(mt, addr);
 	char name[MAP_TYPE_LEN], site[MAP_SITE_LEN] = "";
 
+	/* Without a layout (a Go newer than the table) nothing can be read
+	 * back: the growth probes still count, the maps are not followed. */
+	if (!mt->L)
+		return;
 	if (!tm && !(tm = add(mt, addr)))
 		return;
 	/* The probe fires as the growth starts: the next read may still see

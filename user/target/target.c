@@ -16,9 +16,14 @@ static int describe(struct target *t)
 {
 	struct go_version v = t->bi.ver;
 
+	/* Older releases call other runtime functions with other arguments:
+	 * nothing could be traced. A newer one is traced with the newest probe
+	 * entries; without a layout, what reads runtime structures says so
+	 * (go_layout_missing). */
 	if (go_version_cmp_minor(v, 1, GO_MIN_SUPPORTED_MINOR) < 0)
-		return ht_fail("%s was built by %s; heaptrace supports Go 1.%d to 1.%d", t->exe, t->bi.version,
-			       GO_MIN_SUPPORTED_MINOR, GO_MAX_KNOWN_MINOR);
+		return ht_fail("%s was built by %s: heaptrace has no probe or layout table for Go before 1.%d "
+			       "(it supports Go 1.%d to 1.%d)",
+			       t->exe, t->bi.version, GO_MIN_SUPPORTED_MINOR, GO_MIN_SUPPORTED_MINOR, GO_MAX_KNOWN_MINOR);
 	t->swiss = go_version_cmp_minor(v, 1, 24) >= 0;
 	t->map_impl = t->swiss ? "swiss" : "buckets";
 	t->layout = go_layout_for(v.minor);

@@ -55,6 +55,37 @@ func freeOSMemory() {
 	}
 }
 
+// deep recurses n frames, each of the same small size (under the 128 bytes
+// of StackSmall, so that its stack check is SP <= stackguard0, the same test
+// as in every function with a small frame, and no stricter than a large
+// frame's), then calls debug.FreeOSMemory at the bottom. On a fresh
+// goroutine, for the depth just short of where deep would itself have to
+// grow the stack, the call into the runtime (runtime/debug.freeOSMemory, as
+// FreeOSMemory is inlined here) fails its stack check, goes through
+// morestack and restarts from its entry.
+//
+//go:noinline
+func deep(n int, pad [3]uint64) uint64 {
+	if n == 0 {
+		debug.FreeOSMemory()
+		return pad[0]
+	}
+	pad[n%3]++
+	return deep(n-1, pad) + pad[1]
+}
+
+// morestackCalls calls debug.FreeOSMemory once from each of n fresh
+// goroutines, recursing one frame deeper in each: every stack size up to
+// about n frames has a depth whose call lands right at the stack bound.
+func morestackCalls(n int) int {
+	done := make(chan uint64)
+	for d := 0; d < n; d++ {
+		go func(d int) { done <- deep(d, [3]uint64{uint64(d), 1, 2}) }(d)
+		<-done
+	}
+	return n
+}
+
 var sink [][]byte
 
 func churn(round int) uint64 {
@@ -86,12 +117,17 @@ func main() {
 	execPath := flag.String("exec", "", "after the work, exec this program (with no arguments) instead of exiting")
 	timing := flag.Bool("timing", false, "print the work's own duration (elapsed_ns N) on stderr")
 	metricsFile := flag.String("metrics", "", "write the runtime's metrics at the start and end of the work to this file (JSON)")
+	morestack := flag.Int("morestack", 0, "before the rounds, call debug.FreeOSMemory from N goroutines at stack depths 0..N-1, "+
+		"so that some calls go through morestack; prints 'morestack calls N'")
 	flag.Parse()
 
 	if *wait {
 		fmt.Println("ready")
 		var line string
 		fmt.Scanln(&line)
+	}
+	if *morestack > 0 {
+		fmt.Printf("morestack calls %d\n", morestackCalls(*morestack))
 	}
 	start := read()
 	began := time.Now()

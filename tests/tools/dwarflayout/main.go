@@ -4,7 +4,9 @@
 //	dwarflayout BINARY TYPE[.FIELD[.FIELD...]]...
 //
 // prints one line per argument: the argument, then the offset and size of
-// the field (or the size of the type), or "-" when the binary has no such type or field.
+// the field (or the size of the type, or the value of a constant such as
+// runtime.minSizeForMallocHeader), or "-" when the binary has no such type,
+// field or constant.
 package main
 
 import (
@@ -31,16 +33,23 @@ func main() {
 		os.Exit(1)
 	}
 	types := map[string]dwarf.Type{}
+	consts := map[string]int64{}
 	r := d.Reader()
 	for {
 		e, err := r.Next()
 		if err != nil || e == nil {
 			break
 		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		if e.Tag == dwarf.TagConstant {
+			if v, ok := e.Val(dwarf.AttrConstValue).(int64); ok && name != "" {
+				consts[name] = v
+			}
+			continue
+		}
 		if e.Tag != dwarf.TagStructType && e.Tag != dwarf.TagTypedef {
 			continue
 		}
-		name, _ := e.Val(dwarf.AttrName).(string)
 		if name == "" {
 			continue
 		}
@@ -52,6 +61,10 @@ func main() {
 		}
 	}
 	for _, q := range os.Args[2:] {
+		if v, ok := consts[q]; ok {
+			fmt.Println(q, v)
+			continue
+		}
 		fmt.Println(q, lookup(types, q))
 	}
 }
