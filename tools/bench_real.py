@@ -13,15 +13,25 @@ continuous put load, with windows alternated on one server process:
             and server CPU per request ratio (the steadier figure on this noisy VM), medians.
   long      one default trace of BENCH_REAL_LONG_S (60): heaptrace's CPU (in the window and
             over its whole life) and peak RSS, its RSS sampled every 2 s (it must stay flat).
-  hot       P H P H ... H P with `--hot`, BENCH_REAL_HOT_S (10) each: heaptrace's estimate
-            (overhead.est_target_ns) against the measured extra server CPU, which is
-            (CPU per request traced - plain) x requests; the estimate must be within +-30%.
+  hot       P H P H ... H P with `--hot`, BENCH_REAL_HOT_S (15) each, under a put load held
+            at BENCH_REAL_HOT_RATE (default 0.5) x the plain throughput measured above, so that
+            the server keeps up traced or not and its CPU per request does not move with its
+            throughput (etcd batches: fewer requests a second cost more CPU each):
+            heaptrace's estimate (overhead.est_target_ns) against the measured extra server
+            CPU, (CPU per request traced - plain) x requests; it must be within +-30%.
   gc        every default trace: heaptrace's gc.cycles and gc.stw.sum_ns against the delta of
-            the server's own go_gc_duration_seconds_count/_sum, scraped right before attach
-            and right after heaptrace exits ("outer"), and right after attach ("inner").
+            the server's own go_gc_duration_seconds_count/_sum, scraped right before heaptrace
+            starts, right after it attached (its "tracing pid" line), 0.1 s before its
+            deadline and right after it exits. "inner" is attached -> exited, the closest to
+            the trace; "outer" is before start -> exited. Cycles: heaptrace's count must lie
+            between the runtime's count in attached -> before deadline (all inside the trace)
+            and in outer (all around it). The runtime adds a cycle's two pauses at its end,
+            heaptrace each pause when it ends: pauses - 2 x cycles tells the edge pauses.
   dd        with the load stopped: `dd if=/dev/zero of=/dev/null bs=1 count=2000000` (4 M
-            syscalls), BENCH_RUNS runs alone alternated with runs while heaptrace is attached
-            to the idle server: CPU time and wall.
+            syscalls), 2 x BENCH_RUNS runs while heaptrace is attached to the idle server,
+            each between two runs alone (each 1 s after the attach or its absence, so that
+            heaptrace's start-up work is not beside dd): CPU time and wall, medians of each
+            traced run against its neighbours, and plain against plain for the noise.
 And once, with no server: launch overhead, `heaptrace -q -- PROG` of a Go program that does
 nothing against the program alone (median of 11 runs each, wall ms).
 
@@ -47,7 +57,8 @@ HT = os.path.join(ROOT, "heaptrace")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 WINDOW_S = int(os.environ.get("BENCH_REAL_WINDOW_S", "20"))
 LONG_S = int(os.environ.get("BENCH_REAL_LONG_S", "60"))
-HOT_S = int(os.environ.get("BENCH_REAL_HOT_S", "10"))
+HOT_S = int(os.environ.get("BENCH_REAL_HOT_S", "15"))
+HOT_RATE = float(os.environ.get("BENCH_REAL_HOT_RATE", "0.5"))
 WARMUP_S = int(os.environ.get("BENCH_REAL_WARMUP_S", "10"))
 LAUNCH_RUNS = int(os.environ.get("BENCH_LAUNCH_RUNS", "11"))
 SERVERS = os.environ.get("BENCH_REAL_SERVERS", "etcd-new etcd-deb").split()
@@ -163,7 +174,8 @@ def traced_window(srv, secs, extra, tmp, rss_every=None):
             "madvise_probe": rep.get("madvise_probe"),
             "est_target_ns": ov.get("est_target_ns"), "est_cpu_percent": ov.get("est_cpu_percent"),
             "detached_tiers": ov.get("detached_tiers"), "hit_ns": ov.get("hit_ns"),
-            "gc_cycles": gc.get("cycles"), "stw": {k: (gc.get("stw") or {}).get(k) for k in ("count", "sum_ns", "max_ns")},
+            "gc_cycles": gc.get("cycles"),
+            "stw": {k: (gc.get("stw") or {}).get(k) for k in ("count", "sum_ns", "max_ns", "reasons", "hist_log2_ns")},
             "other_stw": {k: (gc.get("other_stw") or {}).get(k) for k in ("count", "sum_ns")},
             "probes": {p["symbol"]: p["hits"] for p in rep.get("probes", [])}}
 
@@ -219,28 +231,31 @@ def gc_check(traced):
     """heaptrace's GC figures against the server's own, per default trace."""
     rows = []
     for t in traced:
-        o, i = t["outer"], t["inner"]
+        o, i, w = t["outer"], t["inner"], t["win"]
         c = t["gc_cycles"]
-        verdict = "equal" if c == o["gc_count"] else (
-            "edge" if min(i["gc_count"], o["gc_count"]) <= c <= max(i["gc_count"], o["gc_count"]) else "WRONG")
-        rows.append({"ht_cycles": c, "rt_cycles": o["gc_count"], "rt_cycles_inner": i["gc_count"],
+        verdict = "equal" if c == i["gc_count"] else ("edge" if w["gc_count"] <= c <= o["gc_count"] else "WRONG")
+        rows.append({"ht_cycles": c, "rt_cycles_outer": o["gc_count"], "rt_cycles_inner": i["gc_count"],
+                     "rt_cycles_within": w["gc_count"], "cycles": verdict,
                      "ht_stw_ms": t["stw"]["sum_ns"] / 1e6, "ht_stw_count": t["stw"]["count"],
-                     "rt_sum_ms": o["gc_sum_s"] * 1e3, "rt_sum_ms_inner": i["gc_sum_s"] * 1e3,
-                     "other_stw": t["other_stw"]["count"], "cycles": verdict,
-                     "stw_ratio": (t["stw"]["sum_ns"] / 1e6) / (o["gc_sum_s"] * 1e3) if o["gc_sum_s"] else None})
+                     "ht_stw_max_ms": t["stw"]["max_ns"] / 1e6, "edge_pauses": t["stw"]["count"] - 2 * c,
+                     "rt_sum_ms_outer": o["gc_sum_s"] * 1e3, "rt_sum_ms_inner": i["gc_sum_s"] * 1e3,
+                     "other_stw": t["other_stw"]["count"],
+                     "stw_ratio_inner": (t["stw"]["sum_ns"] / 1e6) / (i["gc_sum_s"] * 1e3) if i["gc_sum_s"] else None,
+                     "stw_ratio_outer": (t["stw"]["sum_ns"] / 1e6) / (o["gc_sum_s"] * 1e3) if o["gc_sum_s"] else None})
     ht = sum(r["ht_stw_ms"] for r in rows)
-    rt = sum(r["rt_sum_ms"] for r in rows)
+    rt_out = sum(r["rt_sum_ms_outer"] for r in rows)
     rt_in = sum(r["rt_sum_ms_inner"] for r in rows)
     return {"rows": rows, "windows": len(rows), "cycles_equal": sum(r["cycles"] == "equal" for r in rows),
             "cycles_wrong": sum(r["cycles"] == "WRONG" for r in rows),
-            "ht_cycles": sum(r["ht_cycles"] for r in rows), "rt_cycles": sum(r["rt_cycles"] for r in rows),
-            "rt_cycles_inner": sum(r["rt_cycles_inner"] for r in rows),
-            "ht_stw_ms": ht, "rt_sum_ms": rt, "rt_sum_ms_inner": rt_in,
-            "stw_ratio": ht / rt if rt else None, "stw_ratio_inner": ht / rt_in if rt_in else None}
+            "ht_cycles": sum(r["ht_cycles"] for r in rows), "rt_cycles_inner": sum(r["rt_cycles_inner"] for r in rows),
+            "rt_cycles_outer": sum(r["rt_cycles_outer"] for r in rows),
+            "ht_stw_ms": ht, "rt_sum_ms_inner": rt_in, "rt_sum_ms_outer": rt_out,
+            "stw_ratio": ht / rt_in if rt_in else None, "stw_ratio_outer": ht / rt_out if rt_out else None}
 
 
 def run_dd(srv, tmp):
     plain, traced, method = [], [], set()
+    settle = 1.0
 
     def dd():
         t0 = time.monotonic()
@@ -251,17 +266,25 @@ def run_dd(srv, tmp):
             raise RuntimeError(f"dd rc={p.returncode}")
         return time.monotonic() - t0, ru.ru_utime + ru.ru_stime
 
-    for _ in range(RUNS):
-        plain.append(dd())
+    time.sleep(settle)
+    plain.append(dd())
+    for _ in range(2 * RUNS):   # P T P T ... T P
         tr = Trace(srv, 120, (), tmp)
         tr.wait_attached()
+        time.sleep(settle)
         traced.append(dd())
         _, _, rep = tr.finish(sigint=True)
         method.add(f"{rep.get('madvise_probe')}{' (host-wide)' if rep.get('madvise_probe_host_wide') else ''}")
+        time.sleep(settle)
+        plain.append(dd())
     r = {"plain_wall": [w for w, _ in plain], "plain_cpu": [c for _, c in plain],
          "traced_wall": [w for w, _ in traced], "traced_cpu": [c for _, c in traced], "madvise_probe": sorted(method)}
-    r["cpu_ratio"] = median(r["traced_cpu"]) / median(r["plain_cpu"])
-    r["wall_ratio"] = median(r["traced_wall"]) / median(r["plain_wall"])
+    # each traced run against the mean of the plain runs either side of it; plain against plain
+    # (each inner plain run against its neighbours) is the noise band
+    for k in ("cpu", "wall"):
+        p, t = r[f"plain_{k}"], r[f"traced_{k}"]
+        r[f"{k}_ratio"] = median([t[i] / ((p[i] + p[i + 1]) / 2) for i in range(len(t))])
+        r[f"{k}_noise"] = sorted(round(p[i] / ((p[i - 1] + p[i + 1]) / 2), 3) for i in range(1, len(p) - 1))
     return r
 
 
@@ -304,20 +327,30 @@ def run_server(name):
 
         res["gc"] = gc_check(traced + [long])
         g = res["gc"]
-        log(f"  {name} GC, {g['windows']} traces: cycles heaptrace {g['ht_cycles']} vs runtime {g['rt_cycles']} "
-            f"(inner {g['rt_cycles_inner']}); equal in {g['cycles_equal']}/{g['windows']}, outside the bracket "
+        log(f"  {name} GC, {g['windows']} traces: cycles heaptrace {g['ht_cycles']} vs runtime {g['rt_cycles_inner']:.0f} "
+            f"(outer {g['rt_cycles_outer']:.0f}); equal in {g['cycles_equal']}/{g['windows']}, outside the bracket "
             f"{g['cycles_wrong']}; STW heaptrace {g['ht_stw_ms']:.1f} ms vs go_gc_duration_seconds_sum "
-            f"{g['rt_sum_ms']:.1f} ms (inner {g['rt_sum_ms_inner']:.1f}): ratio {fmt(g['stw_ratio'])}")
+            f"{g['rt_sum_ms_inner']:.1f} ms (outer {g['rt_sum_ms_outer']:.1f}): ratio {fmt(g['stw_ratio'])} "
+            f"(outer {fmt(g['stw_ratio_outer'])})")
         for r in g["rows"]:
-            log(f"      cycles {r['ht_cycles']} vs {r['rt_cycles']:.0f} (inner {r['rt_cycles_inner']:.0f}) {r['cycles']}; "
-                f"STW {r['ht_stw_ms']:.2f} ms ({r['ht_stw_count']} pauses) vs {r['rt_sum_ms']:.2f} ms "
-                f"(inner {r['rt_sum_ms_inner']:.2f}) ratio {fmt(r['stw_ratio'])}; other stops {r['other_stw']}")
+            log(f"      cycles {r['ht_cycles']} vs {r['rt_cycles_inner']:.0f} (within {r['rt_cycles_within']:.0f}, "
+                f"outer {r['rt_cycles_outer']:.0f}) {r['cycles']}; STW {r['ht_stw_ms']:.2f} ms ({r['ht_stw_count']} pauses, "
+                f"{r['edge_pauses']:+d} edge, max {r['ht_stw_max_ms']:.2f}) vs {r['rt_sum_ms_inner']:.2f} ms "
+                f"(outer {r['rt_sum_ms_outer']:.2f}) ratio {fmt(r['stw_ratio_inner'])}; other stops {r['other_stw']}")
 
+        # The estimate against the measurement: at a fixed rate the server keeps up traced or not.
+        rate = HOT_RATE * d["plain_rps"]
+        load.stop()
+        load = rs.Load(srv, rate=rate).start()
+        res["hot_rate"] = rate
+        log(f"  {name} --hot, the put load held at {rate:.0f}/s:")
+        time.sleep(3)
         hp, ht = alternate(srv, HOT_S, ("--hot",), tmp, "hot")
         res["hot"] = compare(hp, ht)
         res["hot_windows"] = hp + ht
         h = res["hot"]
-        log(f"  {name} --hot: throughput {fmt(h['throughput_ratio'])}, CPU/req {fmt(h['cpu_per_req_ratio'])}; "
+        log(f"  {name} --hot at {rate:.0f}/s: throughput {fmt(h['throughput_ratio'])} ({h['plain_rps']:.0f} -> "
+            f"{h['traced_rps']:.0f}/s), CPU/req {fmt(h['cpu_per_req_ratio'])}; "
             f"estimate {fmt(h['est_cpu_pct'], '.2f')}% of a CPU vs measured extra server CPU "
             f"{fmt(h['measured_extra_cpu_pct'], '.2f')}%: estimate/measured {fmt(h['est_vs_measured'], '.2f')}; "
             f"lost {h['lost']}")
@@ -327,7 +360,8 @@ def run_server(name):
         dd = res["dd"]
         log(f"  {name} dd bs=1 x2M with heaptrace attached (idle server; madvise by {', '.join(dd['madvise_probe'])}): "
             f"CPU {median(dd['plain_cpu']):.3f}s -> {median(dd['traced_cpu']):.3f}s ({dd['cpu_ratio']:.3f}), wall "
-            f"{median(dd['plain_wall']):.3f}s -> {median(dd['traced_wall']):.3f}s ({dd['wall_ratio']:.3f})")
+            f"{median(dd['plain_wall']):.3f}s -> {median(dd['traced_wall']):.3f}s ({dd['wall_ratio']:.3f}); plain vs plain "
+            f"CPU {dd['cpu_noise'][0]}-{dd['cpu_noise'][-1]}, wall {dd['wall_noise'][0]}-{dd['wall_noise'][-1]}")
     finally:
         load.stop()
         rs.stop(srv)
@@ -396,7 +430,9 @@ def run(servers=None, launch=None):
             "real_ht_rss_mb": fmt(max(pick(lambda s: s["long_summary"]["ht_peak_rss_mb"])), ".1f"),
             "est_vs_measured": fmt(worst(pick(lambda s: s["hot"]["est_vs_measured"])), ".2f"),
             "gc_cycles_equal": f"{sum(pick(lambda s: s['gc']['cycles_equal']))}/{sum(pick(lambda s: s['gc']['windows']))}",
+            "gc_cycles_wrong": str(sum(pick(lambda s: s["gc"]["cycles_wrong"]))),
             "gc_pause_vs_runtime": fmt(worst(pick(lambda s: s["gc"]["stw_ratio"]))),
+            "gc_pause_vs_runtime_outer": fmt(worst(pick(lambda s: s["gc"]["stw_ratio_outer"]))),
         })
         for name, s in out["servers"].items():
             summary[f"{name}_throughput"] = fmt(s["default"]["throughput_ratio"])

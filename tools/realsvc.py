@@ -16,8 +16,9 @@ measured without restarting the load and the load's own ramp-up is never in a wi
 API:
   srv = start_server(name)   temp data dir in /dev/shm, free loopback ports, returns once
                              /health answers. srv.pid, srv.url, srv.metrics_url, srv.bin.
-  load = Load(srv); load.start(); ... load.stop()
-                             the put load; restarted if it ever exits.
+  load = Load(srv, rate=0); load.start(); ... load.stop()
+                             the put load, as fast as it goes (rate=0) or at most rate
+                             puts/s; restarted if it ever exits.
   s = sample(srv)            a point of the server's own view: time, server CPU seconds
                              (utime+stime of all its threads: the kernel's uprobe handling
                              is in there), puts, go_gc_duration_seconds_count and _sum.
@@ -226,17 +227,18 @@ def stop(srv):
 
 
 class Load:
-    """etcd's benchmark `put`, continuously, against srv; restarted if it exits."""
+    """etcd's benchmark `put`, continuously, against srv; restarted if it exits. rate: at
+    most that many puts/s (0: no limit)."""
 
-    def __init__(self, srv):
-        self.srv, self.p, self.restarts = srv, None, 0
+    def __init__(self, srv, rate=0):
+        self.srv, self.p, self.restarts, self.rate = srv, None, 0, int(rate)
         self._stop = threading.Event()
         self._thread = None
 
     def _run(self):
         ep = self.srv.url.replace("http://", "")
         while not self._stop.is_set():
-            self.p = spawn([BENCHMARK, "--endpoints", ep, *LOAD_ARGS],
+            self.p = spawn([BENCHMARK, "--endpoints", ep, *LOAD_ARGS, "--rate", str(self.rate)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             while self.p.poll() is None and not self._stop.wait(0.5):
                 pass
