@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """The real-service section of `make bench` (issues 11 and 12), called by tools/bench.py;
 also runs alone: `tools/bench_real.py` (as root, after `make`).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Real third-party Go servers for `make bench` (tools/bench_real.py):
 #  - current releases built from the Go module proxy with the newest Go, unstripped,
 #    into build/real/: etcd (server v3.6), etcd's load generator `benchmark`, caddy;

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """realsvc: real third-party Go servers on 127.0.0.1 under a bounded load, for `make bench`.
 
 Trimmed from a colleague's measurement rig (its findings: design.md section 3, issues 11
