@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, read_json, spawn, target
+from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, map_impl, read_json, spawn, target
 
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -210,7 +210,7 @@ def test_exports_of_a_live_trace(tc, mapleak, heaptrace, tmp_path):
     promtool_check(text)
     s = samples(text)
     assert sample(s, "heaptrace_target_info", pid=pid, exe=os.path.realpath(target(f"{tc}-mapleak")),
-                  go_version=read_json_version(h, tc), map_impl="swiss" if tc == "gocur" else "buckets") == 1
+                  go_version=read_json_version(h, tc), map_impl=map_impl(tc)) == 1
     for k in s:
         assert ("pid", pid) in k[1], f"{k[0]} has no pid label"
     leaky = [(lab, v) for lab, v in series(s, "heaptrace_map_table_bytes") if lab["site"] == "global main.leaky"]
