@@ -20,11 +20,15 @@ import (
 // snapshot is the runtime's own accounting, the ground truth tests compare
 // heaptrace's figures with.
 type snapshot struct {
-	GCCycles     uint64 `json:"gc_cycles"`
-	GCPauses     uint64 `json:"gc_pauses"`
-	HeapReleased uint64 `json:"heap_released_bytes"`
-	HeapFree     uint64 `json:"heap_free_bytes"`
-	FreeOSMemory uint64 `json:"freeosmemory_released_bytes"`
+	GCCycles uint64 `json:"gc_cycles"`
+	GCPauses uint64 `json:"gc_pauses"`
+	// debug.ReadGCStats: the pauses the runtime timed itself, what
+	// client_golang's go_gc_duration_seconds is made of
+	GCNum          int64  `json:"gc_num"`
+	GCPauseTotalNs int64  `json:"gc_pause_total_ns"`
+	HeapReleased   uint64 `json:"heap_released_bytes"`
+	HeapFree       uint64 `json:"heap_free_bytes"`
+	FreeOSMemory   uint64 `json:"freeosmemory_released_bytes"`
 }
 
 var freedByFreeOSMemory uint64
@@ -43,7 +47,10 @@ func read() snapshot {
 			pauses += c
 		}
 	}
-	return snapshot{s[0].Value.Uint64(), pauses, s[2].Value.Uint64(), s[3].Value.Uint64(), freedByFreeOSMemory}
+	var gc debug.GCStats
+	debug.ReadGCStats(&gc) // takes the heap lock, does not stop the world
+	return snapshot{s[0].Value.Uint64(), pauses, gc.NumGC, gc.PauseTotal.Nanoseconds(),
+		s[2].Value.Uint64(), s[3].Value.Uint64(), freedByFreeOSMemory}
 }
 
 // freeOSMemory returns memory to the OS and measures what the runtime says it released.
@@ -119,6 +126,7 @@ func main() {
 	metricsFile := flag.String("metrics", "", "write the runtime's metrics at the start and end of the work to this file (JSON)")
 	morestack := flag.Int("morestack", 0, "before the rounds, call debug.FreeOSMemory from N goroutines at stack depths 0..N-1, "+
 		"so that some calls go through morestack; prints 'morestack calls N'")
+	memstats := flag.Bool("memstats", false, "call runtime.ReadMemStats once a round: a stop of the world that is not the GC's")
 	flag.Parse()
 
 	if *wait {
@@ -135,6 +143,10 @@ func main() {
 	for r := 0; r < *rounds; r++ {
 		sum += churn(r)
 		runtime.GC()
+		if *memstats {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+		}
 		if r%5 == 4 {
 			freeOSMemory()
 		}
