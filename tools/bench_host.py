@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""The host-mode section of `make bench` (issue 16), called by tools/bench.py;
+also runs alone: `tools/bench_host.py` (as root, after `make` and `make targets`).
+
+BENCH_HOST_IDLE (default 50) idle Go processes (gcload -wait: blocked on stdin)
+and BENCH_HOST_BUSY (10) busy ones (gcload: maps, allocation, runtime.GC and
+FreeOSMemory rounds, BENCH_HOST_ROUNDS rounds with a pause, each timing its
+own work) are copies of one binary named htbench-* (`--exe '*htbench*'` keeps
+heaptrace to them on a shared machine). Alternated BENCH_RUNS times:
+
+  plain   the busy ones run beside the idle ones, no heaptrace;
+  traced  `heaptrace --all --exe '*htbench*' --json F` follows the idle ones
+          (already running) and the busy ones (started once it runs, so that
+          attach latency after exec is measured), until they are done.
+
+Figures: the busy processes' work time and CPU time traced / plain (each
+traced run against the plain runs either side, median), heaptrace's CPU over its whole life and while only the idle ones
+ran (per cent of one CPU), its peak RSS, the slowest attach after an exec
+(discovery.attach_latency_max_ns), how many executables it analysed (one:
+every copy is one binary, cached by file identity) and lost records.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HT = os.path.join(ROOT, "heaptrace")
+TARGETS = os.environ.get("HT_TARGETS", os.path.join(ROOT, "build", "targets"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+IDLE = int(os.environ.get("BENCH_HOST_IDLE", "50"))
+BUSY = int(os.environ.get("BENCH_HOST_BUSY", "10"))
+ROUNDS = os.environ.get("BENCH_HOST_ROUNDS", "40")
+IDLE_S = float(os.environ.get("BENCH_HOST_IDLE_S", "5"))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_busy(bin_):
+    return [subprocess.Popen([bin_, "-rounds", ROUNDS, "-pause", "20ms", "-timing"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(BUSY)]
+
+
+def busy_work_s(procs):
+    """Each busy process's own work time (its elapsed_ns line) and CPU time
+    (user + system: where a uprobe hit's cost lands), medians. CPU is the
+    steadier figure: 10 busy processes on 2 cores make wall time noisy."""
+    times, cpus = [], []
+    for p in procs:
+        err = p.stderr.read()
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            raise RuntimeError(f"a busy gcload failed ({p.returncode}): {err}")
+        times += [int(l.split()[1]) / 1e9 for l in err.splitlines() if l.startswith("elapsed_ns ")]
+        cpus.append(ru.ru_utime + ru.ru_stime)
+    return statistics.median(times), statistics.median(cpus)
+
+
+def plain_run(bin_):
+    return busy_work_s(start_busy(bin_))
+
+
+def traced_run(bin_, tmp):
+    out = os.path.join(tmp, "host.json")
+    h = subprocess.Popen([HT, "--all", "--exe", "*htbench*", "--json", out], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    line = h.stdout.readline()
+    if "following every Go process" not in line:
+        h.kill()
+        raise RuntimeError(f"heaptrace --all did not start: {line}{h.stderr.read()}")
+    c0, t0 = cpu_s(h.pid), time.monotonic()
+    time.sleep(IDLE_S)
+    idle_pct = 100 * (cpu_s(h.pid) - c0) / (time.monotonic() - t0)
+    work, cpu = busy_work_s(start_busy(bin_))
+    time.sleep(0.5)
+    total_cpu, life = cpu_s(h.pid), time.monotonic() - t0
+    rss = peak_rss_mb(h.pid)
+    h.send_signal(2)
+    h.communicate(timeout=120)
+    if h.returncode != 0:
+        raise RuntimeError(f"heaptrace --all exited {h.returncode}")
+    with open(out) as f:
+        r = json.load(f)
+    d = r["discovery"]
+    return (work, cpu), {"idle_cpu_pct": idle_pct, "cpu_pct": 100 * total_cpu / life, "peak_rss_mb": rss,
+                  "attach_latency_max_ms": d["attach_latency_max_ns"] / 1e6, "attached": d["attached"],
+                  "executables_analyzed": d["executables_analyzed"],
+                  "lost": sum(p.get("lost_events", 0) for p in r["processes"])}
+
+
+def run():
+    src = os.path.join(TARGETS, "gocur-gcload.stripped")
+    if not os.access(src, os.X_OK):
+        raise RuntimeError(f"{src} missing: run make targets")
+    with tempfile.TemporaryDirectory(prefix="htbench-") as tmp:
+        bin_ = os.path.join(tmp, "htbench-gcload")
+        shutil.copy(src, bin_)
+        idle = [subprocess.Popen([bin_, "-wait"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+                for _ in range(IDLE)]
+        try:
+            log(f"host mode: {IDLE} idle and {BUSY} busy Go processes, plain vs heaptrace --all, {RUNS} runs:")
+            plains, traced, figs = [plain_run(bin_)], [], []
+            for i in range(RUNS):
+                w, f = traced_run(bin_, tmp)
+                traced.append(w)
+                figs.append(f)
+                plains.append(plain_run(bin_))
+                log(f"  run {i + 1}: busy work {w[0]:.3f}s, CPU {w[1]:.3f}s traced; {plains[-2][0]:.3f}s/"
+                    f"{plains[-1][0]:.3f}s, CPU {plains[-2][1]:.3f}s/{plains[-1][1]:.3f}s plain; "
+                    f"heaptrace {f['cpu_pct']:.1f}% CPU ({f['idle_cpu_pct']:.2f}% idle), {f['peak_rss_mb']:.0f} MB, "
+                    f"{f['attached']} attached, attach after exec <= {f['attach_latency_max_ms']:.0f} ms, "
+                    f"{f['executables_analyzed']} executable(s) analysed, {f['lost']} lost")
+        finally:
+            for p in idle:
+                p.kill()
+                p.wait()
+    # each traced run against the mean of the plain runs either side of it
+    def ratios(k):
+        return [t[k] / ((plains[i][k] + plains[i + 1][k]) / 2) for i, t in enumerate(traced)]
+
+    def med(k):
+        return statistics.median(f[k] for f in figs)
+    summary = {"host_busy_ratio": f"{statistics.median(ratios(0)):.3f}",
+               "host_busy_cpu_ratio": f"{statistics.median(ratios(1)):.3f}",
+               "host_ht_cpu_pct": f"{med('cpu_pct'):.2f}", "host_ht_idle_cpu_pct": f"{med('idle_cpu_pct'):.2f}",
+               "host_ht_rss_mb": f"{max(f['peak_rss_mb'] for f in figs):.0f}",
+               "host_attach_ms_max": f"{max(f['attach_latency_max_ms'] for f in figs):.0f}",
+               "host_executables": str(max(f["executables_analyzed"] for f in figs)),
+               "host_lost": str(sum(f["lost"] for f in figs))}
+    log("  " + " ".join(f"{k}={v}" for k, v in summary.items()))
+    return summary
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        sys.exit("bench_host: run as root (it loads BPF)")
+    print("bench: " + " ".join(f"{k}={v}" for k, v in run().items()))
