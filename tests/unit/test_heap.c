@@ -322,6 +322,18 @@ static void test_tracker_bounds(void **state)
 	assert_int_equal(tot.freed, GOMAP_FOLLOW_MAX);
 	map_tracker_grew(&mt, BASE + IMAGE, 0, 0, NULL, 0); /* room again */
 	assert_int_equal(mt.n, 1);
+	/* a map still growing is alive, however many reads failed before */
+	for (i = 0; i < 4; i++) {
+		map_tracker_refresh(&mt);
+		map_tracker_refresh(&mt);
+		map_tracker_grew(&mt, BASE + IMAGE, 0, 0, NULL, 0);
+	}
+	assert_int_equal(mt.n, 1);
+	map_tracker_totals(&mt, &tot);
+	assert_int_equal(tot.freed, GOMAP_FOLLOW_MAX);
+	for (i = 0; i < 3; i++) /* no growth any more: three failures drop it */
+		map_tracker_refresh(&mt);
+	assert_int_equal(mt.n, 0);
 	map_tracker_close(&mt);
 	free(f.img);
 }

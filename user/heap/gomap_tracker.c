@@ -539,6 +539,10 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 	/* The probe fires as the growth starts: the next read may still see
 	 * the old tables, so the one after re-parses too. */
 	tm->dirty = 2;
+	/* A growth proves the map alive: reads that failed while it is being
+	 * filled (the tables' counts do not add up mid-insert, tick after tick
+	 * for a map growing to a million entries) do not make it freed. */
+	tm->unreadable = 0;
 	tm->grows++;
 	if (entries > tm->peak && entries < (1ull << 48))
 		tm->peak = entries;
