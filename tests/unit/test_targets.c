@@ -157,6 +157,60 @@ static void test_entries_match_nm(void **state)
 	assert_true(checked > 50);
 }
 
+/*
+ * The default tiers (cold and warm) on every toolchain's build: only
+ * functions whose measured rate on real servers is per GC cycle, per
+ * scavenger pass or per growth of a large table (runtime_probes.c says each
+ * rate). A function that runs per request -- map creation, a small map's
+ * first growths, every assignment, allocation, stack growth -- must never
+ * enter them: on a Go 1.26 etcd growToSmall alone cost 16-18% of its puts.
+ */
+static void test_default_tiers_hold_no_per_operation_function(void **state)
+{
+	static const char *const per_gc_or_large_growth[] = {
+		"runtime.gcStart", "runtime.gcMarkTermination", "runtime.stopTheWorldWithSema",
+		"runtime.startTheWorldWithSema", "runtime.sysUnusedOS", "runtime.(*pageAlloc).scavenge",
+		"runtime.(*scavengerState).run", "runtime/debug.freeOSMemory", "runtime.madvise.abi0",
+		"runtime.(*mheap).grow", "runtime.hashGrow", "internal/runtime/maps.(*table).grow",
+		"internal/runtime/maps.(*table).split", NULL,
+	};
+	static const char *const per_operation[] = {
+		"internal/runtime/maps.(*Map).growToSmall", "internal/runtime/maps.(*Map).growToTable",
+		"runtime.mapassign", "runtime.mapassign_fast64", "runtime.mapassign_faststr", "runtime.sysUsedOS",
+		"runtime.sysHugePageOS", NULL,
+	};
+	int i, j, k, hot_seen = 0;
+
+	for (i = 0; i < ntargets; i++) {
+		struct target t;
+		struct probe_plan p;
+
+		open_planned(names[i], ".stripped", &t, &p);
+		for (j = 0; j < p.n; j++) {
+			const struct probe_spec *s = p.probes[j].spec;
+			bool allowed = false;
+
+			for (k = 0; per_operation[k]; k++)
+				if (!strcmp(s->symbol, per_operation[k])) {
+					if (s->tier != HT_TIER_HOT)
+						fail_msg("%s: %s runs per operation but is in the %s tier", names[i],
+							 s->symbol, tier_name(s->tier));
+					hot_seen++;
+				}
+			if (s->tier == HT_TIER_HOT)
+				continue;
+			for (k = 0; per_gc_or_large_growth[k]; k++)
+				allowed |= !strcmp(s->symbol, per_gc_or_large_growth[k]);
+			if (!allowed)
+				fail_msg("%s: %s is in the %s tier without a measured rate that allows it (add it to this "
+					 "test with its rate on real servers, or make it hot)", names[i], s->symbol,
+					 tier_name(s->tier));
+		}
+		target_close(&t);
+	}
+	assert_true(hot_seen >= ntargets * 4); /* the list names functions the programs have */
+}
+
 static void test_stripped_plan_identical(void **state)
 {
 	int i, j, k;
@@ -415,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_and_layout),
 		cmocka_unit_test(test_entries_match_nm),
+		cmocka_unit_test(test_default_tiers_hold_no_per_operation_function),
 		cmocka_unit_test(test_stripped_plan_identical),
 		cmocka_unit_test(test_points_are_instruction_boundaries),
 		cmocka_unit_test(test_cgo_text_start_is_not_text_section),
