@@ -32,6 +32,8 @@ USER_SRCS := $(wildcard user/*.c user/*/*.c)
 LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+# Helpers several unit tests share, linked into each.
+UNIT_SUPPORT := $(wildcard tests/unit/support/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
@@ -83,9 +85,9 @@ heaptrace: $(OUT)/user/main.o $(OUT)/libheaptrace.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(OUT)/libheaptrace.a | $(OUT)/tests
+$(OUT)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(OUT)/libheaptrace.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(OUT)/libheaptrace.a $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(UNIT_SUPPORT) $(OUT)/libheaptrace.a $(LDLIBS) -lcmocka -o $@
 
 # libFuzzer harnesses: the readers built with ASan and UBSan.
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \

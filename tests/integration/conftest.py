@@ -4,6 +4,7 @@ attach to real Go programs, so they need root, and never skip."""
 import json
 import os
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -171,3 +172,46 @@ def expected_checksum():
             cache[key] = out.strip().splitlines()[-1]
         return cache[key]
     return get
+
+
+def wait_file(path, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            return read_json(path)
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not appear within {timeout}s")
+
+
+class Mapleak:
+    """A running mapleak (tests/targets/mapleak) with its ground truth written."""
+
+    def __init__(self, name, tmp_path, *args):
+        self.truth_path = str(tmp_path / "truth.json")
+        self.p = subprocess.Popen([target(name), "-truth", self.truth_path, "-wait", "120s", *args])
+        self.truth = wait_file(self.truth_path)
+        self.pid = self.p.pid
+
+    def metrics_now(self):
+        path = self.truth_path + ".metrics"
+        if os.path.exists(path):
+            os.unlink(path)
+        os.kill(self.pid, signal.SIGUSR1)
+        return wait_file(path)
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+@pytest.fixture
+def mapleak(tmp_path):
+    started = []
+
+    def start(name, *args):
+        m = Mapleak(name, tmp_path, *args)
+        started.append(m)
+        return m
+    yield start
+    for m in started:
+        m.close()

@@ -43,34 +43,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Mapleak:
-    """A running mapleak with its ground truth written."""
-
-    def __init__(self, name, tmp_path, *args):
-        self.truth_path = str(tmp_path / "truth.json")
-        self.p = subprocess.Popen([target(name), "-truth", self.truth_path, "-wait", "120s", *args])
-        wait_for(lambda: os.path.exists(self.truth_path), what="mapleak's truth file")
-        self.truth = read_json(self.truth_path)
-        self.pid = self.p.pid
-
-    def close(self):
-        self.p.kill()
-        self.p.wait()
-
-
-@pytest.fixture
-def mapleak(tmp_path):
-    started = []
-
-    def start(name, *args):
-        m = Mapleak(name, tmp_path, *args)
-        started.append(m)
-        return m
-    yield start
-    for m in started:
-        m.close()
-
-
 class Heaptrace:
     """heaptrace -p PID --listen 127.0.0.1:PORT with the other exports, started
     and serving (its start message says where)."""

@@ -4,13 +4,12 @@ mapleak fixture measured inside the program (ReadMemStats, runtime/metrics),
 for every toolchain, stripped and not, attached after the fact and launched."""
 import os
 import re
-import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, go_minor, map_impl, read_json, target
+from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, go_minor, map_impl, read_json, target, wait_file
 
 FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "targets", "mapleak", "main.go")
@@ -50,49 +49,6 @@ def addr2line(binary, pc):
     out = subprocess.run([GO, "tool", "addr2line", binary], input=f"{pc:#x}\n", capture_output=True,
                          text=True, check=True).stdout.splitlines()
     return out[0], out[1]
-
-
-def wait_file(path, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return read_json(path)
-        time.sleep(0.05)
-    raise AssertionError(f"{path} did not appear within {timeout}s")
-
-
-class Mapleak:
-    """A running mapleak with its ground truth written."""
-
-    def __init__(self, name, tmp_path, *args):
-        self.truth_path = str(tmp_path / "truth.json")
-        self.p = subprocess.Popen([target(name), "-truth", self.truth_path, "-wait", "120s", *args])
-        self.truth = wait_file(self.truth_path)
-        self.pid = self.p.pid
-
-    def metrics_now(self):
-        path = self.truth_path + ".metrics"
-        if os.path.exists(path):
-            os.unlink(path)
-        os.kill(self.pid, signal.SIGUSR1)
-        return wait_file(path)
-
-    def close(self):
-        self.p.kill()
-        self.p.wait()
-
-
-@pytest.fixture
-def mapleak(tmp_path):
-    started = []
-
-    def start(name, *args):
-        m = Mapleak(name, tmp_path, *args)
-        started.append(m)
-        return m
-    yield start
-    for m in started:
-        m.close()
 
 
 def trace(tmp_path, pid, *args, duration="1s"):

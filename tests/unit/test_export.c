@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/run_capture.h"
 #include "util/log.h"
 #include "export/metrics_text.h"
 #include "export/http_server.h"
@@ -52,54 +53,10 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
-/* Runs argv with in on its stdin; returns its exit status and, in *out, what
- * it printed on stdout and stderr. Files rather than pipes: no deadlock on
- * large outputs. */
+/* Runs argv with `in` on stdin (support/run_capture.h). */
 static int run(const char *const argv[], const char *in, size_t in_len, char **out)
 {
-	char in_path[128], out_path[128];
-	int status, fd;
-	pid_t pid;
-
-	snprintf(in_path, sizeof(in_path), "%s/stdin", tmpdir);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", tmpdir);
-	assert_int_equal(textfile_write(in_path, in, in_len), 0);
-	if (access(argv[0], X_OK))
-		fail_msg("%s is missing (tools/setup.sh installs it): %s", argv[0], strerror(errno));
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		fd = open(in_path, O_RDONLY);
-		dup2(fd, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	*out = read_file(out_path, NULL);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return test_run_capture(tmpdir, argv, in, in_len, out);
 }
 
 static bool contains(const char *haystack, const char *needle)
@@ -400,7 +357,7 @@ static void test_textfile_replaces_atomically(void **state)
 	assert_int_equal(textfile_write(path, "a 1\n", 4), 0);
 	assert_int_equal(textfile_write(path, "a 2\n", 4), 0);
 	umask(old);
-	got = read_file(path, NULL);
+	got = test_read_file(path, NULL);
 	assert_string_equal(got, "a 2\n");
 	free(got);
 	assert_int_equal(stat(path, &st), 0);
@@ -415,7 +372,7 @@ static void test_textfile_replaces_atomically(void **state)
 	assert_int_equal(textfile_write(path, "new", 3), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	got = read_file(other, NULL);
+	got = test_read_file(other, NULL);
 	assert_string_equal(got, "keep");
 	free(got);
 }
@@ -779,7 +736,7 @@ static void test_http_serves_published_snapshots(void **state)
 
 	snprintf(path, sizeof(path), "%s/served.pb.gz", tmpdir);
 	write_profile(path);
-	pprof = read_file(path, &pprof_len);
+	pprof = test_read_file(path, &pprof_len);
 	publish(s, text, om, pprof, pprof_len);
 
 	r = get(port, "/metrics", NULL);

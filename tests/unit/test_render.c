@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "support/run_capture.h"
 #include <jansson.h>
 #include "util/log.h"
 #include "util/monotonic.h"
@@ -174,50 +175,10 @@ static int fixture_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* Runs argv with `in` on stdin; its exit status, and stdout+stderr in *out. */
+/* Runs argv with `in` on stdin (support/run_capture.h). */
 static int run(const char *const argv[], const char *in, size_t in_len, char **out)
 {
-	char in_path[128], out_path[128];
-	int status, fd;
-	pid_t pid;
-
-	snprintf(in_path, sizeof(in_path), "%s/stdin", tmpdir);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", tmpdir);
-	assert_int_equal(textfile_write(in_path, in, in_len), 0);
-	if (access(argv[0], X_OK))
-		fail_msg("%s is missing (tools/setup.sh installs it): %s", argv[0], strerror(errno));
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		fd = open(in_path, O_RDONLY);
-		dup2(fd, 0);
-		fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	*out = slurp(out_path);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return test_run_capture(tmpdir, argv, in, in_len, out);
 }
 
 static char *render(enum metrics_format f, unsigned top, size_t *len)
