@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "support/metrics_checkers.h"
+#include "support/export_readers.h"
 #include "support/run_capture.h"
 #include "util/log.h"
 #include "export/metrics_text.h"
@@ -49,12 +49,6 @@ static int group_teardown(void **state)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Runs argv with `in` on stdin (support/run_capture.h). */
-static int run(const char *const argv[], const char *in, size_t in_len, char **out)
-{
-	return test_run_capture(tmpdir, argv, in, in_len, out);
 }
 
 static bool contains(const char *haystack, const char *needle)
@@ -136,7 +130,7 @@ static void test_prometheus_text_passes_promtool(void **state)
 	free(text);
 }
 
-/* promtool and the OpenMetrics parser (support/metrics_checkers.c says what each tolerates). */
+/* promtool and the OpenMetrics parser (support/export_readers.c says what each tolerates). */
 static void test_openmetrics_text_passes_parsers(void **state)
 {
 	size_t len;
@@ -419,13 +413,6 @@ static void test_textfile_readers_never_see_a_partial_file(void **state)
 
 /* ---- pprof ---- */
 
-static const char *go_bin(void)
-{
-	const char *go = getenv("HT_GO");
-
-	return go && *go ? go : "/usr/local/go/bin/go";
-}
-
 /* The map retention profile's shape: a map grown while traced (inlined
  * put into handler, called from main) and one grown before attach, known
  * only by its global. */
@@ -478,16 +465,10 @@ static void write_profile(const char *path)
 static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 {
 	char path[160], *out;
-	const char *raw[] = { go_bin(), "tool", "pprof", "-raw", path, NULL };
-	const char *top[] = { go_bin(), "tool", "pprof", "-top", "-sample_index=table_space", path, NULL };
-	const char *dflt[] = { go_bin(), "tool", "pprof", "-top", path, NULL };
-	int rc;
 
 	snprintf(path, sizeof(path), "%s/maps.pb.gz", tmpdir);
 	write_profile(path);
-	rc = run(raw, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -raw: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-raw", NULL);
 	assert_true(contains(out, "PeriodType: space bytes\nPeriod: 1\n"));
 	assert_true(contains(out, "maps/count table_space/bytes retained_space/bytes[dflt]\n"));
 	/* values and location ids, leaf first */
@@ -503,18 +484,14 @@ static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 	assert_true(contains(out, "1: 0x400000/0x800000/0x0 /srv/app 9f3c [FN][FL][LN][IN]"));
 	free(out);
 
-	rc = run(top, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -top -sample_index=table_space: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-top", "-sample_index=table_space");
 	assert_true(contains(out, "Type: table_space\n"));
 	assert_true(contains(out, "of 72kB total"));
 	assert_true(contains(out, "64kB 88.89% 88.89%       64kB 88.89%  main.(*cache).put (inline)\n"));
 	assert_true(contains(out, "8kB 11.11%   100%        8kB 11.11%  main.sessions\n"));
 	free(out);
 
-	rc = run(dflt, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -top: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-top", NULL);
 	assert_true(contains(out, "Type: retained_space\n"));
 	assert_true(contains(out, "40kB   100%   100%       40kB   100%  main.(*cache).put (inline)\n"));
 	free(out);
@@ -695,8 +672,7 @@ static void test_http_serves_published_snapshots(void **state)
 	size_t text_len, om_len, pprof_len;
 	char *text = render(METRICS_PROMETHEUS, &text_len), *om = render(METRICS_OPENMETRICS, &om_len), *pprof, *out;
 	char path[160], url[160];
-	const char *raw[] = { go_bin(), "tool", "pprof", "-raw", url, NULL };
-	int port = http_server_port(s), rc;
+	int port = http_server_port(s);
 	struct reply r;
 
 	assert_true(port > 0);
@@ -753,9 +729,7 @@ static void test_http_serves_published_snapshots(void **state)
 	/* go tool pprof fetches the profile from the server itself */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/debug/pprof/maps", port);
 	setenv("PPROF_TMPDIR", tmpdir, 1); /* where it saves what it fetched */
-	rc = run(raw, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -raw %s: exit %d:\n%s", url, rc, out);
+	out = check_pprof_view(tmpdir, url, "-raw", NULL);
 	assert_true(contains(out, "main.(*cache).put /src/cache.go:42:0 s=40\n             main.handler"));
 	free(out);
 	http_server_stop(s);

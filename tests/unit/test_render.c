@@ -20,8 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "support/metrics_checkers.h"
-#include "support/run_capture.h"
+#include "support/export_readers.h"
 #include <jansson.h>
 #include "util/log.h"
 #include "util/monotonic.h"
@@ -46,13 +45,6 @@ static struct overhead ovh;
 static struct madvise_probe madv = { .method = "uprobe" };
 static struct trace_snapshot snap;
 static uint64_t grow_leaf, grow_caller; /* runtime addresses in the grown map's stack */
-
-static const char *go_bin(void)
-{
-	const char *go = getenv("HT_GO");
-
-	return go && *go ? go : "/usr/local/go/bin/go";
-}
 
 static uint64_t func_entry(const char *name)
 {
@@ -174,12 +166,6 @@ static int fixture_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Runs argv with `in` on stdin (support/run_capture.h). */
-static int run(const char *const argv[], const char *in, size_t in_len, char **out)
-{
-	return test_run_capture(tmpdir, argv, in, in_len, out);
-}
-
 static char *render(enum metrics_format f, unsigned top, size_t *len)
 {
 	const struct trace_snapshot *v[] = { &snap };
@@ -226,7 +212,7 @@ static void test_prometheus_text_passes_promtool(void **state)
 	free(text);
 }
 
-/* promtool and the OpenMetrics parser (support/metrics_checkers.c says what each tolerates). */
+/* promtool and the OpenMetrics parser (support/export_readers.c says what each tolerates). */
 static void test_openmetrics_text_passes_parsers(void **state)
 {
 	size_t len;
@@ -455,16 +441,10 @@ static void write_profile(const char *path)
 static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 {
 	char path[160], *out, want[512];
-	const char *raw[] = { go_bin(), "tool", "pprof", "-raw", path, NULL };
-	const char *top[] = { go_bin(), "tool", "pprof", "-top", "-sample_index=table_space", path, NULL };
-	const char *dflt[] = { go_bin(), "tool", "pprof", "-top", path, NULL };
-	int rc;
 
 	snprintf(path, sizeof(path), "%s/maps.pb.gz", tmpdir);
 	write_profile(path);
-	rc = run(raw, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -raw: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-raw", NULL);
 	assert_non_null(strstr(out, "PeriodType: space bytes\nPeriod: 1\n"));
 	assert_non_null(strstr(out, "maps/count table_space/bytes retained_space/bytes[dflt]\n"));
 	/* the grown map: its stack from main.growLater on, the runtime's frames dropped */
@@ -491,15 +471,11 @@ static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 	assert_non_null(strstr(out, "[FN][FL][LN][IN]"));
 	free(out);
 
-	rc = run(top, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -top -sample_index=table_space: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-top", "-sample_index=table_space");
 	assert_non_null(strstr(out, "Type: table_space\n"));
 	assert_non_null(strstr(out, "main.growLater\n"));
 	free(out);
-	rc = run(dflt, "", 0, &out);
-	if (rc)
-		fail_msg("go tool pprof -top: exit %d:\n%s", rc, out);
+	out = check_pprof_view(tmpdir, path, "-top", NULL);
 	assert_non_null(strstr(out, "Type: retained_space\n"));
 	assert_non_null(strstr(out, "global main.leaky\n"));
 	free(out);

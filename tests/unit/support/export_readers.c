@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "metrics_checkers.h"
+#include "export_readers.h"
 #include "run_capture.h"
 
 #define PROMTOOL "/usr/bin/promtool"
@@ -52,5 +52,19 @@ char *check_openmetrics_text(const char *dir, const char *text, size_t len)
 	rc = test_run_capture(dir, python, text, len, &out);
 	if (rc)
 		fail_msg("OpenMetrics parser: exit %d:\n%s\n--- on:\n%s", rc, out, text);
+	return out;
+}
+
+char *check_pprof_view(const char *dir, const char *profile, const char *option, const char *option2)
+{
+	const char *go = getenv("HT_GO");
+	const char *argv[] = { go && *go ? go : "/usr/local/go/bin/go", "tool", "pprof", option,
+			       option2 ? option2 : profile, option2 ? profile : NULL, NULL };
+	char *out;
+	int rc = test_run_capture(dir, argv, "", 0, &out);
+
+	if (rc)
+		fail_msg("go tool pprof %s%s%s: exit %d:\n%s", option, option2 ? " " : "", option2 ? option2 : "", rc,
+			 out);
 	return out;
 }
