@@ -423,10 +423,11 @@ def run(servers=None, launch=None):
     for name in servers:
         out["servers"][name] = run_server(name)
     out["launch"] = launch or launch_overhead()
-    os.makedirs(os.path.dirname(OUT_JSON), exist_ok=True)
-    with open(OUT_JSON, "w") as f:
-        json.dump(out, f, indent=1)
-    log(f"  all figures: {OUT_JSON}")
+    if servers:  # a run without servers keeps the last servers' figures
+        os.makedirs(os.path.dirname(OUT_JSON), exist_ok=True)
+        with open(OUT_JSON, "w") as f:
+            json.dump(out, f, indent=1)
+        log(f"  all figures: {OUT_JSON}")
     sv = out["servers"].values()
     summary = {"launch_added_ms": f"{out['launch']['added_ms']:.0f}",
                "launch_added_ms_min": f"{out['launch']['added_ms_min']:.0f}"}
