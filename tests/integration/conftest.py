@@ -5,6 +5,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -174,13 +175,27 @@ def expected_checksum():
     return get
 
 
-def wait_file(path, timeout=30):
+def wait_for(cond, timeout=30, what="condition", interval=0.05):
+    """cond()'s first true value, polled every interval seconds."""
     deadline = time.monotonic() + timeout
+    last = None
     while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return read_json(path)
-        time.sleep(0.05)
-    raise AssertionError(f"{path} did not appear within {timeout}s")
+        last = cond()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not met within {timeout}s (last: {last})")
+
+
+def wait_file(path, timeout=30):
+    wait_for(lambda: os.path.exists(path), timeout, f"{path} appearing")
+    return read_json(path)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Mapleak:

@@ -5,28 +5,18 @@ PID reuse, an exec of a Go program by a non-Go one, another PID namespace,
 --max-procs. Every fixture is a copy named htfixture-* so that --exe keeps
 heaptrace to them on a shared machine."""
 import http.client
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tarfile
 import time
 
-import pytest
-
-from conftest import HEAPTRACE, assert_nothing_left, finish, read_json, spawn, target
+from conftest import HEAPTRACE, assert_nothing_left, finish, free_port, read_json, spawn, target, wait_for
 
 DOCKER = "/usr/bin/docker"
 FILTER = "*htfixture*"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port):
@@ -54,14 +44,8 @@ def pids_with(body, name="heaptrace_target_info"):
 
 
 def wait_until(cond, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not within {timeout}s (last: {last})")
+    # every 0.2 s: most conditions here scrape heaptrace's /metrics
+    return wait_for(cond, timeout, what, interval=0.2)
 
 
 def fixture_copy(tmp_path, name, as_name):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, go_minor, map_impl, read_json, target, wait_file
+from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, go_minor, map_impl, read_json, target
 
 FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "targets", "mapleak", "main.go")

@@ -53,11 +53,18 @@ func read() snapshot {
 		s[2].Value.Uint64(), s[3].Value.Uint64(), freedByFreeOSMemory}
 }
 
-// freeOSMemory returns memory to the OS and measures what the runtime says it released.
+func heapReleased() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// freeOSMemory returns memory to the OS and measures what the runtime says it
+// released: that one figure, not a whole snapshot, around each call.
 func freeOSMemory() {
-	before := read().HeapReleased
+	before := heapReleased()
 	debug.FreeOSMemory()
-	if after := read().HeapReleased; after > before {
+	if after := heapReleased(); after > before {
 		freedByFreeOSMemory += after - before
 	}
 }
