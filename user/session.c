@@ -160,6 +160,11 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
 	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
 		return "the target exited";
+	/* The rest waits for the session's own next wakeup: the exe check stats
+	 * /proc, and a wakeup for one of many sessions (or for the consumer)
+	 * must not cost one of those per session. */
+	if (now < session_next_wakeup(s))
+		return NULL;
 	if (now >= s->deadline && !s->o->host)
 		return "duration reached";
 	st = target_exe_state(s->t);

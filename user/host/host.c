@@ -343,11 +343,6 @@ static void loop(struct host *h, struct host_view *view)
 
 			if (!running(p))
 				continue;
-			/* only a process whose pidfd fired or whose tick is due: the
-			 * exe check of session_ended stats /proc, and a wakeup for
-			 * one of N processes must not cost N of those */
-			if (!(pfd[1 + i].revents & POLLIN) && now < session_next_wakeup(&p->s))
-				continue;
 			if (session_ended(&p->s, now, pfd[1 + i].revents & POLLIN))
 				finish(h, p);
 			else
