@@ -208,8 +208,9 @@ static const struct tracked_map *listed(const struct map_tracker *mt, uint64_t a
 }
 
 /* The interval refresh: a read racing the runtime (a header that does not
- * parse once) keeps the map as last read; a map whose header the GC freed
- * leaves the list even though its bytes still parse. */
+ * parse once, a slot that reads free once) keeps the map as last read; a map
+ * whose header the GC freed leaves the list even though its bytes still
+ * parse. */
 static void test_tracker_refresh(void **state)
 {
 	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(22) };
@@ -242,8 +243,17 @@ static void test_tracker_refresh(void **state)
 	map_tracker_refresh(&mt);
 	assert_int_equal(listed(&mt, big)->unreadable, 0);
 
-	/* freed by the GC: its header still parses, its alloc bit is clear */
+	/* a span read mid-sweep: the slot reads free once, then allocated again */
 	f.img[ALLOCBITS_AT] = 1 << 4;
+	map_tracker_refresh(&mt);
+	assert_non_null(listed(&mt, small));
+	f.img[ALLOCBITS_AT] = 1 << 4 | 1 << 6;
+	map_tracker_refresh(&mt);
+	f.img[ALLOCBITS_AT] = 1 << 4;
+	map_tracker_refresh(&mt);
+	assert_non_null(listed(&mt, small));
+
+	/* freed by the GC: its header still parses, its alloc bit stays clear */
 	map_tracker_refresh(&mt);
 	assert_null(listed(&mt, small));
 	assert_non_null(listed(&mt, big));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <elf.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,7 +415,12 @@ static void forget_freed(struct map_tracker *mt)
 }
 
 /* The GC frees a header without touching its bytes, so a freed map would
- * still parse: its slot's alloc bit says whether it is still a map. */
+ * still parse: its slot's alloc bit says whether it is still a map. The span
+ * is read while the runtime may be sweeping it (freeindex already reset, the
+ * alloc bits not yet swapped: a live slot then reads free), so a map leaves
+ * only when two refreshes in a row find its slot free. */
+#define SEEN_FREE_LIMIT 2
+
 static void drop_freed_headers(struct map_tracker *mt)
 {
 	uint64_t *span = calloc(mt->n ? mt->n : 1, sizeof(*span)), *addr = calloc(mt->n ? mt->n : 1, sizeof(*addr));
@@ -430,9 +436,19 @@ static void drop_freed_headers(struct map_tracker *mt)
 		addr[i] = tm->m.addr;
 	}
 	go_objects_allocated(&mt->mem, mt->L, span, addr, mt->n, live);
-	for (i = 0; i < mt->n && !mt->mem.gone; i++)
-		if (live[i] == 0)
-			mt->v[i].freed = true;
+	for (i = 0; i < mt->n && !mt->mem.gone; i++) {
+		struct tracked_map *tm = &mt->v[i];
+
+		if (live[i] != 0) {
+			tm->seen_free = live[i] > 0 ? 0 : tm->seen_free;
+			continue;
+		}
+		if (++tm->seen_free < SEEN_FREE_LIMIT)
+			continue;
+		ht_debug("map 0x%" PRIx64 ": its slot in span 0x%" PRIx64 " read free %d times in a row, dropped as freed",
+			 tm->m.addr, span[i], SEEN_FREE_LIMIT);
+		tm->freed = true;
+	}
 out:
 	free(span);
 	free(addr);
@@ -501,6 +517,8 @@ void map_tracker_refresh(struct map_tracker *mt)
 		if (!r[i].ok) {
 			/* not memory any more; or, seen only by its probe, never readable */
 			tm->freed = tm->parsed || ++tm->unreadable >= UNREADABLE_LIMIT;
+			if (tm->freed)
+				ht_debug("map 0x%" PRIx64 ": header not readable, dropped as freed", tm->m.addr);
 			continue;
 		}
 		if (count_only_changed(mt, tm, hdr))
@@ -513,8 +531,11 @@ void map_tracker_refresh(struct map_tracker *mt)
 		/* A failed parse keeps the last reading until the limit. */
 		if (parse_one(mt, &h, tm->m.addr, hdr, &m))
 			set_parsed(mt, tm, &m);
-		else if (++tm->unreadable >= UNREADABLE_LIMIT)
+		else if (++tm->unreadable >= UNREADABLE_LIMIT) {
+			ht_debug("map 0x%" PRIx64 ": header did not parse %d times in a row, dropped", tm->m.addr,
+				 UNREADABLE_LIMIT);
 			tm->freed = true;
+		}
 	}
 	if (have_heap)
 		go_heap_free(&h);

@@ -36,9 +36,10 @@ struct tracked_map {
 	uint64_t stack[GOMAP_STACK_DEPTH]; /* the growth's user stack, innermost first (runtime addresses) */
 	uint8_t nstack;
 	uint64_t grows;	   /* growth probe hits */
-	unsigned unreadable; /* reads in a row that did not parse (see maptrack.c) */
+	unsigned unreadable; /* reads in a row that did not parse (see gomap_tracker.c) */
+	uint8_t seen_free; /* reads in a row that found its slot free (see gomap_tracker.c) */
 	bool parsed;	   /* m is valid (a map seen only by its probe is not, until read) */
-	uint8_t dirty;	   /* grew: re-parse at this many reads (see maptrack.c) */
+	uint8_t dirty;	   /* grew: re-parse at this many reads (see gomap_tracker.c) */
 	bool freed;	   /* no longer a map: out of the list, still counted */
 };
 
@@ -73,7 +74,7 @@ struct map_tracker {
 	size_t n, cap;
 	uint64_t freed;	     /* maps the GC freed, out of v[] */
 	uint64_t over_limit; /* maps not followed: GOMAP_FOLLOW_MAX reached */
-	size_t *index, index_cap; /* by address; see maptrack.c */
+	size_t *index, index_cap; /* by address; see gomap_tracker.c */
 	/* the walk at attach */
 	uint64_t walk_ns, walk_spans, walk_objects, heap_in_use;
 	size_t walk_found;
