@@ -270,6 +270,67 @@ static void test_tracker_refresh(void **state)
 	free(f.img);
 }
 
+/* A Swiss map of two tables: header, directory and table structs in the
+ * 48-byte span, each table's groups in a 32 KiB object of the large span. */
+static void put_swiss(struct fake *f, uint64_t used, uint64_t used0, uint64_t used1)
+{
+	const struct go_layout *L = f->L;
+	uint64_t hdr = SMALL_SPAN_AT, dir = SMALL_SPAN_AT + 5 * 48, t[2] = { SMALL_SPAN_AT + 2 * 48, SMALL_SPAN_AT + 3 * 48 };
+	uint64_t tu[2] = { used0, used1 };
+	int i;
+
+	put(f, hdr + L->smap_used, used, 8);
+	put(f, hdr + L->smap_seed, 0x5eed, 8);
+	put(f, hdr + L->smap_dirptr, BASE + dir, 8);
+	put(f, hdr + L->smap_dirlen, 2, 8);
+	put(f, hdr + L->smap_globaldepth, 1, 1);
+	for (i = 0; i < 2; i++) {
+		put(f, dir + 8 * i, BASE + t[i], 8);
+		put(f, t[i] + L->stable_used, tu[i], 2);
+		put(f, t[i] + L->stable_capacity, 1024, 2);
+		put(f, t[i] + L->stable_groups_data, BASE + LARGE_SPAN_AT + 32768 * i, 8);
+		put(f, t[i] + L->stable_groups_lengthmask, 1024 / 8 - 1, 8);
+	}
+}
+
+/* A Swiss map read while a million deletes run: its tables' counts do not
+ * add up to its header's, refresh after refresh. It is being written, not
+ * gone: it stays listed with its header's count. A header that no longer
+ * parses at all still leaves. */
+static void test_tracker_keeps_swiss_map_being_written(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(26) };
+	uint64_t addr = BASE + SMALL_SPAN_AT;
+	struct map_tracker mt = { .L = f.L, .mheap = BASE, .swiss = true };
+	int i;
+
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 170);
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 60 << 1, 32768, LARGE_PAGES * 8192 / 32768, LARGE_PAGES * 8192 / 32768);
+	put_swiss(&f, 300, 100, 200);
+	memsrc_buffer(&mt.mem, f.img, BASE, IMAGE);
+	map_tracker_grew(&mt, addr, 0, 0, NULL, 0);
+	map_tracker_refresh(&mt);
+	assert_non_null(listed(&mt, addr));
+	assert_int_equal(listed(&mt, addr)->m.live, 300);
+	assert_int_equal(listed(&mt, addr)->m.tables, 2);
+	assert_int_equal(listed(&mt, addr)->m.table_bytes, 2 * 32768 + 2 * 48 + 48);
+
+	for (i = 0; i < 5; i++) {
+		put_swiss(&f, 250 - 50 * i, 100, 200 - 40 * i);
+		map_tracker_refresh(&mt);
+		assert_non_null(listed(&mt, addr));
+		assert_int_equal(listed(&mt, addr)->m.live, 250 - 50 * i);
+		assert_int_equal(listed(&mt, addr)->unreadable, 0);
+	}
+
+	put(&f, SMALL_SPAN_AT + f.L->smap_dirlen, 3, 8); /* not a directory's length */
+	for (i = 0; i < 3; i++)
+		map_tracker_refresh(&mt);
+	assert_null(listed(&mt, addr));
+	map_tracker_close(&mt);
+	free(f.img);
+}
+
 /* A growth probe fires as the growth starts: the map is re-parsed at the next
  * two refreshes, then only its count is read while its tables stay put. */
 static void test_tracker_reparses_after_growth(void **state)
@@ -575,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_objects_allocated),
 		cmocka_unit_test(test_tracker_refresh),
 		cmocka_unit_test(test_tracker_reparses_after_growth),
+		cmocka_unit_test(test_tracker_keeps_swiss_map_being_written),
 		cmocka_unit_test(test_tracker_bounds),
 		cmocka_unit_test(test_implied_peaks),
 		cmocka_unit_test(test_verdict_thresholds),

@@ -285,9 +285,13 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			}
 			distinct++;
 		}
-		if (!good || used != maps[i].live || !ngroups) {
+		if (!good || !ngroups) {
 			ok[i] = false;
 			continue;
+		}
+		if (used != maps[i].live) {
+			ok[i] = false;
+			maps[i].counts_moving = true; /* filled in all the same, for a map known to be one */
 		}
 		maps[i].type = type;
 		maps[i].slot_bytes = type_size(h, type);

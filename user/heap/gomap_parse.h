@@ -31,6 +31,10 @@ struct go_map {
 	 * for maps that grew. */
 	uint64_t implied_peak;
 	bool swiss;
+	/* Swiss: read whole, but its tables' counts did not add up to the
+	 * header's: a map being written while read (an insert or a delete
+	 * between the two reads), or not a map at all. */
+	bool counts_moving;
 };
 
 /* What a bucket map of 2^B buckets held to grow there: it doubles when an
@@ -47,7 +51,8 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 
 /* Swiss maps need the directory and tables behind each header: parse all
  * headers first, then finish them in batches (few reads for many maps).
- * ok[i] says whether maps[i] survived. */
+ * ok[i] says whether maps[i] survived; one that failed only because its
+ * counts moved (counts_moving) is filled in all the same. */
 bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m);
 void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, size_t n);
 
