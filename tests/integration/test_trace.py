@@ -59,6 +59,39 @@ def test_launch_from_first_instruction_keeps_stdio_and_status(tmp_path):
     assert int(grow[2]) >= 1, grow
 
 
+def pipe_holders(inode):
+    """The pids other than this one that hold pipe `inode` open."""
+    holders = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"pipe:[{inode}]":
+                    holders.add(int(pid))
+            except OSError:
+                pass
+    return holders
+
+
+def test_output_pipes_close_when_heaptrace_exits():
+    # heaptrace's helper closes the probes' links after it exits (each close
+    # waits for a grace period): if it kept heaptrace's stdout or stderr,
+    # `heaptrace ... | tee` and $(heaptrace ...) would wait for it too.
+    p = subprocess.Popen([HEAPTRACE, "-q", "--", target("gocur-gcload.stripped"), "-rounds", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pipes = [os.fstat(f.fileno()).st_ino for f in (p.stdout, p.stderr)]
+    assert p.wait(timeout=60) == 0
+    assert [pipe_holders(i) for i in pipes] == [set(), set()], "a process still writes to heaptrace's output"
+    p.stdout.close()
+    p.stderr.close()
+    assert_nothing_left()
+
+
 @pytest.mark.parametrize("tc", TOOLCHAINS)
 def test_attach_to_running_process(tc, tmp_path, expected_checksum):
     name = f"{tc}-gcload.stripped"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -33,6 +34,23 @@ static void closer(int sock)
 	}
 }
 
+/* The closer outlives heaptrace by the links' grace periods: it keeps none
+ * of the caller's descriptors, or `heaptrace ... | tee` and $(heaptrace ...)
+ * would wait for it (EOF only comes when every writer is gone). */
+static void detach_from_caller(int sock)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	if (sock > STDERR_FILENO + 1)
+		close_range(STDERR_FILENO + 1, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0u, 0);
+}
+
 void fd_closer_start(void)
 {
 	int sv[2], status;
@@ -43,8 +61,10 @@ void fd_closer_start(void)
 	child = fork();
 	if (child == 0) {
 		close(sv[0]);
-		if (fork() == 0)
+		if (fork() == 0) {
+			detach_from_caller(sv[1]);
 			closer(sv[1]);
+		}
 		_exit(0);
 	}
 	close(sv[1]);
