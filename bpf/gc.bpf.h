@@ -58,29 +58,38 @@ static __always_inline __u32 stop_kind(const struct ht_proc_config *c, bool have
 	return is_site(c->gc_stop_sites, caller) ? HT_STOP_GC : HT_STOP_OTHER;
 }
 
-static __always_inline void pause_done(struct ht_figures *f, __u32 tgid, const struct inflight_val *v, __u64 total)
+/* A BPF global function: the verifier checks it once, for any arguments,
+ * not once per path that ends a pause (it was half of the uprobe
+ * program's verification, which every start of heaptrace waits for).
+ * a0 = reason | kind << 32; start is the runtime's own start where known
+ * (else the bpf clock's), stopped its end of stopping (0: not known). */
+__noinline int ht_pause_done(__u32 tgid, __u64 a0, __u64 start, __u64 stopped, __u64 total)
 {
-	__u64 start = v->a1 ? v->a1 : v->ts, stopping = v->a2 > start ? v->a2 - start : 0;
-	__u32 kind = kind_of(v);
+	struct ht_figures *f = traced_figures(tgid);
+	__u64 stopping = stopped > start ? stopped - start : 0;
+	__u32 kind = (__u32)(a0 >> 32);
+	bool other = kind == HT_STOP_OTHER;
 	struct ht_pause_record *r;
 
-	if (kind == HT_STOP_OTHER) {
-		hist_add(&f->other_pause, total);
-		if (stopping)
-			hist_add(&f->other_stopping, stopping);
-	} else {
-		hist_add(&f->gc_pause, total);
-		if (stopping)
-			hist_add(&f->gc_stopping, stopping);
-	}
+	if (!f)
+		return 0;
+	hist_add(other ? &f->other_pause : &f->gc_pause, total);
+	if (stopping)
+		hist_add(other ? &f->other_stopping : &f->gc_stopping, stopping);
 	r = reserve(f, sizeof(*r), HT_REC_PAUSE, tgid);
 	if (!r)
-		return;
+		return 0;
 	r->total_ns = total;
 	r->stopping_ns = stopping;
-	r->reason = (__u32)v->a0;
+	r->reason = (__u32)a0;
 	r->gc = kind;
 	submit(r);
+	return 0;
+}
+
+static __always_inline void pause_done(__u32 tgid, const struct inflight_val *v, __u64 total)
+{
+	ht_pause_done(tgid, v->a0, v->a1 ? v->a1 : v->ts, v->a2, total);
 }
 
 static __always_inline __u64 since(__u64 end, const struct inflight_val *v)
@@ -158,6 +167,7 @@ static __always_inline void on_stw_start(struct hit *h)
 {
 	struct inflight_key k = { .tgid = h->tgid, .handler = HT_H_STW_STOP, .id = STW_ID };
 	struct inflight_val v, *p;
+	__u64 ns;
 
 	if (!h->pi->exit && has_arg(h, 2)) {
 		/* Go 1.22+: (now, worldStop{reason, startedStopping, finishedStopping}) */
@@ -166,41 +176,39 @@ static __always_inline void on_stw_start(struct hit *h)
 		__u32 kind = stop_kind(c, true, reason, 0);
 
 		v = (struct inflight_val){ .ts = bpf_ktime_get_ns(), .a1 = go_arg(h, 2), .a2 = go_arg(h, 3) };
-		if (kind == HT_STOP_GC && c && reason == c->reason_mark_term && now) {
-			v.a0 = with_kind(reason, HT_STOP_GC_FINAL);
-			__sync_fetch_and_add(&h->f->gc_cycles, 1);
-			pause_done(h->f, h->tgid, &v, since(now, &v));
+		if (!(kind == HT_STOP_GC && c && reason == c->reason_mark_term && now)) {
+			v.a0 = with_kind(reason, kind);
+			enter(h->tgid, STW_ID, HT_H_STW_STOP, &v);
 			return;
 		}
-		v.a0 = with_kind(reason, kind);
-		enter(h->tgid, STW_ID, HT_H_STW_STOP, &v);
-		return;
-	}
-	p = bpf_map_lookup_elem(&inflight, &k);
-	if (!p)
-		return; /* attached in the middle of a stop */
-	v = *p;
-	if (!h->pi->exit) {
-		struct ht_proc_config *c;
-		__u64 ns;
+		v.a0 = with_kind(reason, HT_STOP_GC_FINAL);
+		__sync_fetch_and_add(&h->f->gc_cycles, 1);
+		ns = since(now, &v);
+	} else {
+		p = bpf_map_lookup_elem(&inflight, &k);
+		if (!p)
+			return; /* attached in the middle of a stop */
+		v = *p;
+		if (!h->pi->exit) {
+			struct ht_proc_config *c;
 
-		/* Go < 1.22: only the final pause ends before this call. */
-		if (kind_of(&v) != HT_STOP_GC_FINAL)
-			return;
-		c = bpf_map_lookup_elem(&proc_config, &h->tgid);
-		ns = c ? final_pause(c, h->tgid, &v) : 0;
-		bpf_map_delete_elem(&inflight, &k);
-		pause_done(h->f, h->tgid, &v, ns ? ns : since(bpf_ktime_get_ns(), &v));
-		return;
+			/* Go < 1.22: only the final pause ends before this call. */
+			if (kind_of(&v) != HT_STOP_GC_FINAL)
+				return;
+			c = bpf_map_lookup_elem(&proc_config, &h->tgid);
+			ns = c ? final_pause(c, h->tgid, &v) : 0;
+			bpf_map_delete_elem(&inflight, &k);
+			if (!ns)
+				ns = since(bpf_ktime_get_ns(), &v);
+		} else {
+			/* At the RET: the runtime's clock at the restart. */
+			bpf_map_delete_elem(&inflight, &k);
+			ns = since(go_result0(h), &v);
+			if (kind_of(&v) == HT_STOP_GC && !v.a1)
+				cycle_add(h->tgid, ns);
+		}
 	}
-	/* At the RET: the runtime's clock at the restart. */
-	bpf_map_delete_elem(&inflight, &k);
-	{
-		__u64 ns = since(go_result0(h), &v);
-
-		if (kind_of(&v) == HT_STOP_GC && !v.a1)
-			cycle_add(h->tgid, ns);
-		pause_done(h->f, h->tgid, &v, ns);
-	}
+	/* one pause_done for the three ways a pause ends (see pause_done) */
+	pause_done(h->tgid, &v, ns);
 }
 #endif
