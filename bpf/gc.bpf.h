@@ -27,9 +27,20 @@
 /* A stop in flight: ts = its start by the bpf clock (CLOCK_MONOTONIC, as
  * the runtime's nanotime), a0 = reason | kind << 32, a1 = the runtime's own
  * start (0: not known), a2 = the runtime's end of stopping (0: not known). */
+static __always_inline __u32 kind_in(__u64 a0)
+{
+	return (__u32)(a0 >> 32);
+}
+
 static __always_inline __u32 kind_of(const struct inflight_val *v)
 {
-	return (__u32)(v->a0 >> 32);
+	return kind_in(v->a0);
+}
+
+/* The stop's start: the runtime's own where known, else the bpf clock's. */
+static __always_inline __u64 start_of(const struct inflight_val *v)
+{
+	return v->a1 ? v->a1 : v->ts;
 }
 
 static __always_inline __u64 with_kind(__u64 reason, __u32 kind)
@@ -60,14 +71,15 @@ static __always_inline __u32 stop_kind(const struct ht_proc_config *c, bool have
 
 /* A BPF global function: the verifier checks it once, for any arguments,
  * not once per path that ends a pause (it was half of the uprobe
- * program's verification, which every start of heaptrace waits for).
- * a0 = reason | kind << 32; start is the runtime's own start where known
- * (else the bpf clock's), stopped its end of stopping (0: not known). */
+ * program's verification, which every start of heaptrace waits for). Its
+ * arguments are scalars, so it looks the figures up itself, once a pause.
+ * a0 = reason | kind << 32; start as start_of(); stopped the end of
+ * stopping (0: not known). */
 __noinline int ht_pause_done(__u32 tgid, __u64 a0, __u64 start, __u64 stopped, __u64 total)
 {
 	struct ht_figures *f = traced_figures(tgid);
 	__u64 stopping = stopped > start ? stopped - start : 0;
-	__u32 kind = (__u32)(a0 >> 32);
+	__u32 kind = kind_in(a0);
 	bool other = kind == HT_STOP_OTHER;
 	struct ht_pause_record *r;
 
@@ -89,12 +101,12 @@ __noinline int ht_pause_done(__u32 tgid, __u64 a0, __u64 start, __u64 stopped, _
 
 static __always_inline void pause_done(__u32 tgid, const struct inflight_val *v, __u64 total)
 {
-	ht_pause_done(tgid, v->a0, v->a1 ? v->a1 : v->ts, v->a2, total);
+	ht_pause_done(tgid, v->a0, start_of(v), v->a2, total);
 }
 
 static __always_inline __u64 since(__u64 end, const struct inflight_val *v)
 {
-	__u64 start = v->a1 ? v->a1 : v->ts;
+	__u64 start = start_of(v);
 
 	return end > start ? end - start : 0;
 }

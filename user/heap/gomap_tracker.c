@@ -442,11 +442,9 @@ static void drop_freed_headers(struct map_tracker *mt)
 	for (i = 0; i < mt->n && !mt->mem.gone; i++) {
 		struct tracked_map *tm = &mt->v[i];
 
-		if (live[i] != 0) {
-			tm->seen_free = live[i] > 0 ? 0 : tm->seen_free;
-			continue;
-		}
-		if (++tm->seen_free < SEEN_FREE_LIMIT)
+		if (live[i] > 0)
+			tm->seen_free = 0;
+		if (live[i] != 0 || ++tm->seen_free < SEEN_FREE_LIMIT) /* -1: cannot tell */
 			continue;
 		ht_debug("map 0x%" PRIx64 ": its slot in span 0x%" PRIx64 " read free %d times in a row, dropped as freed",
 			 tm->m.addr, span[i], SEEN_FREE_LIMIT);
@@ -563,9 +561,10 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 	/* The probe fires as the growth starts: the next read may still see
 	 * the old tables, so the one after re-parses too. */
 	tm->dirty = 2;
-	/* A growth proves the map alive: reads that failed while it is being
-	 * filled (the tables' counts do not add up mid-insert, tick after tick
-	 * for a map growing to a million entries) do not make it freed. */
+	/* A growth proves the map alive: reads that failed while it grows (a
+	 * directory or table read half-replaced, tick after tick for a map
+	 * growing to a million entries) do not make it freed. Counts that do
+	 * not add up are not failures (parse_one). */
 	tm->unreadable = 0;
 	tm->grows++;
 	if (entries > tm->peak && entries < (1ull << 48))
