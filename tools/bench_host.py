@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import realsvc as rs  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HT = os.path.join(ROOT, "heaptrace")
 TARGETS = os.environ.get("HT_TARGETS", os.path.join(ROOT, "build", "targets"))
@@ -37,25 +40,11 @@ IDLE = int(os.environ.get("BENCH_HOST_IDLE", "50"))
 BUSY = int(os.environ.get("BENCH_HOST_BUSY", "10"))
 ROUNDS = os.environ.get("BENCH_HOST_ROUNDS", "40")
 IDLE_S = float(os.environ.get("BENCH_HOST_IDLE_S", "5"))
-CLK = os.sysconf("SC_CLK_TCK")
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK
+log = rs.log
 
 
 def peak_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return (rs.proc_rss_kb(pid, "VmHWM") or 0) / 1024
 
 
 def start_busy(bin_):
@@ -91,12 +80,12 @@ def traced_run(bin_, tmp):
     if "following every Go process" not in line:
         h.kill()
         raise RuntimeError(f"heaptrace --all did not start: {line}{h.stderr.read()}")
-    c0, t0 = cpu_s(h.pid), time.monotonic()
+    c0, t0 = rs.proc_cpu(h.pid), time.monotonic()
     time.sleep(IDLE_S)
-    idle_pct = 100 * (cpu_s(h.pid) - c0) / (time.monotonic() - t0)
+    idle_pct = 100 * (rs.proc_cpu(h.pid) - c0) / (time.monotonic() - t0)
     work, cpu = busy_work_s(start_busy(bin_))
     time.sleep(0.5)
-    total_cpu, life = cpu_s(h.pid), time.monotonic() - t0
+    total_cpu, life = rs.proc_cpu(h.pid), time.monotonic() - t0
     rss = peak_rss_mb(h.pid)
     h.send_signal(2)
     h.communicate(timeout=120)

@@ -25,7 +25,7 @@ API:
                              is in there), puts, go_gc_duration_seconds_count and _sum.
   window(s0, s1)             requests, req/s, server CPU per request, GC deltas between two.
   stop(srv)                  SIGTERM (then SIGKILL) its process group, remove its temp dir.
-  proc_cpu(pid), proc_rss_kb(pid)
+  proc_cpu(pid), proc_rss_kb(pid, field)
   spawn(cmd, ...), kill(p)   children in their own sessions, all killed at exit.
 Every process started here is killed at interpreter exit and on SIGTERM/SIGHUP (atexit);
 temp dirs are removed. Traffic stays on 127.0.0.1.
@@ -148,10 +148,11 @@ def proc_cpu(pid):
         return None
 
 
-def proc_rss_kb(pid):
+def proc_rss_kb(pid, field="VmRSS"):
+    """A /proc/PID/status memory figure in kB: VmRSS now, VmHWM its peak (None if gone)."""
     try:
         for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
