@@ -6,11 +6,19 @@
  * Figures (histograms, counters) stay here, per process; the ring buffer
  * carries one record per event that needs details (a pause's reason, a map
  * growth's stack), and a full buffer is counted.
+ *
+ * No CO-RE relocation: every kernel structure read here is kernel ABI (the
+ * pt_regs of uapi asm/ptrace.h, a raw tracepoint's args, a syscall
+ * tracepoint's record), the same on every kernel, so the object needs no
+ * kernel BTF to load. Any relocation would make libbpf read and index the
+ * kernel's 5 MB BTF on every start: about 20 ms of CPU, a third of what a
+ * launch adds (issue 11). tests/integration/test_launch.py checks it.
  */
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_core_read.h> /* BPF_PROBE_READ: a plain read, no relocation */
 #include "heaptrace.h"
 #include "hist.bpf.h"
 #include "common.bpf.h"
@@ -87,12 +95,25 @@ int ht_point(struct pt_regs *ctx)
 
 /* ---- madvise at the syscall: every caller in the process ---- */
 
-/* Variant 1: kprobes on the syscall, where the kernel has them: they run
- * for madvise calls only. */
-SEC("ksyscall/madvise")
-int BPF_KSYSCALL(ht_madv_kp_enter, unsigned long start, size_t len, int advice)
+/* A syscall's first three arguments from the pt_regs it saved on entry (a
+ * kernel pointer, read at the ABI's fixed offsets). */
+static __always_inline void syscall_enter_regs(struct pt_regs *regs)
 {
-	syscall_enter(start, len, (__u64)advice);
+	syscall_enter(BPF_PROBE_READ(__PT_REGS_CAST(regs), __PT_PARM1_REG),
+		      BPF_PROBE_READ(__PT_REGS_CAST(regs), __PT_PARM2_REG),
+		      BPF_PROBE_READ(__PT_REGS_CAST(regs), __PT_PARM3_REG));
+}
+
+/* Variant 1: kprobes on the syscall, where the kernel has them: they run
+ * for madvise calls only. BPF_KSYSCALL's own reads relocate, hence this:
+ * with a syscall wrapper (libbpf tells by LINUX_HAS_SYSCALL_WRAPPER) the
+ * probed function's one argument is the user's pt_regs. */
+extern _Bool LINUX_HAS_SYSCALL_WRAPPER __kconfig;
+
+SEC("ksyscall/madvise")
+int ht_madv_kp_enter(struct pt_regs *ctx)
+{
+	syscall_enter_regs(LINUX_HAS_SYSCALL_WRAPPER ? (struct pt_regs *)PT_REGS_PARM1(ctx) : ctx);
 	return 0;
 }
 
@@ -123,12 +144,9 @@ int ht_madv_tp_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("raw_tracepoint/sys_enter")
 int ht_madv_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-
 	if (ctx->args[1] != madvise_nr)
 		return 0;
-	syscall_enter(PT_REGS_PARM1_CORE_SYSCALL(regs), PT_REGS_PARM2_CORE_SYSCALL(regs),
-		      PT_REGS_PARM3_CORE_SYSCALL(regs));
+	syscall_enter_regs((struct pt_regs *)ctx->args[0]);
 	return 0;
 }
 

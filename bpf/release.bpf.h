@@ -137,7 +137,7 @@ static __always_inline bool from_runtime(__u32 tgid)
 {
 	struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &tgid);
 	struct pt_regs *uregs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 ip = BPF_CORE_READ(uregs, ip);
+	__u64 ip = BPF_PROBE_READ(__PT_REGS_CAST(uregs), __PT_IP_REG);
 
 	return c && ip >= c->madvise_lo && ip < c->madvise_hi;
 }

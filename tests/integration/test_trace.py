@@ -59,6 +59,18 @@ def test_launch_from_first_instruction_keeps_stdio_and_status(tmp_path):
     assert int(grow[2]) >= 1, grow
 
 
+def test_launch_reads_no_kernel_btf():
+    # The BPF programs read only kernel-ABI layouts and carry no CO-RE
+    # relocation. One relocation would make libbpf read and index the
+    # kernel's 5 MB BTF at every start: about 20 ms of a launch.
+    p = subprocess.run([HEAPTRACE, "-v", "-q", "--", target("gocur-gcload.stripped"), "-rounds", "2"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "libbpf: loading object" in p.stderr, "-v shows libbpf's log"
+    assert "CO-RE relocations" not in p.stderr
+    assert "loading kernel BTF" not in p.stderr
+
+
 def pipe_holders(inode):
     """The pids other than this one that hold pipe `inode` open."""
     holders = set()
