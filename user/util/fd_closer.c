@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -9,29 +12,64 @@
 
 static int closer_sock = -1;
 
-/* The closer: receives descriptors and closes each, until EOF. */
+/* Each descriptor comes in two messages: HANDED with the descriptor, then
+ * RELEASED once heaptrace has closed its own copy. Closing on receipt
+ * would race that copy: whichever close comes last waits for the kernel,
+ * and if it were heaptrace's, heaptrace would wait after all (70 ms a
+ * link, seen at exit). */
+enum { FD_HANDED = 1, FD_RELEASED = 2 };
+struct closer_msg {
+	uint32_t kind;
+	uint32_t id;
+};
+
+/* Descriptors received and not yet released; past the bound, closed at once. */
+#define CLOSER_PENDING 256
+
+static int receive(int sock, struct closer_msg *m, int *fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	*fd = -1;
+	for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(*fd));
+	return n == (ssize_t)sizeof(*m) ? 0 : n <= 0 ? -1 : 1;
+}
+
+/* The closer: receives descriptors and closes each once released, and
+ * every one it holds at EOF. */
 static void closer(int sock)
 {
-	for (;;) {
-		char data, ctl[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-		struct cmsghdr *c;
-		ssize_t n = recvmsg(sock, &msg, 0);
+	struct { uint32_t id; int fd; } pending[CLOSER_PENDING];
+	int npending = 0, i, fd, r;
+	struct closer_msg m;
 
-		if (n < 0 && errno == EINTR)
+	while ((r = receive(sock, &m, &fd)) >= 0) {
+		if (r == 0 && m.kind == FD_HANDED && fd >= 0 && npending < CLOSER_PENDING) {
+			pending[npending].id = m.id;
+			pending[npending++].fd = fd;
 			continue;
-		if (n <= 0)
-			_exit(0);
-		for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-			int fd;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-			close(fd);
 		}
+		if (fd >= 0)
+			close(fd);
+		for (i = 0; r == 0 && m.kind == FD_RELEASED && i < npending; i++)
+			if (pending[i].id == m.id) {
+				close(pending[i].fd);
+				pending[i] = pending[--npending];
+				break;
+			}
 	}
+	for (i = 0; i < npending; i++)
+		close(pending[i].fd);
+	_exit(0);
 }
 
 /* The closer outlives heaptrace by the links' grace periods: it keeps none
@@ -77,25 +115,39 @@ void fd_closer_start(void)
 	closer_sock = sv[0];
 }
 
+static bool send_msg(uint32_t kind, uint32_t id, int fd)
+{
+	struct closer_msg m = { .kind = kind, .id = id };
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		memset(ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof(ctl);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	}
+	return sendmsg(closer_sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(m);
+}
+
 void fd_close_later(int fd)
 {
-	char data = 0, ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
-	struct cmsghdr *c;
+	static atomic_uint next_id;
+	uint32_t id;
+	bool handed;
 
 	if (fd < 0)
 		return;
-	memset(ctl, 0, sizeof(ctl));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	/* a descriptor in flight holds its file: our close is not the last */
-	if (closer_sock >= 0 && sendmsg(closer_sock, &msg, MSG_NOSIGNAL) < 0) {
-		close(closer_sock);
-		closer_sock = -1;
-	}
+	id = atomic_fetch_add(&next_id, 1);
+	/* the closer's copy holds the file: this close is not the last */
+	handed = closer_sock >= 0 && send_msg(FD_HANDED, id, fd);
 	close(fd);
+	if (handed)
+		send_msg(FD_RELEASED, id, -1);
 }
