@@ -3,6 +3,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "probes.skel.h"
+#include "trace/attach_warmup.h"
 #include "trace/probe_set.h"
 #include "trace/uprobe_multi.h"
 #include "util/fd_closer.h"
@@ -69,6 +70,7 @@ int probe_set_attach(struct probe_set *ps, const struct tracer *tr, const struct
 			probe_set_detach(ps);
 			return -1;
 		}
+	attach_warmup_stop(); /* its work is done */
 	ht_debug("attached %d points to pid %d (%s)", pp->npoints, pid, tr->method);
 	return 0;
 }

@@ -27,14 +27,20 @@ struct uprobe_multi_link_attr {
 	__u32 pid;
 };
 
-bool uprobe_multi_supported(void)
+int uprobe_multi_noop_program(void)
 {
 	const struct bpf_insn ret0[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = (enum bpf_attach_type)HT_BPF_TRACE_UPROBE_MULTI);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ht_probe_multi", "Dual BSD/GPL", ret0, 2, &opts);
+
+	return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "ht_probe_multi", "Dual BSD/GPL", ret0, 2, &opts);
+}
+
+bool uprobe_multi_supported(void)
+{
+	int fd = uprobe_multi_noop_program();
 
 	if (fd < 0)
 		return false;

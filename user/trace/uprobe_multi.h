@@ -13,6 +13,8 @@
 /* Does this kernel know uprobe_multi links? Loads a two-instruction
  * program of that attach type and frees it: microseconds. */
 bool uprobe_multi_supported(void);
+/* That program (returns 0), for links that only need to exist; its fd or -1. */
+int uprobe_multi_noop_program(void);
 
 /* A link of prog_fd on `path` at file offsets[i] with cookies[i], filtered
  * to pid; returns its fd (closing it detaches), or -1 with a message. */
