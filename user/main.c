@@ -22,7 +22,7 @@
 #include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum { OPT_JSON = 0x100, OPT_LIST, OPT_BTF, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
+enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
        OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
@@ -36,7 +36,6 @@ static struct env {
 	bool quiet;
 	bool list_probes;
 	const char *json_path;
-	const char *btf_path;
 	uint32_t ringbuf_bytes;
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
@@ -83,7 +82,6 @@ static const struct argp_option options[] = {
 	{ "quiet", 'q', NULL, 0, "No live view, only the final report", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the final report (or the probe plan) as JSON to FILE, - for stdout", 0 },
 	{ "list-probes", OPT_LIST, NULL, 0, "Print the probe plan for FILE or -p PID without attaching", 0 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Event ring buffer size, a power of two from 4 (default 256); records that do not fit are counted as lost", 0 },
 	{ "max-overhead", OPT_MAX_OVERHEAD, "PCT", 0, "Budget for the probes' estimated cost to the target, in percent of one CPU: over it, the costliest probes (hot, then warm) are detached", 0 },
 	{ "all", OPT_ALL, NULL, 0, "Host mode: every Go process on the host, those running and those started later", 1 },
@@ -133,9 +131,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LIST:
 		env.list_probes = true;
-		break;
-	case OPT_BTF:
-		env.btf_path = arg;
 		break;
 	case OPT_HOT:
 		env.hot = true;
@@ -316,7 +311,7 @@ fail:
 /* One target, one session. */
 static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 {
-	struct tracer_opts to = { .btf_path = env.btf_path, .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
+	struct tracer_opts to = { .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
 				  .max_exes = 1 };
 	struct session_group g = { .v = &s, .n = 1 };
 	struct target t = { 0 };
@@ -372,7 +367,7 @@ static int trace(FILE *json_out)
 {
 	struct session_opts o = {
 		.duration_ns = env.duration_ns, .interval_ns = env.interval_ns, .quiet = env.quiet,
-		.json_out = json_out, .btf_path = env.btf_path, .launched = env.command != NULL,
+		.json_out = json_out, .launched = env.command != NULL,
 		.ringbuf_bytes = env.ringbuf_bytes,
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,

@@ -23,7 +23,6 @@ struct session_opts {
 	bool quiet;
 	FILE *json_out;	      /* NULL: no JSON report */
 	FILE *out;	      /* live view and text report */
-	const char *btf_path;
 	uint32_t ringbuf_bytes;
 	bool launched;	      /* target is our stopped child: release it once attached */
 	enum ht_tier max_tier; /* HT_TIER_WARM by default; HOT with --hot */

@@ -365,7 +365,7 @@ static void loop(struct host *h, struct host_view *view)
 
 int host_run(const struct host_opts *o)
 {
-	struct tracer_opts to = { .btf_path = o->so.btf_path, .ringbuf_bytes = o->so.ringbuf_bytes,
+	struct tracer_opts to = { .ringbuf_bytes = o->so.ringbuf_bytes,
 				  .max_procs = o->max_procs, .max_exes = o->max_procs };
 	struct host_view view;
 	struct host h = { .o = o };

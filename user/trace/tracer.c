@@ -21,17 +21,18 @@ static bool getenv_is(const char *name, const char *value)
 
 int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = o->btf_path);
-	const char *btf = o->btf_path ? o->btf_path : KERNEL_BTF;
 	int err;
 
 	memset(tr, 0, sizeof(*tr));
 	tr->max_exes = o->max_exes;
 	tr->next_exe = 1;
-	if (access(btf, R_OK))
-		return ht_fail("no kernel BTF at %s (%s): heaptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or --btf FILE",
-			       btf, strerror(errno));
-	tr->skel = probes_bpf__open_opts(&opts);
+	/* The programs need no relocation (probes.bpf.c), but the kernel
+	 * verifies its BTF-typed helpers (bpf_get_current_task_btf) against
+	 * its own BTF, which this file shows. */
+	if (access(KERNEL_BTF, R_OK))
+		return ht_fail("no kernel BTF at %s (%s): heaptrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			       KERNEL_BTF, strerror(errno));
+	tr->skel = probes_bpf__open();
 	if (!tr->skel)
 		return ht_fail("cannot open the BPF programs: %s", strerror(errno));
 	tr->skel->rodata->ringbuf_wakeup_bytes = o->ringbuf_bytes / 2;

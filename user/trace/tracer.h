@@ -30,7 +30,6 @@ struct plan_points {
 };
 
 struct tracer_opts {
-	const char *btf_path;	/* NULL for the running kernel's /sys/kernel/btf/vmlinux */
 	uint32_t ringbuf_bytes; /* a power of two, at least a page */
 	uint32_t max_procs;	/* processes traced at once */
 	uint32_t max_exes;	/* distinct executables among them */
