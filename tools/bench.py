@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """make bench: what heaptrace costs, measured side by side in one run.
 
-Each figure is the median of BENCH_RUNS alternated runs (default 5). Target
+Each figure is the median of BENCH_RUNS alternated runs (default 5; hugo BENCH_HUGO_RUNS, 11). Target
 slowdown is the target's own run time (first instruction to exit for
 launched programs, the work loop for the service fixture), so heaptrace's
 start-up is not counted as slowdown; attach time is measured separately
@@ -28,6 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HT = os.path.join(ROOT, "heaptrace")
 TARGETS = os.path.join(ROOT, "build", "targets")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+# hugo's plain wall time alone swings 0.9-1.6 s here: more pairs, and the median of
+# each traced run over the plain run just before it.
+HUGO_RUNS = int(os.environ.get("BENCH_HUGO_RUNS", "11"))
 PAGES = os.environ.get("BENCH_HUGO_PAGES", "3000")
 TRACE_S = int(os.environ.get("BENCH_TRACE_S", "30"))
 WALK_MAPS = os.environ.get("BENCH_WALK_MAPS", "450000")  # of 256 entries: a 4 GiB heap
@@ -115,9 +118,9 @@ def service_bpftrace():
     return service_elapsed(p.stdout + p.stderr)
 
 
-def alternate(variants):
+def alternate(variants, runs=None):
     times = {name: [] for name in variants}
-    for i in range(RUNS):
+    for i in range(runs or RUNS):
         for name, fn in variants.items():
             times[name].append(fn())
     for name, ts in times.items():
@@ -248,10 +251,12 @@ def fixture_bench():
         def hugo_plain():
             plain_wall.append(run_plain(hugo))
             return plain_wall[-1]
-        h = alternate({"plain": hugo_plain, "heaptrace --": lambda: run_launched(hugo, tmp)})
-        hugo_wall = median(LAUNCH_WALL) / median(plain_wall)
-        log(f"  heaptrace -- wall (start and end included): median {median(LAUNCH_WALL):.3f}s, "
-            f"{hugo_wall:.3f}x plain")
+        h = alternate({"plain": hugo_plain, "heaptrace --": lambda: run_launched(hugo, tmp)}, HUGO_RUNS)
+        pairs = [t / p for t, p in zip(LAUNCH_WALL, plain_wall)]
+        hugo_wall = median(pairs)
+        log(f"  heaptrace -- wall (start and end included): median {median(LAUNCH_WALL):.3f}s; each run over the "
+            f"plain one before it: median {hugo_wall:.3f}x (runs {' '.join(f'{r:.2f}' for r in pairs)}); "
+            f"ratio of the medians {median(LAUNCH_WALL) / median(plain_wall):.3f}x")
         log("service fixture (maps and allocation), plain vs heaptrace (-- and -p) vs bpftrace at entries:")
         s = alternate({"plain": service_plain, "heaptrace --": service_launched, "heaptrace -p": service_attached,
                        "bpftrace (entries)": service_bpftrace})

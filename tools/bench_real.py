@@ -7,14 +7,17 @@ On each server of BENCH_REAL_SERVERS (default "etcd-new etcd-deb": etcd v3.6 bui
 newest Go, and Debian's etcd 3.4 built with Go 1.19; see tools/realsvc.py), under a
 continuous put load, with windows alternated on one server process:
 
-  default   P T P T ... T P: BENCH_RUNS traced windows of BENCH_REAL_WINDOW_S (default 20)
-            with `heaptrace -q -p PID -d Ns --json F`, and BENCH_RUNS+1 plain ones. Each traced
+  default   P T P T ... T P: BENCH_REAL_WINDOWS (default 9) traced windows of BENCH_REAL_WINDOW_S
+            (default 10) with `heaptrace -q -p PID -d Ns --json F`, and one more plain ones: on this
+            VM one plain window against its neighbours swings 0.86-1.16, so many short pairs
+            rather than a few long ones (their median is what counts). Each traced
             window is compared with the mean of the plain windows either side of it (which
             cancels a linear drift of the server, e.g. its growing index): throughput ratio
             and server CPU per request ratio (the steadier figure on this noisy VM), medians.
   long      one default trace of BENCH_REAL_LONG_S (60): heaptrace's CPU (in the window and
             over its whole life) and peak RSS, its RSS sampled every 2 s (it must stay flat).
-  hot       P H P H ... H P with `--hot`, BENCH_REAL_HOT_S (15) each, under a put load held
+  hot       P H P H ... H P with `--hot`, BENCH_REAL_WINDOWS pairs of BENCH_REAL_HOT_S (15) each,
+            under a put load held
             at BENCH_REAL_HOT_RATE (default 0.5) x the plain throughput measured above, so that
             the server keeps up traced or not and its CPU per request does not move with its
             throughput (etcd batches: fewer requests a second cost more CPU each):
@@ -58,7 +61,8 @@ import realsvc as rs  # noqa: E402
 ROOT = rs.ROOT
 HT = os.path.join(ROOT, "heaptrace")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-WINDOW_S = int(os.environ.get("BENCH_REAL_WINDOW_S", "20"))
+WINDOWS = int(os.environ.get("BENCH_REAL_WINDOWS", "9"))
+WINDOW_S = int(os.environ.get("BENCH_REAL_WINDOW_S", "10"))
 LONG_S = int(os.environ.get("BENCH_REAL_LONG_S", "60"))
 HOT_S = int(os.environ.get("BENCH_REAL_HOT_S", "15"))
 HOT_RATE = float(os.environ.get("BENCH_REAL_HOT_RATE", "0.5"))
@@ -184,13 +188,13 @@ def traced_window(srv, secs, extra, tmp, rss_every=None):
 
 
 def alternate(srv, secs, extra, tmp, label):
-    """P T P T ... T P: RUNS traced windows, each between two plain ones."""
+    """P T P T ... T P: WINDOWS traced windows, each between two plain ones."""
     plains, traced = [plain_window(srv, secs)], []
-    for i in range(RUNS):
+    for i in range(WINDOWS):
         traced.append(traced_window(srv, secs, extra, tmp))
         plains.append(plain_window(srv, secs))
         t, p = traced[-1], plains[-1]
-        log(f"    {label} {i + 1}/{RUNS}: plain {plains[-2]['win']['rps']:.0f}/s "
+        log(f"    {label} {i + 1}/{WINDOWS}: plain {plains[-2]['win']['rps']:.0f}/s "
             f"{fmt(plains[-2]['win']['cpu_us_per_req'], '.1f')} us/req | traced {t['win']['rps']:.0f}/s "
             f"{fmt(t['win']['cpu_us_per_req'], '.1f')} us/req, lost {t['lost']}, est {fmt(t['est_cpu_percent'], '.2f')}% "
             f"| plain {p['win']['rps']:.0f}/s {fmt(p['win']['cpu_us_per_req'], '.1f')} us/req")
@@ -417,7 +421,7 @@ def worst(vals, ref=1.0):
 def run(servers=None, launch=None):
     """Measure; returns the summary keys for the bench line (and writes OUT_JSON)."""
     servers = SERVERS if servers is None else servers
-    out = {"runs": RUNS, "window_s": WINDOW_S, "long_s": LONG_S, "hot_s": HOT_S, "servers": {}}
+    out = {"runs": RUNS, "windows": WINDOWS, "window_s": WINDOW_S, "long_s": LONG_S, "hot_s": HOT_S, "servers": {}}
     if servers:
         rs.ensure_built(servers)
     for name in servers:
