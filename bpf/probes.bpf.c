@@ -9,10 +9,11 @@
  *
  * No CO-RE relocation: every kernel structure read here is kernel ABI (the
  * pt_regs of uapi asm/ptrace.h, a raw tracepoint's args, a syscall
- * tracepoint's record), the same on every kernel, so the object needs no
- * kernel BTF to load. Any relocation would make libbpf read and index the
- * kernel's 5 MB BTF on every start: about 20 ms of CPU, a third of what a
- * launch adds (issue 11). tests/integration/test_launch.py checks it.
+ * tracepoint's record), the same on every kernel, so libbpf loads the
+ * object without reading the kernel's BTF. One relocation would make it
+ * read and index those 5 MB on every start: about 20 ms of CPU, a third of
+ * what a launch added (issue 11). test_launch_reads_no_kernel_btf
+ * (test_trace.py) checks it.
  */
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
