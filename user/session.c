@@ -111,6 +111,7 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->snap = (struct trace_snapshot){ .target = t, .plan = s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
+					   .ringbuf_kb = o->ringbuf_bytes / 1024,
 					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED) };
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
 	/* Maps that grew before we came: walk the heap once (probes are

@@ -189,6 +189,8 @@ def test_hot_probes_count_every_assignment(tc, tmp_path):
     assert n + 1000 <= assigns <= n + 1000 + 5000, assigns
     assert r["events_consumed"] + r["lost_events"] >= assigns
     assert "hot probes on" in p.stderr and "hot probes: " in p.stderr
+    # --hot records nearly every hit: it sizes the ring buffer for that
+    assert r["ringbuf_kb"] == 2048
     hot = [x for x in r["probes"] if x["tier"] == "hot"]
     assert hot and sum(x["hits"] for x in hot) >= n
 
@@ -196,10 +198,12 @@ def test_hot_probes_count_every_assignment(tc, tmp_path):
 def test_overhead_estimate_counts_every_hit(tmp_path):
     out = tmp_path / "r.json"
     n = 300000
-    p = subprocess.run([HEAPTRACE, "--hot", "-q", "--json", str(out), "--", target("gocur-mapleak.stripped"),
-                        "-n", str(n), "-healthy", "10", "-wait", "0s"], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([HEAPTRACE, "--hot", "--ringbuf-kb", "512", "-q", "--json", str(out), "--",
+                        target("gocur-mapleak.stripped"), "-n", str(n), "-healthy", "10", "-wait", "0s"],
+                       capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     r = read_json(out)
+    assert r["ringbuf_kb"] == 512, "--ringbuf-kb given wins over --hot's size"
     o = r["overhead"]
     cost = o["hit_ns"]
     assert all(cost[k] > 0 for k in ("branch", "entry", "ret")), "a hit's cost is measured at start"

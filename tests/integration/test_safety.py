@@ -217,5 +217,6 @@ def test_lost_events_are_counted_and_shown(tmp_path):
     r = read_json(out)
     assert r["lost_events"] > 0, "a 4 KiB buffer must overflow"
     assert f"WARNING: {r['lost_events']} event records were lost" in p.stderr
+    assert r["ringbuf_kb"] == 4 and "run with --ringbuf-kb 16 or more" in p.stderr
     # Aggregates live in BPF: the counts stay exact when records are lost.
     assert r["gc"]["cycles"] == read_json(metrics)["end"]["gc_cycles"]

@@ -57,8 +57,8 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 	if (r->have_heap)
 		print_pages_line(out, &r->heap);
 	if (now->lost_records)
-		fprintf(out, "LOST      %llu event records (ring buffer full): restart with a larger --ringbuf-kb\n",
-			(unsigned long long)now->lost_records);
+		fprintf(out, "LOST      %llu event records (ring buffer full): restart with --ringbuf-kb %u or more\n",
+			(unsigned long long)now->lost_records, larger_ringbuf_kb(r));
 	/* the maps get the rows that are left, beside their two lines of heading */
 	fflush(out);
 	room = ts.rows - 1 - lines_in(screen, len) - 2;

@@ -34,6 +34,7 @@ struct trace_snapshot {
 	struct timespec started_at, ended_at; /* wall clock (ended_at zero while running) */
 	const char *stop_reason;	  /* NULL while running */
 	const char *attach_method;	  /* "uprobe_multi" or "uprobe" */
+	uint32_t ringbuf_kb;		  /* the event ring buffer's size */
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
 	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
@@ -53,4 +54,6 @@ void print_gc_lines(FILE *out, const struct trace_snapshot *r, const struct ht_f
 		    const struct ht_figures *total);
 void print_madvise_lines(FILE *out, const struct ht_figures *d, const struct ht_figures *total);
 void print_memory_line(FILE *out, const struct smaps *m);
+/* The --ringbuf-kb to suggest after a loss: four times this run's. */
+unsigned larger_ringbuf_kb(const struct trace_snapshot *r);
 #endif

@@ -285,6 +285,7 @@ json_t *report_json_object(const struct trace_snapshot *r)
 	json_object_set_new(root, "ended_at", r->ended_at.tv_sec ? json_time(&r->ended_at) : json_null());
 	json_object_set_new(root, "lost_events", jint(f->lost_records));
 	json_object_set_new(root, "events_consumed", jint(r->tally->records));
+	json_object_set_new(root, "ringbuf_kb", jint(r->ringbuf_kb));
 	json_object_set_new(root, "attach_method", json_string(r->attach_method));
 	json_object_set_new(root, "madvise_probe", json_string(r->madvise->method));
 	json_object_set_new(root, "madvise_probe_host_wide", json_boolean(r->madvise->host_wide));

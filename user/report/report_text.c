@@ -95,6 +95,13 @@ void print_madvise_lines(FILE *out, const struct ht_figures *d, const struct ht_
 	}
 }
 
+unsigned larger_ringbuf_kb(const struct trace_snapshot *r)
+{
+	unsigned kb = r->ringbuf_kb ? r->ringbuf_kb : 256;
+
+	return kb >= 1024 * 1024 / 4 ? 1024 * 1024 : kb * 4;
+}
+
 void print_memory_line(FILE *out, const struct smaps *m)
 {
 	fprintf(out, "memory    RSS %s   anonymous %s   LazyFree %s\n", FMT(bytes, m->rss), FMT(bytes, m->anon),
@@ -211,8 +218,8 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 	map_section(out, r->maps);
 	probes_table(out, r);
 	if (f->lost_records)
-		fprintf(out, "WARNING: %llu event records were lost (ring buffer full); counts and histograms are complete, per-event details (pause reasons, map growth stacks) are not: run with a larger --ringbuf-kb\n",
-			(unsigned long long)f->lost_records);
+		fprintf(out, "WARNING: %llu event records were lost (ring buffer full); counts and histograms are complete, per-event details (pause reasons, map growth stacks) are not: run with --ringbuf-kb %u or more\n",
+			(unsigned long long)f->lost_records, larger_ringbuf_kb(r));
 	else
 		fprintf(out, "lost events: 0\n");
 }
