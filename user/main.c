@@ -333,6 +333,8 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 		err = ht_fail("out of memory");
 	if (!err && !e->usable)
 		err = ht_fail("%s", e->why);
+	if (!err)
+		err = run_ready(&run);
 	if (!err) {
 		target_borrow_program(&t, &e->prog);
 		err = session_start(s, o, &t, &run, e);

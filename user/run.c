@@ -3,6 +3,19 @@
 #include "run.h"
 #include "trace/attach_warmup.h"
 #include "util/fd_closer.h"
+#include "util/log.h"
+
+/* The loader: BPF load (the verifier: most of a launch's CPU) and the
+ * consumer, beside the caller's analysis of the program. */
+static void *load(void *arg)
+{
+	struct run *r = arg;
+
+	r->load_err = tracer_open(&r->tr, &r->to) || consumer_open(&r->cons, r->tr.skel, r->tally_of, r->ctx);
+	if (r->load_err)
+		snprintf(r->load_why, sizeof(r->load_why), "%s", ht_last_error());
+	return NULL;
+}
 
 int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	     struct event_tally *(*tally_of)(void *ctx, pid_t tgid), void *ctx)
@@ -13,9 +26,27 @@ int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	fd_closer_start();
 	attach_warmup_start(); /* while the programs load and the plan is made */
 	r->opened = true;
-	if (tracer_open(&r->tr, to) || consumer_open(&r->cons, r->tr.skel, tally_of, ctx))
-		return -1;
-	calibration_start(&r->cal, &r->tr);
+	r->to = *to;
+	r->tally_of = tally_of;
+	r->ctx = ctx;
+	r->loading = !pthread_create(&r->loader, NULL, load, r);
+	if (!r->loading)
+		load(r);
+	return 0;
+}
+
+int run_ready(struct run *r)
+{
+	if (r->loading) {
+		pthread_join(r->loader, NULL);
+		r->loading = false;
+	}
+	if (r->load_err)
+		return ht_fail("%s", r->load_why);
+	if (!r->calibrating) {
+		calibration_start(&r->cal, &r->tr);
+		r->calibrating = true;
+	}
 	return 0;
 }
 
@@ -23,8 +54,13 @@ void run_close(struct run *r)
 {
 	if (!r->opened)
 		return;
+	if (r->loading) {
+		pthread_join(r->loader, NULL);
+		r->loading = false;
+	}
 	attach_warmup_stop();
-	calibration_finish(&r->cal); /* before the programs go */
+	if (r->calibrating)
+		calibration_finish(&r->cal); /* before the programs go */
 	consumer_close(&r->cons);
 	tracer_close(&r->tr);
 	exe_cache_free(&r->exes);

@@ -3,6 +3,7 @@
  * per-hit cost, the ring-buffer consumer and the executable cache. */
 #ifndef HT_RUN_H
 #define HT_RUN_H
+#include <pthread.h>
 #include "exe_cache.h"
 #include "trace/consumer.h"
 #include "trace/overhead.h"
@@ -13,13 +14,24 @@ struct run {
 	struct calibration cal;
 	struct consumer cons;
 	struct exe_cache exes;
-	bool opened;
+	bool opened, calibrating;
+	/* the loader thread and what it was given */
+	pthread_t loader;
+	bool loading;
+	struct tracer_opts to;
+	struct event_tally *(*tally_of)(void *ctx, pid_t tgid);
+	void *ctx;
+	int load_err;
+	char load_why[1024];
 };
 
-/* Starts the fd closer, loads BPF, opens the consumer (records go to
- * tally_of(ctx, tgid)), starts the calibration. On failure run_close() is
- * still to be called. */
+/* Starts the fd closer and, on a thread of its own, loads BPF and opens
+ * the consumer (records go to tally_of(ctx, tgid)): the caller analyses
+ * the program meanwhile (r->exes, which needs neither). run_ready() waits
+ * for the load and starts the calibration; it fails if the load did. On
+ * failure run_close() is still to be called. */
 int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	     struct event_tally *(*tally_of)(void *ctx, pid_t tgid), void *ctx);
+int run_ready(struct run *r);
 void run_close(struct run *r);
 #endif

@@ -373,7 +373,7 @@ int host_run(const struct host_opts *o)
 
 	/* --listen binds (and refuses a port in use) before anything is attached */
 	err = exporter_start(&h.exporter, &o->exports) || run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) ||
-	      tracer_watch_execs(&h.run.tr);
+	      run_ready(&h.run) || tracer_watch_execs(&h.run.tr);
 	if (err) {
 		run_close(&h.run);
 		exporter_stop(h.exporter);
