@@ -12,8 +12,9 @@
 
 /* Well inside a grace period (several ms here), so the switch never lapses. */
 #define WARMUP_PERIOD_NS (3 * 1000000L)
-/* A bound, should the attach never come: then stop anyway. */
-#define WARMUP_MAX_LINKS 100
+/* A bound (150 ms), should the attach not come soon (host mode with no Go
+ * program yet): then stop anyway. */
+#define WARMUP_MAX_LINKS 50
 
 static pthread_t warmup_thread;
 static bool warmup_running;
@@ -22,8 +23,8 @@ static pthread_cond_t warmup_wake;
 static bool warmup_done; /* under warmup_lock */
 static int warmup_prog = -1;
 static uint64_t warmup_offset;
-/* Kept until the end (closing one waits for the kernel), then handed to
- * the fd closer. */
+/* Kept until the thread stops (closing one waits for the kernel), then
+ * handed to the fd closer. */
 static int warmup_links[WARMUP_MAX_LINKS];
 static int warmup_nlinks;
 
@@ -68,6 +69,8 @@ static void *warmup_loop(void *arg)
 		if (wait_period())
 			break;
 	}
+	while (warmup_nlinks > 0)
+		fd_close_later(warmup_links[--warmup_nlinks]);
 	return NULL;
 }
 
@@ -105,8 +108,6 @@ void attach_warmup_stop(void)
 	pthread_mutex_unlock(&warmup_lock);
 	pthread_join(warmup_thread, NULL);
 	warmup_running = false;
-	while (warmup_nlinks > 0)
-		fd_close_later(warmup_links[--warmup_nlinks]);
 	close(warmup_prog);
 	warmup_prog = -1;
 }

@@ -11,7 +11,8 @@
  * So while the BPF programs load and the plan is made (20-40 ms), a thread
  * attaches a throwaway uprobe every few ms to a heaptrace function that
  * never runs, and the real attach finds the switch warm. They stay open
- * until then; the fd closer closes them (a close waits for the kernel too).
+ * until then (150 ms at most); the fd closer closes them (a close waits for
+ * the kernel too).
  */
 #ifndef HT_TRACE_ATTACH_WARMUP_H
 #define HT_TRACE_ATTACH_WARMUP_H
