@@ -35,18 +35,20 @@ int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	return 0;
 }
 
-int run_ready(struct run *r)
+static void wait_loader(struct run *r)
 {
 	if (r->loading) {
 		pthread_join(r->loader, NULL);
 		r->loading = false;
 	}
+}
+
+int run_ready(struct run *r)
+{
+	wait_loader(r);
 	if (r->load_err)
 		return ht_fail("%s", r->load_why);
-	if (!r->calibrating) {
-		calibration_start(&r->cal, &r->tr);
-		r->calibrating = true;
-	}
+	calibration_start(&r->cal, &r->tr);
 	return 0;
 }
 
@@ -54,13 +56,9 @@ void run_close(struct run *r)
 {
 	if (!r->opened)
 		return;
-	if (r->loading) {
-		pthread_join(r->loader, NULL);
-		r->loading = false;
-	}
+	wait_loader(r);
 	attach_warmup_stop();
-	if (r->calibrating)
-		calibration_finish(&r->cal); /* before the programs go */
+	calibration_finish(&r->cal); /* before the programs go; nothing if never started */
 	consumer_close(&r->cons);
 	tracer_close(&r->tr);
 	exe_cache_free(&r->exes);

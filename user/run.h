@@ -14,7 +14,7 @@ struct run {
 	struct calibration cal;
 	struct consumer cons;
 	struct exe_cache exes;
-	bool opened, calibrating;
+	bool opened;
 	/* the loader thread and what it was given */
 	pthread_t loader;
 	bool loading;
