@@ -28,6 +28,11 @@ enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_L
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
 #define HOT_DEFAULT_NS (10ull * 1000000000ull)
+/* The event ring buffer, unless --ringbuf-kb says. --hot makes a record of
+ * nearly every hit (48,000 a second on etcd 3.6 under load): 256 KiB lasts
+ * 0.2 s of a stall of the consumer (the heap walk at the start), and 8,600
+ * records were lost in 15 s; 1 MiB lost none. */
+#define RINGBUF_BYTES (256u * 1024u)
 #define HOT_RINGBUF_BYTES (2048u * 1024u)
 
 static struct env {
@@ -37,8 +42,7 @@ static struct env {
 	bool quiet;
 	bool list_probes;
 	const char *json_path;
-	uint32_t ringbuf_bytes;
-	bool ringbuf_given;
+	uint32_t ringbuf_bytes; /* 0 until given or defaulted at the end of parsing */
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
 	const char *listen, *textfile, *pprof_path; /* exports */
@@ -50,7 +54,6 @@ static struct env {
 	char **command;	    /* after "--" */
 } env = {
 	.interval_ns = 1000000000ull,
-	.ringbuf_bytes = 256 * 1024,
 	.max_procs = 256,
 	.top_maps = RENDER_TOP_MAPS_DEFAULT,
 };
@@ -174,7 +177,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (errno || *end || v < 4 || v > 1024 * 1024 || (v & (v - 1)))
 			argp_error(state, "invalid --ringbuf-kb '%s': expected a power of two from 4 to 1048576", arg);
 		env.ringbuf_bytes = (uint32_t)v * 1024;
-		env.ringbuf_given = true;
 		break;
 	case OPT_LISTEN: {
 		char host[256], port[8];
@@ -215,12 +217,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		} else if (env.all && env.hot) {
 			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
 		}
-		/* --hot makes a record of nearly every hit (48,000 a second on
-		 * etcd 3.6 under load): 256 KiB lasts 0.2 s of a stall of the
-		 * consumer (the heap walk at the start), and 8,600 records were
-		 * lost in 15 s; 1 MiB lost none. */
-		if (env.hot && !env.ringbuf_given)
-			env.ringbuf_bytes = HOT_RINGBUF_BYTES;
+		if (!env.ringbuf_bytes)
+			env.ringbuf_bytes = env.hot ? HOT_RINGBUF_BYTES : RINGBUF_BYTES;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

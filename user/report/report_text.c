@@ -97,9 +97,7 @@ void print_madvise_lines(FILE *out, const struct ht_figures *d, const struct ht_
 
 unsigned larger_ringbuf_kb(const struct trace_snapshot *r)
 {
-	unsigned kb = r->ringbuf_kb ? r->ringbuf_kb : 256;
-
-	return kb >= 1024 * 1024 / 4 ? 1024 * 1024 : kb * 4;
+	return r->ringbuf_kb >= 1024 * 1024 / 4 ? 1024 * 1024 : r->ringbuf_kb * 4;
 }
 
 void print_memory_line(FILE *out, const struct smaps *m)
