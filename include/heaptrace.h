@@ -50,6 +50,8 @@ enum ht_handler {
 struct ht_point_count {
 	__u64 hits;	 /* every time the instruction ran: what the target paid */
 	__u64 restarts;	 /* of which, passes on the way to morestack (see below) */
+	__u64 work_ns;	 /* the handlers' time, measured where they ran: in the target,
+			  * with its caches and its stacks (the overhead estimate) */
 };
 
 #define HT_POINT_ARGS 4

@@ -185,7 +185,7 @@ void session_tick(struct session *s, uint64_t now)
 	map_tracker_tick(&s->maps);
 	read_page_stats(s);
 	read_figures(s);
-	tier = overhead_tick(&s->ovh, s->plan, s->hits, &s->figures, now - s->last_tick);
+	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
 		probe_set_detach_tier(&s->ps, (enum ht_tier)tier);
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * The overhead estimate's arithmetic: hits times the per-hit cost of the
- * instruction each point sits on and of its handler's work, per tier, as a
- * share of one CPU.
+ * The overhead estimate's arithmetic: hits times the trap cost of the
+ * instruction each point sits on, plus the handlers' time as BPF measured
+ * it in the target, per tier, as a share of one CPU.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,48 +25,45 @@ static const struct probe_spec *spec_of(enum ht_tier tier, enum ht_handler handl
 }
 
 static const struct hit_cost cost = {
-	.branch_ns = 500, .entry_ns = 4000, .ret_ns = 3000,
-	.work_ns = { [WORK_NONE] = 0, [WORK_COUNT] = 20, [WORK_RECORD] = 100, [WORK_STACK] = 2000 },
-	.measured = true,
+	.branch_ns = 500, .entry_ns = 4000, .ret_ns = 3000, .measured = true,
 };
 
-/* Each hit: the trap of its instruction plus what its handler does there. */
+/* Each hit: the trap of its instruction; each probe: its handlers' time. */
 static void test_cost_by_instruction_handler_and_tier(void **state)
 {
-	struct probe_hits hits[3] = { { .entries = 10, .exits = 10 }, { .entries = 100 }, { .entries = 1000 } };
+	struct probe_hits hits[3] = { { .entries = 10, .exits = 10, .work_ns = 2000 },
+				      { .entries = 100, .work_ns = 2000 },
+				      { .entries = 1000, .work_ns = 100000 } };
 	struct probe_plan plan;
 
 	memset(&plan, 0, sizeof(plan));
 	plan.n = 3;
-	plan.probes[0].spec = spec_of(HT_TIER_COLD, HT_H_SCAVENGE); /* timed: in-flight entry, then a histogram */
+	plan.probes[0].spec = spec_of(HT_TIER_COLD, HT_H_SCAVENGE); /* timed: an entry and its RETs */
 	plan.probes[0].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
 	plan.probes[1].spec = spec_of(HT_TIER_COLD, HT_H_GC_CYCLE);
 	plan.probes[1].code.attach_kind = ATTACH_ENTRY; /* no stack check: single-stepped */
-	plan.probes[2].spec = spec_of(HT_TIER_HOT, HT_H_MAP_ASSIGN); /* a record each */
+	plan.probes[2].spec = spec_of(HT_TIER_HOT, HT_H_MAP_ASSIGN);
 	plan.probes[2].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_COLD),
-			 10 * (500 + 100) + 10 * (3000 + 100) + 100 * (4000 + 20));
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_WARM), 0);
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, HT_TIER_HOT), 1000 * (500 + 100));
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, NULL, -1), 37000 + 402000 + 600000);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, HT_TIER_COLD),
+			 10 * 500 + 10 * 3000 + 2000 + 100 * 4000 + 2000);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, HT_TIER_WARM), 0);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, HT_TIER_HOT), 1000 * 500 + 100000);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, -1), 37000 + 402000 + 600000);
+	assert_int_equal(probe_work_ns(&plan, hits, HT_TIER_COLD), 4000);
+	assert_int_equal(probe_work_ns(&plan, hits, -1), 104000);
 }
 
-/* A pass on the way to morestack costs the trap and nothing else; growths
- * too small to follow cost a count, the others a stack. */
-static void test_restarts_and_filtered_growths(void **state)
+/* A pass on the way to morestack costs the trap and nothing else. */
+static void test_restarts_cost_the_trap(void **state)
 {
-	struct probe_hits hits[2] = { { .entries = 10, .restarts = 5 }, { .entries = 40 } };
-	struct ht_figures f = { .map_grows = 10, .map_grows_small = 30 };
+	struct probe_hits hits[1] = { { .entries = 10, .restarts = 5, .work_ns = 200 } };
 	struct probe_plan plan;
 
 	memset(&plan, 0, sizeof(plan));
-	plan.n = 2;
+	plan.n = 1;
 	plan.probes[0].spec = spec_of(HT_TIER_COLD, HT_H_GC_CYCLE);
 	plan.probes[0].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
-	plan.probes[1].spec = spec_of(HT_TIER_WARM, HT_H_MAP_GROW);
-	plan.probes[1].code.attach_kind = ATTACH_STACK_CHECK_BRANCH;
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, &f, HT_TIER_COLD), 10 * (500 + 20) + 5 * 500);
-	assert_int_equal(hit_cost_ns(&cost, &plan, hits, &f, HT_TIER_WARM), 40 * 500 + 10 * 2000 + 30 * 20);
+	assert_int_equal(hit_cost_ns(&cost, &plan, hits, HT_TIER_COLD), 15 * 500 + 200);
 	assert_int_equal(probe_hits_total(&plan, hits, HT_TIER_COLD), 15);
 }
 
@@ -99,7 +96,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cost_by_instruction_handler_and_tier),
-		cmocka_unit_test(test_restarts_and_filtered_growths),
+		cmocka_unit_test(test_restarts_cost_the_trap),
 		cmocka_unit_test(test_share_of_a_cpu),
 		cmocka_unit_test(test_live_view_words),
 	};

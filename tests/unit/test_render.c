@@ -95,7 +95,7 @@ static int fixture_setup(void **state)
 		fail_msg("%s: %s", path, ht_last_error());
 	tgt.pid = FIXTURE_PID;
 	for (i = 0; i < plan.n; i++)
-		hits[i] = (struct probe_hits){ .entries = 100u * (unsigned)i + 7, .exits = 3 };
+		hits[i] = (struct probe_hits){ .entries = 100u * (unsigned)i + 7, .exits = 3, .work_ns = 150u * (unsigned)i };
 
 	figures.gc_cycles = 17;
 	hist_add(&figures.gc_pause, 14, 30, 20000);
@@ -142,8 +142,6 @@ static int fixture_setup(void **state)
 	maps.walk_done = true;
 
 	ovh.cost = (struct hit_cost){ .branch_ns = 1000, .entry_ns = 4000, .ret_ns = 3000, .measured = true };
-	for (i = 0; i < WORK_KINDS; i++)
-		ovh.cost.work_ns[i] = 200 * (uint64_t)i;
 
 	snap = (struct trace_snapshot){ .target = &tgt, .plan = &plan, .hits = hits, .figures = &figures,
 					.tally = &tally, .maps = &maps, .overhead = &ovh, .attach_method = "uprobe_multi",

@@ -154,7 +154,7 @@ static int ctx_init(struct target_ctx *c, const struct trace_snapshot *s, unsign
 	collect_probes(c);
 	c->cost_known = o && o->cost.measured;
 	if (c->cost_known)
-		c->cost_ns = hit_cost_ns(&o->cost, s->plan, s->hits, s->figures, -1);
+		c->cost_ns = hit_cost_ns(&o->cost, s->plan, s->hits, -1);
 	return collect_maps(c, top_maps);
 }
 

@@ -58,15 +58,15 @@ static json_t *overhead_json(const struct trace_snapshot *r)
 {
 	const struct overhead *o = r->overhead;
 	json_t *j = json_object(), *detached = json_array(), *hit = json_object();
-	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, r->figures, -1) : 0;
+	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, -1) : 0;
+	uint64_t hits = probe_hits_total(r->plan, r->hits, -1);
 	int t;
 
 	json_object_set_new(hit, "branch", o->cost.measured ? jint(o->cost.branch_ns) : json_null());
 	json_object_set_new(hit, "entry", o->cost.measured ? jint(o->cost.entry_ns) : json_null());
 	json_object_set_new(hit, "ret", o->cost.measured ? jint(o->cost.ret_ns) : json_null());
-	json_object_set_new(hit, "count", o->cost.measured ? jint(o->cost.work_ns[WORK_COUNT]) : json_null());
-	json_object_set_new(hit, "record", o->cost.measured ? jint(o->cost.work_ns[WORK_RECORD]) : json_null());
-	json_object_set_new(hit, "stack", o->cost.measured ? jint(o->cost.work_ns[WORK_STACK]) : json_null());
+	/* timed by the handlers themselves, measured or not the traps */
+	json_object_set_new(hit, "handler", hits ? jint(probe_work_ns(r->plan, r->hits, -1) / hits) : json_null());
 	json_object_set_new(j, "hit_ns", hit);
 	json_object_set_new(j, "hit_cost_cached", json_boolean(o->cost.cached));
 	json_object_set_new(j, "est_target_ns", o->cost.measured ? jint(ns) : json_null());
@@ -297,6 +297,7 @@ json_t *report_json_object(const struct trace_snapshot *r)
 		json_object_set_new(o, "attach", json_addr(p->code.attach));
 		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
 		json_object_set_new(o, "hits", jint(r->hits[i].entries));
+		json_object_set_new(o, "handler_ns", jint(r->hits[i].work_ns));
 		if (p->code.attach_kind == ATTACH_STACK_CHECK_BRANCH)
 			json_object_set_new(o, "morestack_passes", jint(r->hits[i].restarts));
 		if (p->spec->exits)

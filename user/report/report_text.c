@@ -144,13 +144,14 @@ static void print_overhead_line(FILE *out, const struct trace_snapshot *r)
 		fprintf(out, "probes    %llu hits; %s\n", n, o->unavailable);
 		return;
 	}
-	ns = hit_cost_ns(&o->cost, r->plan, r->hits, r->figures, -1);
+	ns = hit_cost_ns(&o->cost, r->plan, r->hits, -1);
 	fprintf(out, "probes    %llu hits cost the target about %s, %.2f%% of a CPU\n", n, FMT(ns, ns),
 		overhead_pct(ns, r->duration_ns));
-	fprintf(out, "          a hit costs %s on a branch, %s on an entry, %s on a RET, plus %s to %s for the handler (%s)\n",
+	fprintf(out, "          a trap costs %s on a branch, %s on an entry, %s on a RET (%s);\n",
 		FMT(ns, o->cost.branch_ns), FMT(ns, o->cost.entry_ns), FMT(ns, o->cost.ret_ns),
-		FMT(ns, o->cost.work_ns[WORK_COUNT]), FMT(ns, o->cost.work_ns[WORK_STACK]),
 		o->cost.cached ? "measured earlier this boot" : "measured at start");
+	fprintf(out, "          the handlers took %s a hit, timed in the target\n",
+		FMT(ns, n ? probe_work_ns(r->plan, r->hits, -1) / n : 0));
 	for (t = HT_TIER_WARM; t <= HT_TIER_HOT; t++)
 		if (o->detached[t])
 			fprintf(out, "          the %s probes were detached: over --max-overhead %g%%\n",

@@ -45,10 +45,9 @@ void calibration_finish(struct calibration *c)
 	if (!c->cost.measured)
 		return;
 	hit_cost_save_cached(&c->cost);
-	ht_debug("one probe hit costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET, plus %llu ns to count, %llu ns for a record, %llu ns for a stack",
+	ht_debug("one probe hit's trap costs %llu ns on a branch, %llu ns on an entry, %llu ns on a RET; its handler is timed in the target",
 		 (unsigned long long)c->cost.branch_ns, (unsigned long long)c->cost.entry_ns,
-		 (unsigned long long)c->cost.ret_ns, (unsigned long long)c->cost.work_ns[WORK_COUNT],
-		 (unsigned long long)c->cost.work_ns[WORK_RECORD], (unsigned long long)c->cost.work_ns[WORK_STACK]);
+		 (unsigned long long)c->cost.ret_ns);
 }
 
 /* The calibration's result, once its thread is done. */
@@ -82,7 +81,7 @@ double overhead_pct(uint64_t cost_ns, uint64_t window_ns)
 }
 
 int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struct probe_hits *now,
-		  const struct ht_figures *f, uint64_t window_ns)
+		  uint64_t window_ns)
 {
 	struct probe_hits d[PLAN_MAX_PROBES];
 	uint64_t worst_ns = 0, attached_ns = 0;
@@ -92,20 +91,21 @@ int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struc
 		d[i].entries = now[i].entries - o->prev[i].entries;
 		d[i].exits = now[i].exits - o->prev[i].exits;
 		d[i].restarts = now[i].restarts - o->prev[i].restarts;
+		d[i].work_ns = now[i].work_ns - o->prev[i].work_ns;
 		o->prev[i] = now[i];
 	}
 	o->window_hits = probe_hits_total(plan, d, -1);
 	o->window_ns = window_ns;
 	if (!have_cost(o))
 		return -1;
-	o->window_cost_ns = hit_cost_ns(&o->cost, plan, d, f, -1);
+	o->window_cost_ns = hit_cost_ns(&o->cost, plan, d, -1);
 	if (!o->budget_pct)
 		return -1;
 	/* Only what is still attached counts: a tier being detached goes on
 	 * firing for a moment. The cold tier (per GC cycle, scavenger pass)
 	 * stays: it is what heaptrace is for, and the cheapest. */
 	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++) {
-		uint64_t ns = o->detached[tier] ? 0 : hit_cost_ns(&o->cost, plan, d, f, tier);
+		uint64_t ns = o->detached[tier] ? 0 : hit_cost_ns(&o->cost, plan, d, tier);
 
 		attached_ns += ns;
 		if (tier > HT_TIER_COLD && ns > worst_ns) {

@@ -44,7 +44,7 @@ void overhead_finish(struct overhead *o);
  * cost; over the budget, returns the costliest tier above cold to detach
  * (and counts it detached), else -1. */
 int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struct probe_hits *now,
-		  const struct ht_figures *f, uint64_t window_ns);
+		  uint64_t window_ns);
 /* Percent of one CPU that cost_ns over window_ns is. */
 double overhead_pct(uint64_t cost_ns, uint64_t window_ns);
 /* "N hits/s ~X% CPU" for the last interval (no share when not measured). */

@@ -210,6 +210,7 @@ void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, 
 		const struct ht_point_count *c = &f->points[i];
 		struct probe_hits *h = &hits[pp->points[i].probe];
 
+		h->work_ns += c->work_ns;
 		if (pp->points[i].exit < 0) {
 			h->entries += c->hits - c->restarts;
 			h->restarts += c->restarts;

@@ -49,6 +49,7 @@ struct probe_hits {
 	uint64_t entries;  /* calls seen at the attach point */
 	uint64_t exits;	   /* hits on all its RETs */
 	uint64_t restarts; /* passes of the attach point on the way to morestack */
+	uint64_t work_ns;  /* its handlers' time in the target (ht_point_count) */
 };
 
 int tracer_open(struct tracer *tr, const struct tracer_opts *o);
