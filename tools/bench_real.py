@@ -15,7 +15,8 @@ continuous put load, with windows alternated on one server process:
             cancels a linear drift of the server, e.g. its growing index): throughput ratio
             and server CPU per request ratio (the steadier figure on this noisy VM), medians.
   long      one default trace of BENCH_REAL_LONG_S (60): heaptrace's CPU (in the window and
-            over its whole life) and peak RSS, its RSS sampled every 2 s (it must stay flat).
+            over its whole life) and peak RSS, its RSS sampled every 2 s (it must stay flat);
+            and the default probes' estimate beside the trap CPU perf sampled in the server.
   hot       P H P H ... H P with `--hot`, BENCH_REAL_WINDOWS pairs of BENCH_REAL_HOT_S (15) each,
             under a put load held
             at BENCH_REAL_HOT_RATE (default 0.5) x the plain throughput measured above, so that
@@ -24,7 +25,10 @@ continuous put load, with windows alternated on one server process:
             heaptrace's estimate (overhead.est_target_ns) against the measured extra server
             CPU, (CPU per request traced - plain) x requests; it must be within +-30%.
             est_vs_measured is the ratio of the medians over the windows (one disturbed window
-            does not decide it), est_vs_measured_sum that of the totals.
+            does not decide it), est_vs_measured_sum that of the totals. That measured side
+            is noisier than the effect; so perf also samples the server in every hot window,
+            plain ones too (BENCH_TRAP=0: not): est_vs_trap is the estimate over the CPU time
+            the server spent in the uprobe trap path (tools/trap_cpu.py), median of the windows.
   gc        every default trace: heaptrace's gc.cycles and gc.stw.sum_ns against the delta of
             the server's own go_gc_duration_seconds_count/_sum, scraped right before heaptrace
             starts, right after it attached (its "tracing pid" line), 0.1 s before its
@@ -57,6 +61,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realsvc as rs  # noqa: E402
+import trap_cpu  # noqa: E402
 
 ROOT = rs.ROOT
 HT = os.path.join(ROOT, "heaptrace")
@@ -68,6 +73,7 @@ HOT_S = int(os.environ.get("BENCH_REAL_HOT_S", "15"))
 HOT_RATE = float(os.environ.get("BENCH_REAL_HOT_RATE", "0.5"))
 WARMUP_S = int(os.environ.get("BENCH_REAL_WARMUP_S", "10"))
 LAUNCH_RUNS = int(os.environ.get("BENCH_LAUNCH_RUNS", "11"))
+TRAPS = os.environ.get("BENCH_TRAP", "1") != "0" and trap_cpu.available()
 SERVERS = os.environ.get("BENCH_REAL_SERVERS", "etcd-new etcd-deb").split()
 OUT_JSON = os.environ.get("BENCH_REAL_JSON", os.path.join(ROOT, "build", "bench-real.json"))
 DD = ["dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=2000000"]
@@ -147,18 +153,30 @@ class Trace:
         rs.kill(self.p, 3, signal.SIGINT)
 
 
-def plain_window(srv, secs):
+def sample_traps(win, sampler):
+    """The window's trap samples (trap_cpu.py) and the server CPU time they stand for."""
+    trap, total = sampler.finish()
+    win["trap_samples"], win["samples"] = trap, total
+    win["trap_cpu_s"] = win["server_cpu_s"] * trap / total if total else None
+
+
+def plain_window(srv, secs, tmp=None, traps=False):
     s0 = rs.sample(srv)
+    sampler = trap_cpu.Sampler(srv.pid, secs, os.path.join(tmp, "perf.data")) if traps else None
     time.sleep(max(0.0, secs - (time.monotonic() - s0["t"])))
-    return {"kind": "plain", "win": rs.window(s0, rs.sample(srv))}
+    win = rs.window(s0, rs.sample(srv))
+    if sampler:
+        sample_traps(win, sampler)
+    return {"kind": "plain", "win": win}
 
 
-def traced_window(srv, secs, extra, tmp, rss_every=None):
+def traced_window(srv, secs, extra, tmp, rss_every=None, traps=False):
     s0 = rs.sample(srv)                       # right before attach
     tr = Trace(srv, secs, extra, tmp)
     attach_s = tr.wait_attached()
     s1, c1 = rs.sample(srv), rs.proc_cpu(tr.p.pid)
     end = tr.t_line + secs - END_MARGIN_S
+    sampler = trap_cpu.Sampler(srv.pid, end - time.monotonic(), os.path.join(tmp, "perf.data")) if traps else None
     rss = []
     while True:
         left = end - time.monotonic()
@@ -168,12 +186,15 @@ def traced_window(srv, secs, extra, tmp, rss_every=None):
         if rss_every:
             rss.append((round(time.monotonic() - tr.t_line, 1), rs.proc_rss_kb(tr.p.pid)))
     se, ce = rs.sample(srv), rs.proc_cpu(tr.p.pid)
+    win = rs.window(s1, se)
+    if sampler:
+        sample_traps(win, sampler)
     _, ru, rep = tr.finish(timeout=secs + 60)
     s2 = rs.sample(srv)                       # right after heaptrace exits
     ov = rep.get("overhead") or {}
     gc = rep.get("gc") or {}
     return {"kind": "traced", "args": extra, "attach_s": attach_s,
-            "win": rs.window(s1, se), "outer": rs.window(s0, s2), "inner": rs.window(s1, s2),
+            "win": win, "outer": rs.window(s0, s2), "inner": rs.window(s1, s2),
             "ht_cpu_window_s": (ce - c1) if ce is not None and c1 is not None else None,
             "ht_cpu_life_s": ru.ru_utime + ru.ru_stime, "ht_maxrss_kb": ru.ru_maxrss, "ht_rss_kb": rss,
             "duration_ns": rep["duration_ns"], "lost": rep["lost_events"],
@@ -187,17 +208,23 @@ def traced_window(srv, secs, extra, tmp, rss_every=None):
             "probes": {p["symbol"]: p["hits"] for p in rep.get("probes", [])}}
 
 
-def alternate(srv, secs, extra, tmp, label):
-    """P T P T ... T P: WINDOWS traced windows, each between two plain ones."""
-    plains, traced = [plain_window(srv, secs)], []
+def trap_pct(w):
+    return f", traps {100 * w['trap_cpu_s'] / w['seconds']:.2f}% of a CPU" if w.get("trap_cpu_s") is not None else ""
+
+
+def alternate(srv, secs, extra, tmp, label, traps=False):
+    """P T P T ... T P: WINDOWS traced windows, each between two plain ones; with traps, perf
+    samples every window, plain ones too (its own cost then falls on both sides)."""
+    plains, traced = [plain_window(srv, secs, tmp, traps)], []
     for i in range(WINDOWS):
-        traced.append(traced_window(srv, secs, extra, tmp))
-        plains.append(plain_window(srv, secs))
+        traced.append(traced_window(srv, secs, extra, tmp, traps=traps))
+        plains.append(plain_window(srv, secs, tmp, traps))
         t, p = traced[-1], plains[-1]
         log(f"    {label} {i + 1}/{WINDOWS}: plain {plains[-2]['win']['rps']:.0f}/s "
             f"{fmt(plains[-2]['win']['cpu_us_per_req'], '.1f')} us/req | traced {t['win']['rps']:.0f}/s "
-            f"{fmt(t['win']['cpu_us_per_req'], '.1f')} us/req, lost {t['lost']}, est {fmt(t['est_cpu_percent'], '.2f')}% "
-            f"| plain {p['win']['rps']:.0f}/s {fmt(p['win']['cpu_us_per_req'], '.1f')} us/req")
+            f"{fmt(t['win']['cpu_us_per_req'], '.1f')} us/req, lost {t['lost']}, est {fmt(t['est_cpu_percent'], '.2f')}%"
+            f"{trap_pct(t['win'])} | plain {p['win']['rps']:.0f}/s {fmt(p['win']['cpu_us_per_req'], '.1f')} us/req"
+            f"{trap_pct(p['win'])}")
     return plains, traced
 
 
@@ -213,7 +240,8 @@ def compare(plains, traced):
         extra_s = (w["cpu_us_per_req"] - cpr_ref) * 1e-6 * w["requests"]
         est_s = (t["est_target_ns"] or 0) / 1e9 * w["seconds"] / (t["duration_ns"] / 1e9)
         rows.append({"rps_ratio": w["rps"] / rps_ref, "cpr_ratio": w["cpu_us_per_req"] / cpr_ref,
-                     "extra_cpu_s": extra_s, "est_cpu_s": est_s, "seconds": w["seconds"]})
+                     "extra_cpu_s": extra_s, "est_cpu_s": est_s, "seconds": w["seconds"],
+                     "trap_cpu_s": w.get("trap_cpu_s")})
     plain_cpr = [p["win"]["cpu_us_per_req"] for p in plains]
     # Plain against plain (each inner plain window against its neighbours): the noise band.
     noise = [plain_cpr[i] / ((plain_cpr[i - 1] + plain_cpr[i + 1]) / 2) for i in range(1, len(plain_cpr) - 1)]
@@ -236,7 +264,22 @@ def compare(plains, traced):
             "est_vs_measured_sum": est / extra if extra > 0 else None,
             "est_vs_measured": est_rate / extra_rate if extra_rate and extra_rate > 0 else None,
             "measured_extra_cpu_pct_median": 100 * extra_rate, "est_cpu_pct_median": 100 * est_rate,
-            "lost": [t["lost"] for t in traced]}
+            "lost": [t["lost"] for t in traced], **compare_traps(rows, plains)}
+
+
+def compare_traps(rows, plains):
+    """The estimate against the trap CPU perf sampled in the same windows (trap_cpu.py): per
+    window, its median, and that of the totals; the plain windows' share is the control."""
+    rows = [r for r in rows if r["trap_cpu_s"]]
+    if not rows:
+        return {}
+    ratios = [r["est_cpu_s"] / r["trap_cpu_s"] for r in rows]
+    secs = sum(r["seconds"] for r in rows)
+    plain = [p["win"]["trap_cpu_s"] / p["win"]["seconds"] for p in plains if p["win"].get("trap_cpu_s") is not None]
+    return {"trap_cpu_pct": 100 * sum(r["trap_cpu_s"] for r in rows) / secs,
+            "est_vs_trap": median(ratios), "est_vs_trap_range": [min(ratios), max(ratios)],
+            "est_vs_trap_sum": sum(r["est_cpu_s"] for r in rows) / sum(r["trap_cpu_s"] for r in rows),
+            "plain_trap_cpu_pct_max": 100 * max(plain) if plain else None}
 
 
 def gc_check(traced):
@@ -319,7 +362,7 @@ def run_server(name):
         log(f"  {name} default estimate {fmt(d['est_cpu_pct'], '.3f')}% of a CPU vs measured extra server CPU "
             f"{fmt(d['measured_extra_cpu_pct'], '.2f')}%")
 
-        long = traced_window(srv, LONG_S, (), tmp, rss_every=2)
+        long = traced_window(srv, LONG_S, (), tmp, rss_every=2, traps=TRAPS)
         res["long"] = long
         cpu_pct = 100 * long["ht_cpu_window_s"] / long["win"]["seconds"]
         life_pct = 100 * long["ht_cpu_life_s"] / long["win"]["seconds"]
@@ -329,13 +372,20 @@ def run_server(name):
                                "rss_first_mb": rss[0] / 1024 if rss else None,
                                "rss_last_mb": rss[-1] / 1024 if rss else None, "lost": long["lost"],
                                "est_cpu_percent": long["est_cpu_percent"], "rps": long["win"]["rps"],
-                               "cpu_us_per_req": long["win"]["cpu_us_per_req"]}
+                               "cpu_us_per_req": long["win"]["cpu_us_per_req"],
+                               "trap_cpu_pct": (100 * long["win"]["trap_cpu_s"] / long["win"]["seconds"]
+                                                if long["win"].get("trap_cpu_s") is not None else None),
+                               "trap_samples": long["win"].get("trap_samples")}
         ls = res["long_summary"]
         log(f"  {name} long trace {LONG_S}s: heaptrace CPU {cpu_pct:.2f}% in the window ({life_pct:.2f}% with attach "
             f"and report), peak RSS {ls['ht_peak_rss_mb']:.1f} MB (RSS {fmt(ls['rss_first_mb'], '.1f')} -> "
             f"{fmt(ls['rss_last_mb'], '.1f')} MB), lost {long['lost']}, {long['events']} records, "
             f"est {fmt(long['est_cpu_percent'], '.3f')}%, {long['win']['rps']:.0f}/s "
             f"{fmt(long['win']['cpu_us_per_req'], '.1f')} us/req")
+        if ls["trap_cpu_pct"] is not None:
+            log(f"  {name} default estimate {fmt(long['est_cpu_percent'], '.3f')}% of a CPU vs the trap CPU perf "
+                f"sampled in the server {ls['trap_cpu_pct']:.3f}% ({ls['trap_samples']} of "
+                f"{long['win']['samples']} samples)")
 
         res["gc"] = gc_check(traced + [long])
         g = res["gc"]
@@ -357,7 +407,7 @@ def run_server(name):
         res["hot_rate"] = rate
         log(f"  {name} --hot, the put load held at {rate:.0f}/s:")
         time.sleep(WARMUP_S)
-        hp, ht = alternate(srv, HOT_S, ("--hot",), tmp, "hot")
+        hp, ht = alternate(srv, HOT_S, ("--hot",), tmp, "hot", traps=TRAPS)
         res["hot"] = compare(hp, ht)
         res["hot_windows"] = hp + ht
         h = res["hot"]
@@ -368,6 +418,12 @@ def run_server(name):
             f"{fmt(h['measured_extra_cpu_pct_median'], '.2f')}%): estimate/measured {fmt(h['est_vs_measured'], '.2f')} "
             f"(of the sums {fmt(h['est_vs_measured_sum'], '.2f')}); "
             f"lost {h['lost']}")
+        if "est_vs_trap" in h:
+            log(f"  {name} --hot estimate vs the trap CPU perf sampled in the server: {fmt(h['est_cpu_pct'], '.2f')}% vs "
+                f"{fmt(h['trap_cpu_pct'], '.2f')}% of a CPU, estimate/sampled {fmt(h['est_vs_trap'], '.2f')} (median of the "
+                f"windows; {fmt(h['est_vs_trap_range'][0], '.2f')}-{fmt(h['est_vs_trap_range'][1], '.2f')}; of the sums "
+                f"{fmt(h['est_vs_trap_sum'], '.2f')}); plain windows' control at most "
+                f"{fmt(h['plain_trap_cpu_pct_max'], '.3f')}%")
         load.stop()
         time.sleep(2)
         res["dd"] = run_dd(srv, tmp)
@@ -448,6 +504,7 @@ def run(servers=None, launch=None):
             "real_ht_rss_mb": fmt(max(pick(lambda s: s["long_summary"]["ht_peak_rss_mb"])), ".1f"),
             "est_vs_measured": fmt(worst(pick(lambda s: s["hot"]["est_vs_measured"])), ".2f"),
             "est_vs_measured_sum": fmt(worst(pick(lambda s: s["hot"]["est_vs_measured_sum"])), ".2f"),
+            "est_vs_trap": fmt(worst(pick(lambda s: s["hot"].get("est_vs_trap"))), ".2f"),
             "gc_cycles_equal": f"{sum(pick(lambda s: s['gc']['cycles_equal']))}/{sum(pick(lambda s: s['gc']['windows']))}",
             "gc_cycles_wrong": str(sum(pick(lambda s: s["gc"]["cycles_wrong"]))),
             "gc_pause_vs_runtime": fmt(worst(pick(lambda s: s["gc"]["stw_ratio"]))),

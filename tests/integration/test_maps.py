@@ -5,11 +5,16 @@ for every toolchain, stripped and not, attached after the fact and launched."""
 import os
 import re
 import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import HEAPTRACE, TOOLCHAINS, assert_nothing_left, go_minor, map_impl, read_json, target
+from conftest import (HEAPTRACE, ROOT, TOOLCHAINS, assert_nothing_left, finish, go_minor, map_impl, proc_cpu_s,
+                      read_json, spawn, target)
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import trap_cpu  # noqa: E402
 
 FIXTURE_SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                            "targets", "mapleak", "main.go")
@@ -206,13 +211,45 @@ def test_overhead_estimate_counts_every_hit(tmp_path):
     assert r["ringbuf_kb"] == 512, "--ringbuf-kb given wins over --hot's size"
     o = r["overhead"]
     cost = o["hit_ns"]
-    assert all(cost[k] > 0 for k in ("branch", "entry", "ret")), "a hit's cost is measured at start"
+    assert all(cost[k] > 0 for k in ("branch", "entry", "ret")), "a trap's cost is measured at start"
+    # Each handler timed itself in the target: every probe that ran took time.
+    handler_ns = sum(x["handler_ns"] for x in r["probes"])
+    assert all(x["handler_ns"] > 0 for x in r["probes"] if x["hits"] + x.get("exit_hits", 0) > 0)
+    hits = sum(x["hits"] + x.get("morestack_passes", 0) + x.get("exit_hits", 0) for x in r["probes"])
+    assert cost["handler"] == handler_ns // hits
     # Every assignment hit a hot probe on its stack-check branch: the
-    # estimate covers at least those hits at the branch cost.
-    assert o["est_target_ns"] >= r["heap"]["map_assigns"] * cost["branch"]
+    # estimate covers at least those traps at the branch cost, and all the
+    # handlers' time.
+    assert o["est_target_ns"] >= r["heap"]["map_assigns"] * cost["branch"] + handler_ns
     assert o["est_cpu_percent"] == pytest.approx(100 * o["est_target_ns"] / r["duration_ns"])
     assert o["max_overhead_percent"] is None and o["detached_tiers"] == []
-    assert "probes    " in p.stderr and "a hit costs" in p.stderr
+    assert "probes    " in p.stderr and "a trap costs" in p.stderr and "the handlers took" in p.stderr
+
+
+# The estimate against a measurement that does not come from heaptrace: perf
+# samples the target and counts the samples in the uprobe trap path
+# (tools/trap_cpu.py, the bench's measure too). On this VM the estimate came
+# out at 0.86-1.0 of it on real servers and 1.1-1.6 on these fixtures, as the
+# calibrated trap cost moves with the host's load by up to 1.5x between
+# boots; the band catches an estimate that is off by a factor (the first one
+# read 7x low).
+@pytest.mark.parametrize("tc", ["gocur", "go119"])
+def test_overhead_estimate_agrees_with_sampled_trap_time(tc, tmp_path):
+    assert trap_cpu.available(), "perf (linux-perf) is needed: tools/setup.sh installs it"
+    out = tmp_path / "r.json"
+    t = spawn([target(f"{tc}-gcload"), "-rounds", "1000000"])
+    h = spawn([HEAPTRACE, "--hot", "-q", "-p", str(t.pid), "-d", "4s", "--json", str(out)])
+    h.out.wait_for("tracing pid")
+    cpu0, t0 = proc_cpu_s(t.pid), time.monotonic()
+    trap, total = trap_cpu.Sampler(t.pid, 3.0, str(tmp_path / "perf.data")).finish()
+    cpu, secs = proc_cpu_s(t.pid) - cpu0, time.monotonic() - t0
+    assert finish(h) == 0, h.err.text()
+    r = read_json(out)
+    assert total > 1000, f"perf took {total} samples in 3 s"
+    sampled = cpu / secs * trap / total          # share of a CPU in the trap path
+    est = r["overhead"]["est_target_ns"] / r["duration_ns"]
+    assert sampled > 0.05, f"the hot probes cost {sampled:.3f} of a CPU: not a test of the estimate"
+    assert 0.5 < est / sampled < 2.0, f"estimate {est:.3f} of a CPU, perf sampled {sampled:.3f} in traps"
 
 
 # Perf uprobes take a while to detach, and go on firing meanwhile: that must
