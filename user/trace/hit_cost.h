@@ -30,8 +30,9 @@ struct hit_cost {
 
 /* Times a hit of each instruction kind on heaptrace's own code: one
  * uprobe_multi link on a few functions of its own, a few hundred calls each
- * with and without it. `stop` (may be NULL) is polled between rounds: set,
- * the measurement gives up. */
+ * with and without it, in rounds spread over about a second. `stop` (may be
+ * NULL) is polled between and within rounds: set, the measurement keeps the
+ * rounds it finished, and fails if there are none. */
 int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int *stop);
 /* This boot's measurement, if a run made one (same kernel and heaptrace). */
 bool hit_cost_load_cached(struct hit_cost *out);
