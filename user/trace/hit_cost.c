@@ -221,6 +221,7 @@ int hit_cost_measure(struct tracer *tr, struct hit_cost *out, const volatile int
 		return ht_fail("the per-hit cost was not measured: the trace ended first");
 	for (i = 0; i < NSITES; i++)
 		sites[i].probed_ns = trimmed_mean(probed[i], rounds);
+	out->partial = rounds < ROUNDS;
 	out->branch_ns = per_call(&sites[0]);
 	out->entry_ns = per_call(&sites[1]);
 	out->ret_ns = per_call(&sites[2]);
@@ -282,7 +283,7 @@ void hit_cost_save_cached(const struct hit_cost *c)
 	FILE *f;
 	int fd;
 
-	if (!c->measured || c->cached || !cache_key(key, sizeof(key)))
+	if (!c->measured || c->cached || c->partial || !cache_key(key, sizeof(key)))
 		return;
 	if (mkdir(CACHE_DIR, 0755) && errno != EEXIST)
 		return;

@@ -25,6 +25,7 @@ struct hit_cost {
 	uint64_t entry_ns;  /* an ordinary instruction (a function's first): single-stepped */
 	uint64_t ret_ns;    /* a RET (the exit points) */
 	bool measured;
+	bool partial;	    /* the trace ended before every round: used, not cached */
 	bool cached;	    /* read from this boot's cache, not measured by this run */
 };
 
