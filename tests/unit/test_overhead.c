@@ -51,6 +51,7 @@ static void test_cost_by_instruction_handler_and_tier(void **state)
 	assert_int_equal(hit_cost_ns(&cost, &plan, hits, -1), 37000 + 402000 + 600000);
 	assert_int_equal(probe_work_ns(&plan, hits, HT_TIER_COLD), 4000);
 	assert_int_equal(probe_work_ns(&plan, hits, -1), 104000);
+	assert_int_equal(handler_ns_per_hit(&plan, hits), 104000 / 1120);
 }
 
 /* A pass on the way to morestack costs the trap and nothing else. */

@@ -59,14 +59,14 @@ static json_t *overhead_json(const struct trace_snapshot *r)
 	const struct overhead *o = r->overhead;
 	json_t *j = json_object(), *detached = json_array(), *hit = json_object();
 	uint64_t ns = o->cost.measured ? hit_cost_ns(&o->cost, r->plan, r->hits, -1) : 0;
-	uint64_t hits = probe_hits_total(r->plan, r->hits, -1);
 	int t;
 
 	json_object_set_new(hit, "branch", o->cost.measured ? jint(o->cost.branch_ns) : json_null());
 	json_object_set_new(hit, "entry", o->cost.measured ? jint(o->cost.entry_ns) : json_null());
 	json_object_set_new(hit, "ret", o->cost.measured ? jint(o->cost.ret_ns) : json_null());
-	/* timed by the handlers themselves, measured or not the traps */
-	json_object_set_new(hit, "handler", hits ? jint(probe_work_ns(r->plan, r->hits, -1) / hits) : json_null());
+	/* timed by the handlers themselves, whether the traps were measured or not */
+	json_object_set_new(hit, "handler", probe_hits_total(r->plan, r->hits, -1) ?
+					     jint(handler_ns_per_hit(r->plan, r->hits)) : json_null());
 	json_object_set_new(j, "hit_ns", hit);
 	json_object_set_new(j, "hit_cost_cached", json_boolean(o->cost.cached));
 	json_object_set_new(j, "est_target_ns", o->cost.measured ? jint(ns) : json_null());

@@ -151,7 +151,7 @@ static void print_overhead_line(FILE *out, const struct trace_snapshot *r)
 		FMT(ns, o->cost.branch_ns), FMT(ns, o->cost.entry_ns), FMT(ns, o->cost.ret_ns),
 		o->cost.cached ? "measured earlier this boot" : "measured at start");
 	fprintf(out, "          the handlers took %s a hit, timed in the target\n",
-		FMT(ns, n ? probe_work_ns(r->plan, r->hits, -1) / n : 0));
+		FMT(ns, handler_ns_per_hit(r->plan, r->hits)));
 	for (t = HT_TIER_WARM; t <= HT_TIER_HOT; t++)
 		if (o->detached[t])
 			fprintf(out, "          the %s probes were detached: over --max-overhead %g%%\n",

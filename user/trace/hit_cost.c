@@ -349,3 +349,10 @@ uint64_t probe_work_ns(const struct probe_plan *plan, const struct probe_hits *h
 			ns += hits[i].work_ns;
 	return ns;
 }
+
+uint64_t handler_ns_per_hit(const struct probe_plan *plan, const struct probe_hits *hits)
+{
+	uint64_t n = probe_hits_total(plan, hits, -1);
+
+	return n ? probe_work_ns(plan, hits, -1) / n : 0;
+}

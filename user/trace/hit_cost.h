@@ -48,4 +48,6 @@ uint64_t hit_cost_ns(const struct hit_cost *c, const struct probe_plan *plan, co
 uint64_t probe_hits_total(const struct probe_plan *plan, const struct probe_hits *hits, int tier);
 /* The handlers' measured time, of every probe or (tier >= 0) of one tier. */
 uint64_t probe_work_ns(const struct probe_plan *plan, const struct probe_hits *hits, int tier);
+/* Their mean time per hit of every probe; 0 with no hits. */
+uint64_t handler_ns_per_hit(const struct probe_plan *plan, const struct probe_hits *hits);
 #endif
