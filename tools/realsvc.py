@@ -43,6 +43,8 @@ import threading
 import time
 import urllib.request
 
+from procstat import proc_cpu  # noqa: F401 (rs.proc_cpu: one reader for the bench and the tests)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REAL = os.path.join(ROOT, "build", "real")
 BENCHMARK = os.path.join(REAL, "benchmark")
@@ -137,15 +139,6 @@ def free_port():
 def http_get(url, timeout=10):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read()
-
-
-def proc_cpu(pid):
-    """utime+stime of all threads of pid, in seconds (None if gone)."""
-    try:
-        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def proc_rss_kb(pid, field="VmRSS"):

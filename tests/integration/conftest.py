@@ -149,13 +149,6 @@ def assert_nothing_left():
     raise AssertionError(f"heaptrace left BPF programs {progs}, links {links}, tracefs events {events} behind")
 
 
-def proc_cpu_s(pid):
-    """The process's CPU time so far (user + system), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def read_json(path):
     with open(path) as f:
         return json.load(f)
