@@ -126,6 +126,7 @@ struct hit {
 	struct pt_regs *ctx;
 	const struct ht_point_info *pi;
 	struct ht_figures *f;
+	const struct ht_proc_config *cfg;
 	__u32 tgid;
 	__u64 regs[GO_ARG_REGS]; /* the register ABI's integer arguments/results */
 };

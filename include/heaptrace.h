@@ -80,7 +80,8 @@ struct ht_point_info {
 	__u8 exit;	/* 1 on a RET instruction, 0 at the function's attach point */
 	__u8 morestack; /* enum ht_morestack_cond of the attach point */
 	__u8 arg[HT_POINT_ARGS]; /* where a0..a3 are (HT_ARG_*) */
-	__u8 pad[2];
+	__u8 tier;	/* enum ht_tier */
+	__u8 pad;
 };
 
 /* log2 histograms of nanoseconds: slot i counts values in [2^i, 2^(i+1)). */
@@ -159,7 +160,15 @@ struct ht_proc_config {
 	__u16 hmap_b_off;	 /* bucket maps: hmap.B */
 	__u16 map_slot_size_off; /* maptype.bucketsize (u16), or the Swiss map type's GroupSize (u64) */
 	__u8 swiss;
-	__u8 pad;
+	/* Tiers whose handlers do not run for this process (1 << tier):
+	 * --max-overhead took them away while the points stay attached for
+	 * the other processes of the same file (host mode). */
+	__u8 tiers_off;
+	/* The executable it runs: the points of its plan are at cookies
+	 * exe_slot * HT_EXE_POINTS + i. A hit through another plan's points
+	 * (the process executed another traced program) is not counted. */
+	__u32 exe_slot;
+	__u32 pad;
 };
 
 enum ht_gc_stop {

@@ -87,6 +87,8 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->t = t;
 	s->tr = tr;
 	s->pidfd = -1;
+	s->entry = e;
+	e->users++;
 	s->plan = &e->plan;
 	s->pp = &e->pp;
 	/* --listen binds (and refuses a port in use) before anything is attached. */
@@ -97,11 +99,20 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	heapstats_open(&s->hsr, t);
 	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (exe_entry_add_to_tracer(e, tr) || tracer_add_process(tr, t->pid, &s->cfg))
+	if (exe_entry_add_to_tracer(e, tr))
+		return -1;
+	s->cfg.exe_slot = e->pp.base / HT_EXE_POINTS;
+	if (tracer_add_process(tr, t->pid, &s->cfg))
 		return -1;
 	s->added = true;
-	if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
+	/* host mode: one link for every process that runs the file */
+	s->link = exe_link_get(e, tr, t, o->host);
+	if (!s->link)
 		return -1;
+	/* The probes went on the file the process ran when it was identified:
+	 * if it has executed another since, they are not its own. */
+	if (target_exe_state(t) != EXE_SAME)
+		return ht_fail("pid %d executed another program while heaptrace attached to it", t->pid);
 	/* This boot's per-hit cost, or measured beside the trace. */
 	overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
@@ -187,7 +198,12 @@ void session_tick(struct session *s, uint64_t now)
 	read_figures(s);
 	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
-		probe_set_detach_tier(&s->ps, (enum ht_tier)tier);
+		/* this process's handlers stop at once; the points themselves go
+		 * when no process of the file needs them */
+		s->cfg.tiers_off |= (__u8)(1u << tier);
+		if (tracer_update_process(s->tr, s->t->pid, &s->cfg))
+			ht_debug("%s", ht_last_error());
+		exe_link_tier_off(s->link, (enum ht_tier)tier);
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);
 	}
 	s->last_tick = now;
@@ -274,7 +290,7 @@ int session_finish(struct session *s)
 		s->snap.have_mem = true;
 	}
 	read_figures(s); /* before the probes go: the figures go with the process */
-	probe_set_detach(&s->ps);
+	session_detach(s);
 	if (s->o->host)
 		return 0; /* the host reports every process at once */
 	report_text(s->o->out, &s->snap);
@@ -286,6 +302,13 @@ int session_finish(struct session *s)
 	return export_snapshot(s, true);
 }
 
+void session_detach(struct session *s)
+{
+	if (s->link)
+		exe_link_put(s->entry, s->link, s->cfg.tiers_off);
+	s->link = NULL;
+}
+
 void session_close(struct session *s)
 {
 	if (!s->o)
@@ -293,7 +316,10 @@ void session_close(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
-	probe_set_detach(&s->ps);
+	session_detach(s);
+	if (s->entry)
+		s->entry->users--;
+	s->entry = NULL;
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);

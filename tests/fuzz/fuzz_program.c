@@ -21,7 +21,7 @@ static void read_types_and_inlining(struct target *t)
 	for (i = 0; i < t->funcs.npcln; i++) {
 		const struct go_func *f = &t->funcs.pcln[i];
 
-		go_inline_frames(&t->funcs, &t->elf, t->layout, f->entry + (f->end - f->entry) / 2, fr, 16);
+		go_inline_frames(t, t->layout, f->entry + (f->end - f->entry) / 2, fr, 16);
 	}
 	if (go_map_types_load(&t->elf, t->funcs.moduledata, t->layout, &mt) == 0)
 		go_map_types_free(&mt);

@@ -63,9 +63,6 @@ struct map_tracker {
 	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
 	const char *mheap_how;	 /* "symbol" or "decoded" */
 	uint64_t types_base;
-	/* The binary's map types, read at the first map the span cannot name. */
-	struct go_map_types maptypes;
-	bool maptypes_read;
 	/* Every map growth path is probed (set by the session): a Swiss header
 	 * whose directory is unchanged then has unchanged tables. */
 	bool growth_probed;

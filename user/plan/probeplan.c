@@ -25,13 +25,16 @@ static int plan_one(const struct target *t, const struct probe_spec *s, struct p
 		return ht_fail("not in this binary%s", s->optional ? " (the program does not use it)" : "");
 	p->spec = s;
 	p->func = *f;
+	/* the table's own name: f's points into the file's bytes, which go
+	 * once the program is analysed */
+	p->func.name = s->symbol;
 	/* .symtab sizes can be 0 for assembly; fall back on pclntab's extent. */
 	if (p->func.end <= p->func.entry) {
-		const struct go_func *pf = go_funcs_at(&t->funcs, f->entry);
+		struct go_func pf;
 
-		if (!pf || pf->entry != f->entry)
+		if (!go_funcs_at(&t->funcs, f->entry, &pf, NULL) || pf.entry != f->entry)
 			return ht_fail("entry 0x%llx is not a pclntab function entry", (unsigned long long)f->entry);
-		p->func.end = pf->end;
+		p->func.end = pf.end;
 	}
 	len = p->func.end - p->func.entry;
 	code = elf_vaddr_bytes(&t->elf, p->func.entry, len);

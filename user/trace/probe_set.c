@@ -41,7 +41,8 @@ static int attach_one(struct probe_set *ps, const char *path, int i)
 	/* Exits are uprobes on RET instructions found by decoding, never return
 	 * probes: a hijacked return address breaks Go's stack copying. */
 	uo.retprobe = false;
-	l = bpf_program__attach_uprobe_opts(ps->tr->skel->progs.ht_point, ps->pid, path, pt->off, &uo);
+	/* pid 0: every process (libbpf's -1; its 0 would be heaptrace itself) */
+	l = bpf_program__attach_uprobe_opts(ps->tr->skel->progs.ht_point, ps->pid ? ps->pid : -1, path, pt->off, &uo);
 	if (!l)
 		return ht_fail("uprobe at 0x%llx (file offset 0x%llx) of %s: %s", (unsigned long long)pt->addr,
 			       (unsigned long long)pt->off, path, strerror(errno));

@@ -16,8 +16,9 @@ struct probe_set {
 	struct bpf_link *links[HT_EXE_POINTS];
 };
 
-/* Attaches by file offset to `path` (the process's /proc/PID/exe); on
- * failure nothing is left attached. */
+/* Attaches by file offset to `path` (the process's executable), filtered to
+ * pid, or for every process that runs the file (pid 0); on failure nothing
+ * is left attached. */
 int probe_set_attach(struct probe_set *ps, const struct tracer *tr, const struct plan_points *pp, const char *path,
 		     pid_t pid);
 /* Detaches the probes of one tier, or all. The kernel's wait for the

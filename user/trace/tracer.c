@@ -25,7 +25,9 @@ int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 
 	memset(tr, 0, sizeof(*tr));
 	tr->max_exes = o->max_exes;
-	tr->next_exe = 1;
+	tr->exe_slot_used = calloc(o->max_exes + 1, 1);
+	if (!tr->exe_slot_used)
+		return ht_fail("out of memory");
 	/* The programs need no relocation (probes.bpf.c), but the kernel
 	 * verifies its BTF-typed helpers (bpf_get_current_task_btf) against
 	 * its own BTF, which this file shows. */
@@ -150,7 +152,7 @@ static int set_point_info(struct tracer *tr, const struct plan_points *pp, const
 		const struct planned_probe *p = &plan->probes[pp->points[i].probe];
 		bool exit = pp->points[i].exit >= 0;
 		const struct probe_arg *args = exit ? p->spec->results : p->spec->args;
-		struct ht_point_info pi = { .handler = p->spec->handler, .exit = exit,
+		struct ht_point_info pi = { .handler = p->spec->handler, .exit = exit, .tier = (__u8)p->spec->tier,
 					    .morestack = exit ? HT_MORESTACK_NONE : p->code.morestack };
 		__u32 key = pp->base + (__u32)i;
 
@@ -183,21 +185,32 @@ static int madvise_points(struct tracer *tr, struct plan_points *pp, const struc
 int tracer_add_plan(struct tracer *tr, const struct target *t, const struct probe_plan *plan,
 		    struct plan_points *pp)
 {
+	uint32_t slot;
 	int i;
 
 	memset(pp, 0, sizeof(*pp));
-	if (tr->next_exe > tr->max_exes)
+	for (slot = 1; slot <= tr->max_exes && tr->exe_slot_used[slot]; slot++)
+		;
+	if (slot > tr->max_exes)
 		return ht_fail("more than %u executables traced at once", tr->max_exes);
-	pp->base = tr->next_exe * HT_EXE_POINTS;
+	pp->base = slot * HT_EXE_POINTS;
 	if (collect_points(pp, t, plan) || set_point_info(tr, pp, plan) || madvise_points(tr, pp, plan))
 		return -1;
-	tr->next_exe++;
+	tr->exe_slot_used[slot] = 1;
 	for (i = 0; i < plan->n; i++)
 		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,
 			 (unsigned long long)plan->probes[i].code.attach,
 			 attach_kind_name(plan->probes[i].code.attach_kind),
 			 plan->probes[i].spec->exits ? plan->probes[i].code.nexits : 0);
 	return 0;
+}
+
+void tracer_remove_plan(struct tracer *tr, const struct plan_points *pp)
+{
+	uint32_t slot = pp->base / HT_EXE_POINTS;
+
+	if (tr->exe_slot_used && slot && slot <= tr->max_exes)
+		tr->exe_slot_used[slot] = 0;
 }
 
 void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, const struct ht_figures *f,
@@ -240,4 +253,6 @@ void tracer_close(struct tracer *tr)
 	madvise_probe_detach(&tr->madvise);
 	probes_bpf__destroy(tr->skel);
 	tr->skel = NULL;
+	free(tr->exe_slot_used);
+	tr->exe_slot_used = NULL;
 }
