@@ -132,7 +132,9 @@ static size_t entry_bytes(const struct exe_entry *e)
 	return b + bytesrc_pool_bytes(&e->prog.funcs.tab.src) + e->nlinks * sizeof(struct exe_link);
 }
 
-static void analyze(struct exe_cache *c, struct exe_entry *e, const struct target *t)
+/* Reads and plans the program of t into e; false (e->why says why) when
+ * heaptrace will not trace it, and then e keeps nothing. */
+static bool analyze(struct exe_cache *c, struct exe_entry *e, const struct target *t)
 {
 	e->prog = *t;
 	e->prog.exe_open = false; /* the process's descriptor stays the process's */
@@ -140,7 +142,7 @@ static void analyze(struct exe_cache *c, struct exe_entry *e, const struct targe
 	c->analyses++;
 	if (target_read_program(&e->prog)) {
 		snprintf(e->why, sizeof(e->why), "%s", ht_last_error());
-		goto out;
+		goto refused;
 	}
 	/* From now on the entry reads (and probes) its own copy of the
 	 * descriptor, which outlives the process. */
@@ -149,29 +151,27 @@ static void analyze(struct exe_cache *c, struct exe_entry *e, const struct targe
 	if (!e->prog.host_arch) {
 		snprintf(e->why, sizeof(e->why), "pid %d runs %s code, not this host's", t->pid,
 			 elf_machine_name(e->prog.elf.machine));
-		goto out;
+		goto refused;
 	}
 	if (plan_probes(&e->prog, c->max_tier, &e->plan)) {
 		snprintf(e->why, sizeof(e->why), "%s", ht_last_error());
-		goto out;
+		goto refused;
 	}
 	if (!exe_code_hash(&e->prog, &e->plan, e->prog.exe_fd, &e->code_hash)) {
 		snprintf(e->why, sizeof(e->why), "pid %d (%.400s): its probed code cannot be read back from the file",
 			 t->pid, t->exe);
-		goto out;
+		goto refused;
 	}
 	read_facts(&e->prog);
+	target_trim(&e->prog);
 	e->usable = true;
-out:
-	if (e->usable) {
-		target_trim(&e->prog);
-	} else {
-		/* a program heaptrace will not trace keeps nothing */
-		target_close(&e->prog);
-		memset(&e->prog, 0, sizeof(e->prog));
-		e->prog.exe_fd = -1;
-	}
 	e->bytes = entry_bytes(e);
+	return true;
+refused:
+	target_close(&e->prog);
+	memset(&e->prog, 0, sizeof(e->prog));
+	e->prog.exe_fd = -1;
+	return false;
 }
 
 static struct exe_alias *alias_of(struct exe_cache *c, const struct file_identity *id)
@@ -184,7 +184,8 @@ static struct exe_alias *alias_of(struct exe_cache *c, const struct file_identit
 	return NULL;
 }
 
-static void add_alias(struct exe_cache *c, const struct file_identity *id, struct exe_entry *e, uint64_t now)
+static void add_alias(struct exe_cache *c, const struct file_identity *id, struct exe_entry *e,
+		      struct exe_refusal *r, uint64_t now)
 {
 	struct exe_alias *a;
 	size_t i, oldest = 0;
@@ -199,7 +200,7 @@ static void add_alias(struct exe_cache *c, const struct file_identity *id, struc
 		}
 	}
 	if (c->nalias < c->cap_alias) {
-		c->alias[c->nalias++] = (struct exe_alias){ *id, e, now };
+		c->alias[c->nalias++] = (struct exe_alias){ *id, e, r, now };
 		return;
 	}
 	if (!c->nalias)
@@ -207,15 +208,15 @@ static void add_alias(struct exe_cache *c, const struct file_identity *id, struc
 	for (i = 1; i < c->nalias; i++) /* full: the least recently used goes */
 		if (c->alias[i].last_used < c->alias[oldest].last_used)
 			oldest = i;
-	c->alias[oldest] = (struct exe_alias){ *id, e, now };
+	c->alias[oldest] = (struct exe_alias){ *id, e, r, now };
 }
 
-static void forget_aliases(struct exe_cache *c, const struct exe_entry *e)
+static void forget_aliases(struct exe_cache *c, const void *of)
 {
 	size_t i;
 
 	for (i = 0; i < c->nalias;)
-		if (c->alias[i].e == e)
+		if (c->alias[i].e == of || c->alias[i].r == of)
 			c->alias[i] = c->alias[--c->nalias];
 		else
 			i++;
@@ -229,9 +230,25 @@ static void entry_free(struct exe_cache *c, struct exe_entry *e)
 	while (e->nlinks) /* none while a process uses the entry */
 		exe_link_put(e, e->links[0], 0);
 	free(e->links);
-	if (e->usable)
-		target_close(&e->prog);
+	target_close(&e->prog);
 	free(e);
+}
+
+static void refusal_free(struct exe_cache *c, struct exe_refusal *r)
+{
+	forget_aliases(c, r);
+	free(r->why);
+	free(r);
+}
+
+/* What exe_cache_get returns for a program heaptrace will not trace. */
+static struct exe_entry *refusal_entry(struct exe_cache *c, const struct exe_refusal *r)
+{
+	memset(&c->refusal, 0, sizeof(c->refusal));
+	c->refusal.prog.exe_fd = -1;
+	c->refusal.key = r->key;
+	snprintf(c->refusal.why, sizeof(c->refusal.why), "%s", r->why);
+	return &c->refusal;
 }
 
 /* A usable entry of the same content whose probed code this file has too. */
@@ -245,11 +262,6 @@ static struct exe_entry *by_content(struct exe_cache *c, const struct target *t,
 
 		if (!same_key(&e->key, k))
 			continue;
-		/* A refusal is shared only by files that do not claim to be Go
-		 * (no build id): a copy of someone's Go program, broken in the
-		 * middle, must not get theirs refused. */
-		if (!e->usable)
-			return k->build_id[0] ? NULL : e;
 		if (exe_code_hash(&e->prog, &e->plan, t->exe_fd, &h) && h == e->code_hash) {
 			c->shared_by_content++;
 			return e;
@@ -261,38 +273,93 @@ static struct exe_entry *by_content(struct exe_cache *c, const struct target *t,
 	return NULL;
 }
 
+/* A refusal of the same content. Shared only by files that do not claim to
+ * be Go (no build id): a copy of someone's Go program, broken in the middle,
+ * must not get theirs refused. */
+static struct exe_refusal *refused_by_content(struct exe_cache *c, const struct exe_key *k)
+{
+	size_t i;
+
+	for (i = 0; !k->build_id[0] && i < c->nrefused; i++)
+		if (same_key(&c->refused[i]->key, k))
+			return c->refused[i];
+	return NULL;
+}
+
+static bool grow(void **v, size_t *cap, size_t n, size_t elem)
+{
+	size_t nc;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	nc = *cap ? *cap * 2 : 16;
+	p = realloc(*v, nc * elem);
+	if (!p)
+		return false;
+	*v = p;
+	*cap = nc;
+	return true;
+}
+
+static struct exe_refusal *add_refusal(struct exe_cache *c, const struct exe_key *k, const char *why, uint64_t now)
+{
+	struct exe_refusal *r;
+
+	if (!grow((void **)&c->refused, &c->cap_refused, c->nrefused, sizeof(*c->refused)))
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->why = strdup(why))) {
+		free(r);
+		return NULL;
+	}
+	r->key = *k;
+	r->last_used = now;
+	c->refused[c->nrefused++] = r;
+	return r;
+}
+
 struct exe_entry *exe_cache_get(struct exe_cache *c, const struct target *t)
 {
 	uint64_t now = monotonic_ns();
 	struct exe_alias *a = alias_of(c, &t->id);
+	struct exe_refusal *r;
 	struct exe_entry *e;
 	struct exe_key k;
 
 	if (a) {
-		a->last_used = a->e->last_used = now;
+		a->last_used = now;
+		if (a->r) {
+			a->r->last_used = now;
+			return refusal_entry(c, a->r);
+		}
+		a->e->last_used = now;
 		return a->e;
 	}
 	content_key(t->exe_fd, &t->id, &k);
+	if ((r = refused_by_content(c, &k))) {
+		r->last_used = now;
+		add_alias(c, &t->id, NULL, r, now);
+		return refusal_entry(c, r);
+	}
 	e = by_content(c, t, &k);
 	if (!e) {
-		if (c->n == c->cap) {
-			size_t nc = c->cap ? c->cap * 2 : 16;
-			struct exe_entry **v = realloc(c->v, nc * sizeof(*v));
-
-			if (!v)
-				return NULL;
-			c->v = v;
-			c->cap = nc;
-		}
-		e = calloc(1, sizeof(*e));
-		if (!e)
+		if (!grow((void **)&c->v, &c->cap, c->n, sizeof(*c->v)) || !(e = calloc(1, sizeof(*e))))
 			return NULL;
 		e->key = k;
-		analyze(c, e, t);
+		if (!analyze(c, e, t)) {
+			r = add_refusal(c, &k, e->why, now);
+			free(e);
+			if (!r)
+				return NULL;
+			add_alias(c, &t->id, NULL, r, now);
+			exe_cache_expire(c, now);
+			return refusal_entry(c, r);
+		}
 		c->v[c->n++] = e;
 	}
 	e->last_used = now;
-	add_alias(c, &t->id, e, now);
+	add_alias(c, &t->id, e, NULL, now);
 	exe_cache_expire(c, now);
 	return e;
 }
@@ -309,63 +376,73 @@ int exe_entry_add_to_tracer(struct exe_entry *e, struct tracer *tr)
 
 size_t exe_cache_bytes(const struct exe_cache *c)
 {
-	size_t b = c->cap * sizeof(*c->v) + c->cap_alias * sizeof(*c->alias), i;
+	size_t b = c->cap * sizeof(*c->v) + c->cap_alias * sizeof(*c->alias) + c->cap_refused * sizeof(*c->refused), i;
 
 	for (i = 0; i < c->n; i++)
 		b += c->v[i]->bytes;
+	for (i = 0; i < c->nrefused; i++)
+		b += sizeof(*c->refused[i]) + strlen(c->refused[i]->why) + 1;
 	return b;
 }
 
-/* The idle entry used least recently (usable or not, as asked), or -1. */
-static ssize_t lru_idle(const struct exe_cache *c, int usable)
+/* The idle entry used least recently, or -1. */
+static ssize_t lru_idle(const struct exe_cache *c)
 {
 	ssize_t best = -1;
 	size_t i;
 
-	for (i = 0; i < c->n; i++) {
-		const struct exe_entry *e = c->v[i];
-
-		if (e->users || (usable >= 0 && e->usable != usable))
-			continue;
-		if (best < 0 || e->last_used < c->v[best]->last_used)
+	for (i = 0; i < c->n; i++)
+		if (!c->v[i]->users && (best < 0 || c->v[i]->last_used < c->v[best]->last_used))
 			best = (ssize_t)i;
-	}
+	return best;
+}
+
+static ssize_t lru_refusal(const struct exe_cache *c)
+{
+	ssize_t best = -1;
+	size_t i;
+
+	for (i = 0; i < c->nrefused; i++)
+		if (best < 0 || c->refused[i]->last_used < c->refused[best]->last_used)
+			best = (ssize_t)i;
 	return best;
 }
 
 static void evict(struct exe_cache *c, size_t i)
 {
-	ht_debug("executable cache: forgetting %s", c->v[i]->usable ? c->v[i]->prog.exe : "a program not traced");
+	ht_debug("executable cache: forgetting %s", c->v[i]->prog.exe);
 	entry_free(c, c->v[i]);
 	c->v[i] = c->v[--c->n];
 	c->evicted++;
 }
 
+static void evict_refusal(struct exe_cache *c, size_t i)
+{
+	refusal_free(c, c->refused[i]);
+	c->refused[i] = c->refused[--c->nrefused];
+	c->evicted++;
+}
+
 void exe_cache_expire(struct exe_cache *c, uint64_t now)
 {
-	size_t i, usable = 0, refused = 0;
 	ssize_t k;
+	size_t i;
 
-	for (i = 0; i < c->n;) {
-		struct exe_entry *e = c->v[i];
-
-		if (!e->users && now - e->last_used > EXE_IDLE_NS) {
+	for (i = 0; i < c->n;)
+		if (!c->v[i]->users && now - c->v[i]->last_used > EXE_IDLE_NS)
 			evict(c, i);
-			continue;
-		}
-		usable += e->usable;
-		refused += !e->usable;
-		i++;
-	}
-	while (usable > EXE_MAX_ENTRIES && (k = lru_idle(c, 1)) >= 0) {
+		else
+			i++;
+	for (i = 0; i < c->nrefused;)
+		if (now - c->refused[i]->last_used > EXE_IDLE_NS)
+			evict_refusal(c, i);
+		else
+			i++;
+	while (c->n > EXE_MAX_ENTRIES && (k = lru_idle(c)) >= 0)
 		evict(c, (size_t)k);
-		usable--;
-	}
-	while (refused > EXE_MAX_REFUSED && (k = lru_idle(c, 0)) >= 0) {
-		evict(c, (size_t)k);
-		refused--;
-	}
-	while (exe_cache_bytes(c) > EXE_MAX_BYTES && (k = lru_idle(c, -1)) >= 0)
+	while (c->nrefused > EXE_MAX_REFUSED && (k = lru_refusal(c)) >= 0)
+		evict_refusal(c, (size_t)k);
+	while (exe_cache_bytes(c) > EXE_MAX_BYTES && (k = lru_idle(c)) >= 0)
 		evict(c, (size_t)k);
 }
 
@@ -375,7 +452,10 @@ void exe_cache_free(struct exe_cache *c)
 
 	for (i = 0; i < c->n; i++)
 		entry_free(c, c->v[i]);
+	for (i = 0; i < c->nrefused; i++)
+		refusal_free(c, c->refused[i]);
 	free(c->v);
+	free(c->refused);
 	free(c->alias);
 	memset(c, 0, sizeof(*c));
 }

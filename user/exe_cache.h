@@ -69,15 +69,27 @@ struct exe_entry {
 	size_t nlinks;
 };
 
+/* A program heaptrace will not trace, and why: a few hundred bytes. */
+struct exe_refusal {
+	struct exe_key key;
+	char *why;
+	uint64_t last_used;
+};
+
+/* A file identity seen before: its entry, or its refusal. */
 struct exe_alias {
 	struct file_identity id;
 	struct exe_entry *e;
+	struct exe_refusal *r;
 	uint64_t last_used;
 };
 
 struct exe_cache {
-	struct exe_entry **v;
+	struct exe_entry **v;	  /* usable programs */
 	size_t n, cap;
+	struct exe_refusal **refused;
+	size_t nrefused, cap_refused;
+	struct exe_entry refusal; /* what exe_cache_get returns for a refusal */
 	struct exe_alias *alias;
 	size_t nalias, cap_alias;
 	enum ht_tier max_tier;
@@ -92,7 +104,7 @@ struct exe_cache {
 void exe_cache_init(struct exe_cache *c, enum ht_tier max_tier);
 /* The entry for the executable of the identified target t (target_identify),
  * reading and planning it the first time; NULL only when out of memory.
- * An entry that is not usable says why. */
+ * An entry that is not usable says why (and lasts until the next call). */
 struct exe_entry *exe_cache_get(struct exe_cache *c, const struct target *t);
 /* The entry's points in the tracer (once). */
 int exe_entry_add_to_tracer(struct exe_entry *e, struct tracer *tr);

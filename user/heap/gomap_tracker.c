@@ -353,6 +353,7 @@ int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
 	mt->walk_spans = scan.spans_scanned;
 	mt->walk_objects = scan.objects_checked;
 	mt->walk_truncated = h.truncated || scan.truncated;
+	mt->walk_spans_over_limit = h.over_limit;
 	mt->heap_in_use = h.in_use_bytes;
 	mt->walk_done = true;
 	go_heap_free(&h);
@@ -372,6 +373,9 @@ void map_tracker_tick(struct map_tracker *mt)
  * the count between tables) may not parse; only this many failures in a row
  * drop a map whose slot still looks allocated, or that is not on the heap. */
 #define UNREADABLE_LIMIT 3
+/* A refresh that must re-parse a grown map reads the span list, at most
+ * this long (the span list is the target's to make as long as it likes). */
+#define REFRESH_SPANS_NS (200ull * 1000000ull)
 
 /* Freed maps leave the list (counted): a busy server frees maps all the
  * time, and heaptrace's memory must not grow with them. */
@@ -504,7 +508,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 		if (count_only_changed(mt, tm, hdr))
 			continue;
 		if (!have_heap) {
-			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, 0))
+			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, monotonic_ns() + REFRESH_SPANS_NS))
 				break;
 			have_heap = true;
 		}

@@ -77,6 +77,7 @@ struct map_tracker {
 	size_t walk_found;
 	struct map_totals small; /* maps too small to follow, as the walk found them */
 	bool walk_done, walk_truncated;
+	bool walk_spans_over_limit; /* cut short by the bound on spans kept, not the time */
 };
 
 /* Never fails: a heap it cannot walk leaves mheap 0 and says why. */

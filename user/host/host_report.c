@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
+#include "report/json_text.h"
 #include "host/host_report.h"
 #include "report/hist_print.h"
 #include "util/log.h"
 #include "util/monotonic.h"
+#include "util/textsafe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
 
@@ -33,7 +35,7 @@ void host_report_text(FILE *out, const struct host *h)
 
 		map_tracker_totals(&p->s.maps, &t);
 		fprintf(out, "  pid %-7d %-40.40s %s  GC %llu cycles, pauses %s in all; maps retain %s%s%s\n", p->t.pid,
-			p->t.exe, p->t.bi.version, (unsigned long long)f->gc_cycles, FMT(ns, f->gc_pause.sum_ns),
+			tsafe(p->t.exe), tsafe(p->t.bi.version), (unsigned long long)f->gc_cycles, FMT(ns, f->gc_pause.sum_ns),
 			FMT(bytes, t.retained_bytes), p->done ? "; " : "", p->done ? p->s.stop_reason : "");
 	}
 	fflush(out);
@@ -44,12 +46,12 @@ static json_t *labels_json(const struct host_proc *p)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "pid", json_integer(p->t.pid));
-	json_object_set_new(o, "exe", json_string(p->t.exe));
-	json_object_set_new(o, "comm", json_string(p->labels.comm));
-	json_object_set_new(o, "go_version", json_string(p->t.bi.version));
-	json_object_set_new(o, "container_id", p->labels.container_id[0] ? json_string(p->labels.container_id) : json_null());
-	json_object_set_new(o, "pod_uid", p->labels.pod_uid[0] ? json_string(p->labels.pod_uid) : json_null());
-	json_object_set_new(o, "cgroup", json_string(p->labels.cgroup));
+	json_object_set_new(o, "exe", json_text(p->t.exe));
+	json_object_set_new(o, "comm", json_text(p->labels.comm));
+	json_object_set_new(o, "go_version", json_text(p->t.bi.version));
+	json_object_set_new(o, "container_id", p->labels.container_id[0] ? json_text(p->labels.container_id) : json_null());
+	json_object_set_new(o, "pod_uid", p->labels.pod_uid[0] ? json_text(p->labels.pod_uid) : json_null());
+	json_object_set_new(o, "cgroup", json_text(p->labels.cgroup));
 	return o;
 }
 
@@ -60,9 +62,9 @@ int host_report_json(FILE *out, const struct host *h)
 	int i;
 
 	json_object_set_new(root, "schema", json_integer(1));
-	json_object_set_new(root, "mode", json_string("host"));
+	json_object_set_new(root, "mode", json_text("host"));
 	json_object_set_new(root, "duration_ns", json_integer((json_int_t)(monotonic_ns() - h->start)));
-	json_object_set_new(disc, "method", json_string("raw_tracepoint sched_process_exec, /proc scans"));
+	json_object_set_new(disc, "method", json_text("raw_tracepoint sched_process_exec, /proc scans"));
 	json_object_set_new(disc, "scans", json_integer((json_int_t)s->scans));
 	json_object_set_new(disc, "execs_seen", json_integer((json_int_t)s->execs_seen));
 	json_object_set_new(disc, "execs_lost", json_integer((json_int_t)tracer_execs_lost(&h->run.tr)));

@@ -5,6 +5,7 @@
 #include "report/hist_print.h"
 #include "report/report.h"
 #include "trace/madvise_probe.h"
+#include "util/textsafe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
 
@@ -181,8 +182,8 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 	const struct ht_figures *f = r->figures;
 	int i;
 
-	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, t->exe,
-		t->bi.version, t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
+	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, tsafe(t->exe),
+		tsafe(t->bi.version), t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
 		(double)r->duration_ns / 1e9, r->stop_reason ? r->stop_reason : "still running");
 	print_gc_lines(out, r, f, NULL);
 	print_madvise_lines(out, f, NULL);
