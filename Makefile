@@ -144,6 +144,26 @@ bench: heaptrace targets
 demo: heaptrace
 	$(Q)tools/demo.sh
 
+# $(call need,TOOL,PACKAGE): stop with what to install when TOOL is missing.
+need = command -v $(1) >/dev/null || { echo "make: $(1) not found: run make setup (Debian package $(2))" >&2; exit 1; }
+
+# The manual page, rendered by scdoc. groff's .TH turns hyphenation back on
+# after scdoc's .nh: turn it off again, so that option and metric names are
+# never split.
+MAN_PAGE := $(OUT)/man/heaptrace.8.gz
+$(OUT)/man/heaptrace.8: doc/heaptrace.8.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call need,scdoc,scdoc)
+	$(Q)scdoc < $< > $@
+	$(Q)sed -i '/^\.TH /a .nh' $@
+
+$(OUT)/man/%.gz: $(OUT)/man/%
+	$(Q)gzip -9 -n -c $< > $@
+
+.PHONY: man
+man: $(MAN_PAGE)
+
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 install: heaptrace
 	install -D -m 0755 heaptrace $(DESTDIR)$(PREFIX)/sbin/heaptrace
