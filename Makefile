@@ -161,8 +161,21 @@ $(OUT)/man/heaptrace.8: doc/heaptrace.8.scd
 $(OUT)/man/%.gz: $(OUT)/man/%
 	$(Q)gzip -9 -n -c $< > $@
 
-.PHONY: man
+# Shell completion, generated from the built binary's --help (the options
+# argp parses), so that it cannot drift from them.
+COMPLETIONS := $(OUT)/completion/heaptrace $(OUT)/completion/_heaptrace
+$(OUT)/completion/heaptrace: completion/heaptrace.bash.in tools/gen-completion.py heaptrace
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)tools/gen-completion.py bash $< ./heaptrace > $@
+$(OUT)/completion/_heaptrace: completion/heaptrace.zsh.in tools/gen-completion.py heaptrace
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)tools/gen-completion.py zsh $< ./heaptrace > $@
+
+.PHONY: man completion
 man: $(MAN_PAGE)
+completion: $(COMPLETIONS)
 
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 install: heaptrace
