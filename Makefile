@@ -173,14 +173,43 @@ $(OUT)/completion/_heaptrace: completion/heaptrace.zsh.in tools/gen-completion.p
 	$(Q)mkdir -p $(@D)
 	$(Q)tools/gen-completion.py zsh $< ./heaptrace > $@
 
-.PHONY: man completion
+.PHONY: man completion uninstall
 man: $(MAN_PAGE)
 completion: $(COMPLETIONS)
 
+# Where `make install` puts things; the Debian package is `make install
+# PREFIX=/usr`, so both hold the same files at the same places.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/vendor-completions
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
-install: heaptrace
-	install -D -m 0755 heaptrace $(DESTDIR)$(PREFIX)/sbin/heaptrace
-	install -D -m 0644 deploy/heaptrace.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heaptrace.service
+DOC_DIR ?= $(PREFIX)/share/doc/heaptrace
+EXAMPLES_DIR := $(DOC_DIR)/examples
+# Mode, file, destination: what install installs and uninstall removes.
+INSTALLED := \
+	0755 heaptrace $(SBINDIR)/heaptrace \
+	0644 $(MAN_PAGE) $(MANDIR)/man8/heaptrace.8.gz \
+	0644 $(OUT)/completion/heaptrace $(BASH_COMPLETION_DIR)/heaptrace \
+	0644 $(OUT)/completion/_heaptrace $(ZSH_COMPLETION_DIR)/_heaptrace \
+	0644 deploy/heaptrace.service $(SYSTEMD_UNIT_DIR)/heaptrace.service \
+	0644 deploy/daemonset.yaml $(EXAMPLES_DIR)/daemonset.yaml \
+	0644 deploy/grafana-heaptrace.json $(EXAMPLES_DIR)/grafana-heaptrace.json
+
+# The unit runs heaptrace by its path, whatever deploy/ says it is: the
+# installed copy names $(SBINDIR).
+install: heaptrace $(MAN_PAGE) $(COMPLETIONS)
+	$(Q)set -e; set -- $(INSTALLED); while [ $$# -gt 0 ]; do \
+		printf '  %-8s %s\n' INSTALL "$(DESTDIR)$$3"; \
+		install -D -m $$1 $$2 "$(DESTDIR)$$3"; shift 3; done
+	$(Q)sed -i 's#^\(ExecStart=[-+!@:]*\)[^ ]*/heaptrace\b#\1$(SBINDIR)/heaptrace#' \
+		"$(DESTDIR)$(SYSTEMD_UNIT_DIR)/heaptrace.service"
+
+uninstall:
+	$(Q)set -- $(INSTALLED); while [ $$# -gt 0 ]; do \
+		printf '  %-8s %s\n' RM "$(DESTDIR)$$3"; rm -f "$(DESTDIR)$$3"; shift 3; done
+	$(Q)for d in "$(DESTDIR)$(EXAMPLES_DIR)" "$(DESTDIR)$(DOC_DIR)"; do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
 
 clean:
 	rm -rf $(OUT) heaptrace
