@@ -173,7 +173,7 @@ $(OUT)/completion/_heaptrace: completion/heaptrace.zsh.in tools/gen-completion.p
 	$(Q)mkdir -p $(@D)
 	$(Q)tools/gen-completion.py zsh $< ./heaptrace > $@
 
-.PHONY: man completion uninstall
+.PHONY: man completion uninstall deb package-check
 man: $(MAN_PAGE)
 completion: $(COMPLETIONS)
 
@@ -211,7 +211,34 @@ uninstall:
 	$(Q)for d in "$(DESTDIR)$(EXAMPLES_DIR)" "$(DESTDIR)$(DOC_DIR)"; do \
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
 
+# The Debian package, built by dpkg-buildpackage from debian/ (which runs
+# `make install PREFIX=/usr`): heaptrace_VERSION_ARCH.deb lands here, the
+# .changes, .buildinfo, debug symbols and build log in $(OUT)/deb. The tree
+# is not cleaned first: the package holds the binary that was built and
+# tested.
+DEB_OUT := $(CURDIR)/$(OUT)/deb
+# What debhelper leaves in debian/ (.gitignore lists them too).
+DEB_LEFTOVERS := debian/heaptrace debian/.debhelper debian/files debian/debhelper-build-stamp \
+	debian/*.substvars debian/*.debhelper debian/*.debhelper.log
+deb:
+	$(Q)$(call need,dpkg-buildpackage,dpkg-dev)
+	$(Q)$(call need,dh,debhelper)
+	$(Q)rm -rf $(DEB_OUT) heaptrace_*.deb && mkdir -p $(DEB_OUT)
+	$(Q)DEB_DESTDIR=$(DEB_OUT) dpkg-buildpackage --build=binary --no-pre-clean --no-sign -Jauto \
+		--buildinfo-file=$(DEB_OUT)/heaptrace.buildinfo --buildinfo-option=-u$(DEB_OUT) \
+		--changes-file=$(DEB_OUT)/heaptrace.changes --changes-option=-u$(DEB_OUT) \
+		$(if $(Q),>$(DEB_OUT)/build.log 2>&1 || { tail -40 $(DEB_OUT)/build.log; \
+			echo "make deb: dpkg-buildpackage failed (its whole output: $(DEB_OUT)/build.log)" >&2; exit 1; })
+	$(Q)cd $(DEB_OUT) && for deb in heaptrace_*.deb; do cp $$deb $(CURDIR)/; printf '  %-8s %s\n' DEB $$deb; done
+
+# The package as Debian's lintian sees it: any error fails; warnings are
+# printed (README says which remain and why).
+package-check: deb
+	$(Q)$(call need,lintian,lintian)
+	$(Q)for deb in heaptrace_*.deb; do printf '  %-8s %s\n' LINTIAN $$deb; \
+		lintian --fail-on error --display-info $$deb || exit 1; done
+
 clean:
-	rm -rf $(OUT) heaptrace
+	rm -rf $(OUT) heaptrace heaptrace_*.deb $(DEB_LEFTOVERS)
 
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)
