@@ -24,7 +24,7 @@ apt-get install -y -qq --no-install-recommends \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
 	docker.io curl tmux \
 	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest \
-	dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null
+	build-essential dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null
 
 go_bin=$(command -v go || echo /usr/local/go/bin/go)
 if [ ! -x "$go_bin" ]; then
