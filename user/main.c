@@ -21,6 +21,7 @@
 #include "session.h"
 #include "util/fd_closer.h"
 #include "util/outfile.h"
+#include "util/proc_title.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
@@ -433,6 +434,7 @@ int main(int argc, char **argv)
 	int i, nopts = argc, rc;
 
 	argp_err_exit_status = EXIT_USAGE;
+	proc_title_init(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			nopts = i;

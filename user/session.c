@@ -10,12 +10,18 @@
 #include "trace/proc_config.h"
 #include "util/log.h"
 #include "util/monotonic.h"
+#include "util/proc_stat.h"
 
 volatile sig_atomic_t session_stop_signal;
 volatile sig_atomic_t session_hup;
 
 /* The heap walk at attach stops after this long and says so. */
 #define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)
+/* A process that used no CPU and hit no probe since the last full read is
+ * read again (its maps, its page accounting, smaps) only this often: what
+ * those reads give cannot change while it does not run, and heaptrace --all
+ * beside hundreds of idle processes must not cost a CPU's share. */
+#define IDLE_FULL_NS (30ull * 1000000000ull)
 /* The kernel's view of memory is sampled this often at first, so that a
  * short-lived launched program is seen alive; then once an interval. */
 #define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
@@ -95,6 +101,7 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	if (exporter_start(&s->exporter, &o->exports))
 		return -1;
 	map_tracker_open(&s->maps, t);
+	s->maps.from_start = o->launched;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	s->tally = (struct event_tally){ .maps = &s->maps };
@@ -185,17 +192,58 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	return st == EXE_GONE ? "the target exited" : NULL;
 }
 
+static uint64_t all_hits(const struct ht_figures *f)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < HT_EXE_POINTS; i++)
+		n += f->points[i].hits;
+	return n;
+}
+
+/* Has the process run (CPU time, probe hits) since the last full read, or
+ * is that read IDLE_FULL_NS old? Then it is read in full again. */
+static bool due_full_read(struct session *s, uint64_t now)
+{
+	struct proc_stat st;
+	uint64_t hits = all_hits(&s->figures);
+	bool ran = !proc_stat_read(s->t->pid, &st) || st.cpu_ticks != s->read_cpu_ticks || hits != s->read_hits ||
+		   now - s->read_at >= IDLE_FULL_NS;
+
+	if (ran) {
+		s->read_cpu_ticks = st.cpu_ticks;
+		s->read_hits = hits;
+		s->read_at = now;
+	}
+	return ran;
+}
+
 void session_tick(struct session *s, uint64_t now)
 {
+	bool full = true, have_figures = false;
 	int tier;
 
-	if (now >= s->next_mem)
-		sample_memory(s, now);
+	/* host mode: an idle process is read only on a slow timer */
+	if (s->o->host && (now >= s->next_mem || now >= s->next_tick)) {
+		read_figures(s);
+		have_figures = true;
+		full = due_full_read(s, now);
+	}
+	if (now >= s->next_mem) {
+		if (full)
+			sample_memory(s, now);
+		else
+			s->next_mem = now + s->o->interval_ns;
+	}
 	if (now < s->next_tick)
 		return;
-	map_tracker_tick(&s->maps);
-	read_page_stats(s);
-	read_figures(s);
+	if (full) {
+		map_tracker_tick(&s->maps);
+		read_page_stats(s);
+	}
+	if (!have_figures)
+		read_figures(s);
 	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
 		/* this process's handlers stop at once; the points themselves go

@@ -54,6 +54,10 @@ struct session {
 	int pidfd;
 	uint64_t start, next_tick, last_tick, deadline, next_mem;
 	uint64_t walk_at;	/* host: when the heap walk is due (0: done or none) */
+	/* what the last full read saw: a process that has not run since is not
+	 * read again until IDLE_FULL_NS (session.c) */
+	unsigned long long read_cpu_ticks;
+	uint64_t read_hits, read_at;
 	const char *stop_reason; /* set once the trace ends */
 };
 

@@ -12,6 +12,11 @@
 #include "heap/gomap_tracker.h"
 #include "heap/runtime_globals.h"
 
+bool map_tracker_complete(const struct map_tracker *mt)
+{
+	return mt->walk_done || mt->from_start;
+}
+
 uint64_t tracked_retained(const struct tracked_map *m)
 {
 	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;

@@ -13,9 +13,8 @@
 #include "report/messages.h"
 #include "util/log.h"
 #include "util/monotonic.h"
+#include "util/proc_stat.h"
 
-/* Ended processes kept for the final report, the oldest forgotten first. */
-#define DONE_KEEP 64
 
 static bool running(const struct host_proc *p)
 {
@@ -65,25 +64,6 @@ static void host_on_exec(void *ctx, pid_t tgid)
 	h->execs[h->nexecs++] = tgid;
 }
 
-/* /proc/PID/stat field 22: the process's start, in clock ticks since boot. */
-static bool start_time(pid_t pid, unsigned long long *out)
-{
-	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			   out) == 1;
-}
-
 /* Forgets the oldest ended process once too many are kept. */
 static void forget_old_done(struct host *h)
 {
@@ -91,7 +71,7 @@ static void forget_old_done(struct host *h)
 
 	for (i = 0; i < h->n; i++)
 		done += !running(h->procs[i]);
-	for (i = 0; done > DONE_KEEP && i < h->n; i++) {
+	for (i = 0; done > HOST_DONE_KEEP && i < h->n; i++) {
 		if (running(h->procs[i]))
 			continue;
 		session_close(&h->procs[i]->s);
@@ -101,6 +81,7 @@ static void forget_old_done(struct host *h)
 		h->n--;
 		i--;
 		done--;
+		h->stats.ended_dropped++;
 	}
 }
 
@@ -149,11 +130,13 @@ static int add_proc(struct host *h, struct host_proc *p)
 static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 {
 	struct host_proc *old = running_pid(h, pid), *p;
+	struct proc_stat ps;
 	unsigned long long st;
 	struct exe_entry *e;
 
-	if (pid == getpid() || !start_time(pid, &st))
+	if (pid == getpid() || !proc_stat_read(pid, &ps))
 		return;
+	st = ps.starttime;
 	if (old) {
 		if (old->starttime == st && target_exe_state(&old->t) == EXE_SAME)
 			return;
@@ -185,8 +168,15 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 	}
 	target_borrow_program(&p->t, &e->prog);
 	if (session_start(&p->s, &h->o->so, &p->t, &h->run, e)) {
-		ht_err("pid %d (%s) not traced: %s", pid, p->t.exe, ht_last_error());
-		h->stats.failed++;
+		/* A process that ended (or executed another program) meanwhile
+		 * is no failure: it is counted, and -v says it. */
+		if (target_exe_state(&p->t) != EXE_SAME) {
+			h->stats.exited_before_attach++;
+			ht_debug("pid %d (%s) ended before heaptrace attached: %s", pid, p->t.exe, ht_last_error());
+		} else {
+			ht_err("pid %d (%s) not traced: %s", pid, p->t.exe, ht_last_error());
+			h->stats.failed++;
+		}
 		session_close(&p->s);
 		goto drop;
 	}

@@ -24,6 +24,10 @@ struct host_opts {
 	struct exporter_opts exports; /* for every process at once (so.exports is empty) */
 };
 
+/* Ended processes kept for the final report, the oldest forgotten first
+ * (and counted: discovery.ended_dropped). */
+#define HOST_DONE_KEEP 64
+
 /* One process, traced or done. */
 struct host_proc {
 	struct session s;
@@ -37,6 +41,8 @@ struct host_proc {
 
 struct host_stats {
 	uint64_t scans, execs_seen, attached, refused_max_procs, not_go, filtered, failed, ended;
+	uint64_t ended_dropped;	       /* ended processes forgotten (the report keeps the last DONE_KEEP) */
+	uint64_t exited_before_attach; /* gone between discovery and attach: nothing to trace */
 	uint64_t attach_latency_max_ns; /* exec seen -> probes live */
 };
 

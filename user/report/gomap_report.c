@@ -156,8 +156,12 @@ void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width)
 		return;
 	}
 	map_tracker_totals(mt, &tot);
-	n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed, tables %s, retained %s",
-			     (unsigned long long)tot.maps, FMT(tot.table_bytes), FMT(tot.retained_bytes));
+	if (map_tracker_complete(mt))
+		n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed, tables %s, retained %s",
+				     (unsigned long long)tot.maps, FMT(tot.table_bytes), FMT(tot.retained_bytes));
+	else
+		n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed; the heap is not walked yet: totals ?",
+				     (unsigned long long)tot.maps);
 	if (tot.retained_by_verdict[MAP_REUSED])
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " (%s reused)",
 				      FMT(tot.retained_by_verdict[MAP_REUSED]));

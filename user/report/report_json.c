@@ -238,6 +238,7 @@ static json_t *maps_json(const struct map_tracker *mt)
 static json_t *heap_walk_json(const struct map_tracker *mt)
 {
 	json_t *o = json_object(), *small = json_object();
+	bool walked = map_tracker_complete(mt);
 	struct map_totals tot;
 
 	map_tracker_totals(mt, &tot);
@@ -247,29 +248,32 @@ static json_t *heap_walk_json(const struct map_tracker *mt)
 	else
 		json_object_set_new(o, "mheap_found_by", json_text(mt->mheap_how));
 	json_object_set_new(o, "walked", json_boolean(mt->walk_done));
-	json_object_set_new(o, "walk_ns", jint(mt->walk_ns));
+	/* Before the walk, what it finds is not known: null, never 0 (maps
+	 * grown while traced are followed and counted all the same). */
+	json_object_set_new(o, "walk_ns", mt->walk_done ? jint(mt->walk_ns) : json_null());
 	json_object_set_new(o, "truncated", json_boolean(mt->walk_truncated));
 	json_object_set_new(o, "truncated_by", !mt->walk_truncated ? json_null() :
 					       json_text(mt->walk_spans_over_limit ? "span_limit" : "time"));
-	json_object_set_new(o, "maps_found", jint(mt->walk_found));
-	json_object_set_new(o, "spans_in_use_bytes", jint(mt->heap_in_use));
+	json_object_set_new(o, "maps_found", mt->walk_done ? jint(mt->walk_found) : json_null());
+	json_object_set_new(o, "spans_in_use_bytes", mt->walk_done ? jint(mt->heap_in_use) : json_null());
 	json_object_set_new(o, "followed", jint(tot.maps));
 	json_object_set_new(o, "freed", jint(tot.freed));
 	json_object_set_new(o, "not_followed_over_limit", jint(mt->over_limit));
 	json_object_set_new(o, "follow_limit", jint(GOMAP_FOLLOW_MAX));
-	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
-	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
+	json_object_set_new(o, "table_bytes", walked ? jint(tot.table_bytes) : json_null());
+	json_object_set_new(o, "retained_bytes", walked ? jint(tot.retained_bytes) : json_null());
 	{
 		json_t *bv = json_object();
 		int k;
 
 		for (k = MAP_FITS; k <= MAP_REUSED; k++)
-			json_object_set_new(bv, map_verdict_name((enum map_verdict)k), jint(tot.retained_by_verdict[k]));
+			json_object_set_new(bv, map_verdict_name((enum map_verdict)k),
+					    walked ? jint(tot.retained_by_verdict[k]) : json_null());
 		json_object_set_new(o, "retained_bytes_by_verdict", bv);
 	}
-	json_object_set_new(small, "maps", jint(mt->small.maps));
-	json_object_set_new(small, "table_bytes", jint(mt->small.table_bytes));
-	json_object_set_new(small, "retained_bytes", jint(mt->small.retained_bytes));
+	json_object_set_new(small, "maps", walked ? jint(mt->small.maps) : json_null());
+	json_object_set_new(small, "table_bytes", walked ? jint(mt->small.table_bytes) : json_null());
+	json_object_set_new(small, "retained_bytes", walked ? jint(mt->small.retained_bytes) : json_null());
 	json_object_set_new(o, "small_maps", small);
 	return o;
 }

@@ -9,6 +9,7 @@
 #include "util/log.h"
 #include "target/target.h"
 #include "util/proc_maps.h"
+#include "util/proc_stat.h"
 #include "gotables/runtime_probes.h"
 
 #define PF_KTHREAD 0x00200000
@@ -92,26 +93,6 @@ int target_from_file(struct target *t, const char *path)
 	return read_program(t, path);
 }
 
-/* State letter and flags from /proc/PID/stat (fields 3 and 9). */
-static int read_stat(pid_t pid, char *state, unsigned long *flags)
-{
-	char path[64], buf[1024], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
-		return -1;
-	return 0;
-}
-
 /* The executable's first page, mapped from file offset 0. */
 static bool exe_start(void *ctx, const struct proc_mapping *m)
 {
@@ -138,21 +119,20 @@ static uint64_t find_load_bias(const struct target *t)
 
 int target_identify(struct target *t, pid_t pid)
 {
+	struct proc_stat st;
 	char link[64];
-	unsigned long flags;
 	ssize_t n;
-	char state;
 
 	memset(t, 0, sizeof(*t));
 	t->exe_fd = -1;
 	t->pid = pid;
 	if (pid <= 0)
 		return ht_fail("pid %d is not a valid process id", pid);
-	if (read_stat(pid, &state, &flags))
+	if (!proc_stat_read(pid, &st))
 		return ht_fail("no process with pid %d", pid);
-	if (flags & PF_KTHREAD)
+	if (st.flags & PF_KTHREAD)
 		return ht_fail("pid %d is a kernel thread, not a Go program", pid);
-	if (state == 'Z' || state == 'X')
+	if (st.state == 'Z' || st.state == 'X')
 		return ht_fail("pid %d is a zombie: it has exited and its parent has not reaped it", pid);
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	/* The file itself, once: its name below is for people to read. */

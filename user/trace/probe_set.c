@@ -9,6 +9,8 @@
 #include "util/fd_closer.h"
 #include "util/log.h"
 
+#define ENOTSUPP_KERNEL 524 /* the kernel's ENOTSUPP, which user space has no name for */
+
 /* The points of one tier; cookies are the plan's. */
 static int attach_multi_tier(struct probe_set *ps, const char *path, enum ht_tier tier)
 {
@@ -26,8 +28,12 @@ static int attach_multi_tier(struct probe_set *ps, const char *path, enum ht_tie
 		return 0;
 	fd = uprobe_multi_link(bpf_program__fd(ps->tr->skel->progs.ht_point_multi), path, offsets, cookies,
 			       (unsigned)n, ps->pid);
-	if (fd < 0)
+	/* the fallback helps a kernel that refuses the link, not a file or a
+	 * process that is gone */
+	if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP_KERNEL))
 		return ht_fail("%s (HEAPTRACE_ATTACH=uprobe attaches one uprobe per point instead)", ht_last_error());
+	if (fd < 0)
+		return -1;
 	ps->multi_link_fd[tier] = fd;
 	return 0;
 }
