@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "util/log.h"
@@ -464,6 +465,30 @@ static void test_non_go_program_refused(void **state)
 	target_close(&t);
 }
 
+/* A target identified but not read (host mode drops every process its
+ * filters do not want) owns no ELF descriptor: closing it must leave fd 0,
+ * which another part of heaptrace may have opened since, alone. */
+static void test_closing_an_identified_target_closes_only_its_own(void **state)
+{
+	struct target t;
+	int fd0 = dup(0), fd;
+
+	assert_true(fd0 >= 0);
+	close(0);
+	fd = open("/dev/null", O_RDONLY); /* takes fd 0, as a socket would */
+	assert_int_equal(fd, 0);
+	assert_int_equal(target_identify(&t, getpid()), 0);
+	target_close(&t);
+	assert_int_not_equal(fcntl(0, F_GETFD), -1);
+	assert_int_not_equal(target_identify(&t, -1), 0);
+	target_close(&t);
+	assert_int_not_equal(target_from_file(&t, "/nonexistent/heaptrace-test"), 0);
+	target_close(&t);
+	assert_int_not_equal(fcntl(0, F_GETFD), -1);
+	dup2(fd0, 0);
+	close(fd0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_newer_go_traced_without_layout),
 		cmocka_unit_test(test_older_go_refused_naming_it),
 		cmocka_unit_test(test_non_go_program_refused),
+		cmocka_unit_test(test_closing_an_identified_target_closes_only_its_own),
 	};
 
 	return cmocka_run_group_tests_name("targets", tests, load_manifest, NULL);

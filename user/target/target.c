@@ -82,6 +82,7 @@ bool file_identity_same(const struct file_identity *a, const struct file_identit
 int target_from_file(struct target *t, const char *path)
 {
 	memset(t, 0, sizeof(*t));
+	t->elf.fd = -1; /* not read yet: target_close must not close fd 0 */
 	t->exe_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (t->exe_fd < 0)
 		return ht_fail("cannot read %s: %s", path, strerror(errno));
@@ -125,6 +126,7 @@ int target_identify(struct target *t, pid_t pid)
 
 	memset(t, 0, sizeof(*t));
 	t->exe_fd = -1;
+	t->elf.fd = -1; /* no program read yet: target_close must not close fd 0 */
 	t->pid = pid;
 	if (pid <= 0)
 		return ht_fail("pid %d is not a valid process id", pid);
