@@ -186,6 +186,9 @@ enum ht_record_kind {
 	HT_REC_MAP_GROW,	/* struct ht_map_grow_record */
 	HT_REC_MAP_ASSIGN,	/* struct ht_map_assign_record (hot tier) */
 	HT_REC_EXEC,		/* a header alone: process tgid executed a program (--all) */
+	HT_REC_OOM_VICTIM,	/* struct ht_oom_record: the OOM killer chose process tgid (oom.bpf.c) */
+	HT_REC_OOM_SIGKILL,	/* a header alone: a thread of OOM victim tgid took its SIGKILL */
+	HT_REC_OOM_PRESSURE,	/* a header alone: traced process tgid reclaims at its memory cgroup's limit */
 };
 
 struct ht_record_header {
@@ -220,6 +223,30 @@ struct ht_map_grow_record {
 struct ht_map_assign_record {
 	struct ht_record_header h;
 	__u64 map;
+};
+
+/* The OOM killer's choice (oom:mark_victim): h.ts_ns when it chose, h.tgid
+ * the victim process (0 on kernels whose tracepoint passes a pid alone:
+ * then h.tid is that pid), h.tid the thread the kernel named. With it, the
+ * victim's memory cgroup and its parents as the kernel counted them at
+ * that moment (page counters, in pages). */
+#define HT_OOM_UID_UNKNOWN 0xffffffffu
+#define HT_COMM_LEN 16
+#define HT_OOM_CG_LEVELS 8
+#define HT_CG_NAME_LEN 64
+struct ht_oom_memcg {
+	__u64 usage, max, watermark, failcnt;	/* memory.usage, .max, .watermark (peak), .failcnt */
+	char name[HT_CG_NAME_LEN];		/* its directory's name, "" for the root */
+};
+
+struct ht_oom_record {
+	struct ht_record_header h;
+	__u32 uid;		/* the victim's owner, HT_OOM_UID_UNKNOWN if not passed */
+	__u32 killer_tgid;	/* the process whose allocation ran into the limit */
+	char comm[HT_COMM_LEN];	/* the victim thread's */
+	__u32 cg_levels;	/* cg[] filled: the victim's memory cgroup, then its parents */
+	__u32 cg_more;		/* 1: more parents above cg[HT_OOM_CG_LEVELS - 1] */
+	struct ht_oom_memcg cg[HT_OOM_CG_LEVELS];
 };
 
 #endif /* HEAPTRACE_H */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
+#include <bpf/libbpf.h>
+#include "probes.skel.h"
 #include "run.h"
 #include "trace/attach_warmup.h"
 #include "util/fd_closer.h"
@@ -12,6 +14,15 @@ static void *load(void *arg)
 	struct run *r = arg;
 
 	r->load_err = tracer_open(&r->tr, &r->to) || consumer_open(&r->cons, r->tr.skel, r->tally_of, r->ctx);
+	/* The OOM watch reads the kernel's BTF (oom.bpf.c): here, beside the
+	 * analysis, and only where a kill can be reported (-p, --all). */
+	if (!r->load_err && r->to.oom_watch != OOM_WATCH_OFF &&
+	    oom_watch_open(&r->oom, bpf_map__fd(r->tr.skel->maps.events), bpf_map__fd(r->tr.skel->maps.figures))) {
+		if (r->to.oom_watch == OOM_WATCH_REQUIRED)
+			r->load_err = -1;
+		else
+			ht_debug("%s: OOM kills will not be reported", ht_last_error());
+	}
 	if (r->load_err)
 		snprintf(r->load_why, sizeof(r->load_why), "%s", ht_last_error());
 	return NULL;
@@ -61,6 +72,7 @@ void run_close(struct run *r)
 	attach_warmup_stop();
 	calibration_finish(&r->cal); /* before the programs go; nothing if never started */
 	consumer_close(&r->cons);
+	oom_watch_close(&r->oom);
 	tracer_close(&r->tr);
 	exe_cache_free(&r->exes);
 	r->opened = false;

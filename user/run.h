@@ -5,6 +5,7 @@
 #define HT_RUN_H
 #include <pthread.h>
 #include "exe_cache.h"
+#include "oom/oom_watch.h"
 #include "trace/consumer.h"
 #include "trace/overhead.h"
 #include "trace/tracer.h"
@@ -14,6 +15,7 @@ struct run {
 	struct calibration cal;
 	struct consumer cons;
 	struct exe_cache exes;
+	struct oom_watch oom;	/* the OOM killer's choices, when to.oom_watch asks */
 	bool opened;
 	/* the loader thread and what it was given */
 	pthread_t loader;

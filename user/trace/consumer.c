@@ -32,6 +32,11 @@ static int on_record(void *ctx, void *data, size_t len)
 			c->on_exec(c->ctx, (pid_t)h->tgid);
 		return 0;
 	}
+	if (h->kind == HT_REC_OOM_VICTIM || h->kind == HT_REC_OOM_SIGKILL || h->kind == HT_REC_OOM_PRESSURE) {
+		if (c->on_oom)
+			c->on_oom(c->ctx, data, len);
+		return 0;
+	}
 	t = c->tally_of(c->ctx, (pid_t)h->tgid);
 	if (!t) {
 		c->orphans++;

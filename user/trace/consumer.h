@@ -26,6 +26,9 @@ struct consumer {
 	struct ring_buffer *rb;
 	struct event_tally *(*tally_of)(void *ctx, pid_t tgid);
 	void (*on_exec)(void *ctx, pid_t tgid); /* host mode; may be NULL */
+	/* the OOM watch's records (HT_REC_OOM_*, oom/oom_watch.h), of any
+	 * process on the host; may be NULL */
+	void (*on_oom)(void *ctx, const void *data, size_t len);
 	void *ctx;
 	__u64 orphans; /* records of no traced process */
 };

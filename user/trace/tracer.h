@@ -33,6 +33,7 @@ struct tracer_opts {
 	uint32_t ringbuf_bytes; /* a power of two, at least a page */
 	uint32_t max_procs;	/* processes traced at once */
 	uint32_t max_exes;	/* distinct executables among them */
+	int oom_watch;		/* enum oom_watch_mode: run.c loads the OOM watch beside */
 };
 
 struct tracer {
