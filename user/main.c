@@ -22,10 +22,13 @@
 #include "util/fd_closer.h"
 #include "util/outfile.h"
 #include "util/proc_title.h"
+#include "oom/oom_capture.h"
+#include "oom/postmortem_dir.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
-       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
+       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS,
+       OPT_POSTMORTEM_DIR };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -53,6 +56,7 @@ static struct env {
 	bool all;	    /* --all: host mode */
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
 	unsigned max_procs;
+	const char *postmortem_dir; /* --postmortem-dir: OOM kills' records */
 	char **command;	    /* after "--" */
 } env = {
 	.interval_ns = 1000000000ull,
@@ -78,6 +82,7 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
+	"  sudo heaptrace --all -q --postmortem-dir /var/lib/heaptrace/oom  # why the OOM killer struck\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
 	"the program's own status.\n";
@@ -103,6 +108,7 @@ static const struct argp_option options[] = {
 	{ "textfile", OPT_TEXTFILE, "FILE", 0, "Rewrite FILE atomically with the metrics each interval (node_exporter's textfile collector reads DIR/*.prom)", 1 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write the map retention profile (gzipped profile.proto) to FILE at the end", 1 },
 	{ "top-maps", OPT_TOP_MAPS, "N", 0, "Per-map metric series for the N maps retaining most (default 20, 0 for none)", 1 },
+	{ "postmortem-dir", OPT_POSTMORTEM_DIR, "DIR", 0, "With -p or --all: when the OOM killer kills a traced process, write its report at the kill (with oom and a verdict) to DIR/heaptrace-oom-PID-TIME.json and its map profile beside it (.pb.gz); the newest 100 records and 64 MiB are kept", 1 },
 	{ 0 },
 };
 
@@ -194,6 +200,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--%s needs a file name", key == OPT_PPROF ? "pprof" : "textfile");
 		*(key == OPT_PPROF ? &env.pprof_path : &env.textfile) = arg;
 		break;
+	case OPT_POSTMORTEM_DIR:
+		if (!*arg)
+			argp_error(state, "--postmortem-dir needs a directory");
+		env.postmortem_dir = arg;
+		break;
 	case OPT_TOP_MAPS:
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -210,12 +221,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (env.list_probes) {
 			if (!!env.file + !!env.pid != 1 || env.command)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
-			if (env.listen || env.textfile || env.pprof_path)
-				argp_error(state, "--listen, --textfile and --pprof export a trace, not --list-probes");
+			if (env.listen || env.textfile || env.pprof_path || env.postmortem_dir)
+				argp_error(state, "--listen, --textfile, --pprof and --postmortem-dir export a trace, not --list-probes");
 		} else if (!!env.pid + !!env.command + env.all != 1) {
 			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
 		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
 			argp_error(state, "--exe, --exclude-exe and --cgroup choose processes for --all");
+		} else if (env.command && env.postmortem_dir) {
+			argp_error(state, "--postmortem-dir follows -p PID or --all (a program run with -- is heaptrace's child: its exit status says how it ended)");
 		} else if (env.all && env.hot) {
 			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
 		}
@@ -317,11 +330,21 @@ fail:
 	return -1;
 }
 
+/* The OOM watch: for a traced process (-p, --all), required with
+ * --postmortem-dir; a launched program is heaptrace's child, whose exit
+ * status says how it ended (and a launch reads no kernel BTF). */
+static int oom_watch_mode(const struct session_opts *o)
+{
+	if (o->launched)
+		return OOM_WATCH_OFF;
+	return o->postmortem_dir ? OOM_WATCH_REQUIRED : OOM_WATCH_TRY;
+}
+
 /* One target, one session. */
 static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 {
 	struct tracer_opts to = { .ringbuf_bytes = env.ringbuf_bytes, .max_procs = 1,
-				  .max_exes = 1 };
+				  .max_exes = 1, .oom_watch = oom_watch_mode(o) };
 	struct session_group g = { .v = &s, .n = 1 };
 	struct target t = { 0 };
 	struct exe_entry *e = NULL;
@@ -336,6 +359,7 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 	if (!err)
 		err = run_ready(&run);
 	if (!err) {
+		run.cons.on_oom = oom_on_record_sessions;
 		target_borrow_program(&t, &e->prog);
 		err = session_start(s, o, &t, &run, e);
 	}
@@ -384,6 +408,7 @@ static int trace(FILE *json_out)
 		.max_overhead_pct = env.max_overhead_pct,
 		.exports = { .listen = env.listen, .textfile = env.textfile, .pprof_path = env.pprof_path,
 			     .top_maps = env.top_maps },
+		.postmortem_dir = env.postmortem_dir,
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
@@ -403,6 +428,11 @@ static int trace(FILE *json_out)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &(struct sigaction){ .sa_handler = on_hup }, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* before anything is attached, as for the exports */
+	if (env.postmortem_dir && postmortem_dir_check(env.postmortem_dir)) {
+		ht_err("%s", ht_last_error());
+		return EXIT_RUNTIME;
+	}
 	if (env.all)
 		return trace_host(&o, json_out) ? EXIT_RUNTIME : 0;
 	if (env.command && launch_checked(&pid))

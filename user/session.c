@@ -4,6 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "oom/oom_capture.h"
+#include "oom/oom_report.h"
 #include "report/messages.h"
 #include "session.h"
 #include "target/launch.h"
@@ -178,7 +180,7 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	if (session_stop_signal && !s->o->host)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
 	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
-		return "the target exited";
+		return s->oom ? OOM_STOP_REASON : "the target exited";
 	/* The rest waits for the session's own next wakeup: the exe check stats
 	 * /proc, and a wakeup for one of many sessions (or for the consumer)
 	 * must not cost one of those per session. */
@@ -189,7 +191,7 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	st = target_exe_state(s->t);
 	if (st == EXE_CHANGED)
 		return "the target executed another program";
-	return st == EXE_GONE ? "the target exited" : NULL;
+	return st == EXE_GONE ? (s->oom ? OOM_STOP_REASON : "the target exited") : NULL;
 }
 
 static uint64_t all_hits(const struct ht_figures *f)
@@ -339,11 +341,14 @@ int session_finish(struct session *s)
 	}
 	read_figures(s); /* before the probes go: the figures go with the process */
 	session_detach(s);
+	oom_session_finish(s); /* the OOM killer ended it: the record */
 	if (s->o->host)
 		return 0; /* the host reports every process at once */
 	report_text(s->o->out, &s->snap);
 	if (s->o->max_tier == HT_TIER_HOT)
 		report_hot_summary(s->o->out, &s->snap);
+	if (s->oom)
+		oom_report_text(s->o->out, s->oom, NULL);
 	fflush(s->o->out);
 	if (s->o->json_out && report_json(s->o->json_out, &s->snap))
 		return -1;
@@ -371,6 +376,7 @@ void session_close(struct session *s)
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);
+	oom_session_close(s);
 	exporter_stop(s->exporter);
 	s->exporter = NULL;
 }

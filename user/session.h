@@ -30,6 +30,7 @@ struct session_opts {
 	bool host;	      /* one of many (--all): no messages, live view or report of its own */
 	uint64_t walk_delay_ns; /* host: walk the heap this long after attaching */
 	struct exporter_opts exports; /* --listen, --textfile, --pprof, --top-maps */
+	const char *postmortem_dir; /* --postmortem-dir: OOM kills' records (oom/oom_capture.h) */
 };
 
 struct session {
@@ -59,6 +60,9 @@ struct session {
 	unsigned long long read_cpu_ticks;
 	uint64_t read_hits, read_at;
 	const char *stop_reason; /* set once the trace ends */
+	struct oom_event *oom;	/* the OOM killer chose it (oom/oom_capture.h); NULL if not */
+	uint64_t oom_pressure_at; /* last read at its memory cgroup's limit (oom_capture.c), 0: none */
+	unsigned oom_pressure_reads;
 };
 
 /* Set from the SIGINT/SIGTERM and SIGHUP handlers. */

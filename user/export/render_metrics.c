@@ -150,6 +150,9 @@ static int ctx_init(struct target_ctx *c, const struct trace_snapshot *s, unsign
 		if (s->labels->pod_uid[0])
 			c->common[c->ncommon++] = (struct metrics_label){ "pod_uid", s->labels->pod_uid };
 	}
+	/* an ended process writes only the families kept after an exit */
+	if (s->gone)
+		return 0;
 	collect_advice(c);
 	collect_probes(c);
 	c->cost_known = o && o->cost.measured;
@@ -410,6 +413,12 @@ static void overhead_seconds(struct metrics_writer *w, const struct target_ctx *
 	metrics_sample(w, NULL, 0, (double)c->cost_ns / 1e9);
 }
 
+/* 0 while it runs, so that the kill is an increase a rate() sees */
+static void oom_kills(struct metrics_writer *w, const struct target_ctx *c)
+{
+	metrics_sample_u64(w, NULL, 0, c->s->oom ? 1 : 0);
+}
+
 #undef F
 
 #define MAP_HELP_LABELS                                                                             \
@@ -523,7 +532,18 @@ static const struct family families[] = {
 	  "The probes' estimated cost to the target, in CPU seconds (JSON overhead.est_target_ns): its rate is "
 	  "the current overhead in CPUs.",
 	  overhead_seconds, cost_known },
+	{ "heaptrace_oom_kills_total", METRICS_COUNTER, NULL,
+	  "Times the kernel's OOM killer chose the process (oom:mark_victim): 0 while it runs, 1 once killed. "
+	  "In host mode a killed process keeps this series (its others go) while heaptrace keeps its report "
+	  "(JSON oom; the post-mortem record in --postmortem-dir).",
+	  oom_kills, NULL },
 };
+
+/* The families also written for a process that has ended (trace_snapshot.gone). */
+static bool after_exit(const struct family *f, const struct target_ctx *c)
+{
+	return !c->s->gone || f->emit == oom_kills;
+}
 
 int render_metrics(struct metrics_writer *w, const struct trace_snapshot *const *v, size_t n, unsigned top_maps)
 {
@@ -540,12 +560,12 @@ int render_metrics(struct metrics_writer *w, const struct trace_snapshot *const 
 		bool any = false;
 
 		for (i = 0; i < n && !any; i++)
-			any = !fam->known || fam->known(&ctx[i]);
+			any = after_exit(fam, &ctx[i]) && (!fam->known || fam->known(&ctx[i]));
 		if (!any)
 			continue;
 		metrics_family(w, fam->name, fam->type, fam->help, fam->unit);
 		for (i = 0; i < n; i++) {
-			if (fam->known && !fam->known(&ctx[i]))
+			if (!after_exit(fam, &ctx[i]) || (fam->known && !fam->known(&ctx[i])))
 				continue;
 			metrics_common_labels(w, ctx[i].common, ctx[i].ncommon);
 			fam->emit(w, &ctx[i]);

@@ -395,7 +395,8 @@ struct pprof_builder *render_pprof(const struct trace_snapshot *const *snaps, si
 			 "retaining most, then per stack, type, site and verdict", nsnaps, PPROF_MAPS_EACH);
 	pprof_comment(b, comment);
 	for (k = 0; k < nsnaps && !err; k++)
-		err = render_target(b, snaps[k], v);
+		if (!snaps[k]->gone) /* an ended process kept for its OOM kill's metric alone */
+			err = render_target(b, snaps[k], v);
 	free(v);
 	if (err && !b->err) { /* failed outside the builder: it would serialize a part */
 		pprof_free(b);

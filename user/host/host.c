@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "host/host.h"
 #include "host/host_report.h"
+#include "oom/oom_capture.h"
 #include "report/host_view.h"
 #include "report/messages.h"
 #include "util/log.h"
@@ -62,6 +63,41 @@ static void host_on_exec(void *ctx, pid_t tgid)
 		h->cap_execs = nc;
 	}
 	h->execs[h->nexecs++] = tgid;
+}
+
+static bool wanted(const struct host *h, const struct target *t, const struct proc_labels *l);
+
+/* A process no session traces, chosen by the OOM killer: if it is a Go
+ * program heaptrace follows (looked at now, if it still can be), its kill
+ * is recorded all the same. */
+static void oom_untraced(struct host *h, const void *data, size_t len)
+{
+	pid_t pid = oom_record_pid(data, len);
+	struct proc_labels labels;
+	struct proc_stat ps;
+	struct exe_entry *e;
+	struct target t = { 0 };
+
+	if (oom_untraced_kill(&h->untraced, data, len, h->o->so.postmortem_dir, h->o->so.out) || !pid ||
+	    pid == getpid() || !proc_stat_read(pid, &ps))
+		return;
+	if (!target_identify(&t, pid) && !proc_labels_read(pid, &labels) && wanted(h, &t, &labels) &&
+	    (e = exe_cache_get(&h->run.exes, &t)) && e->usable) {
+		oom_untraced_remember(&h->untraced, &t, &e->prog, &labels, ps.starttime);
+		oom_untraced_kill(&h->untraced, data, len, h->o->so.postmortem_dir, h->o->so.out);
+	}
+	target_close(&t);
+}
+
+/* The OOM watch: a kill of a traced process goes to its session. */
+static void host_on_oom(void *ctx, const void *data, size_t len)
+{
+	struct host_proc *p = running_pid(ctx, oom_record_pid(data, len));
+
+	if (p)
+		oom_session_record(&p->s, data, len);
+	else if (((const struct ht_record_header *)data)->kind == HT_REC_OOM_VICTIM)
+		oom_untraced(ctx, data, len);
 }
 
 /* Forgets the oldest ended process once too many are kept. */
@@ -164,6 +200,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 		if (!h->stats.refused_max_procs++)
 			ht_err("more Go processes than --max-procs %u: pid %d (%s) and any more are not traced",
 			       h->o->max_procs, pid, p->t.exe);
+		oom_untraced_remember(&h->untraced, &p->t, &e->prog, &p->labels, st); /* its OOM kill is told */
 		goto drop;
 	}
 	target_borrow_program(&p->t, &e->prog);
@@ -231,16 +268,26 @@ static void walks(struct host *h, uint64_t now)
 }
 
 /* Every traced process's snapshot (running ones, and with `done` the
- * ended ones kept), for the exports; *n set, free() the array. */
+ * ended ones kept; between exports, the ended ones the OOM killer ended,
+ * for their kill's series alone), and the OOM kills of processes followed
+ * but not traced, for the exports; *n set, free() the array. */
 static const struct trace_snapshot **snapshots(const struct host *h, bool done, size_t *n)
 {
-	const struct trace_snapshot **v = calloc((size_t)(h->n ? h->n : 1), sizeof(*v));
+	const struct trace_snapshot **v = calloc((size_t)h->n + OOM_UNTRACED_KEEP + 1, sizeof(*v));
 	int i;
 
 	*n = 0;
-	for (i = 0; v && i < h->n; i++)
-		if (running(h->procs[i]) || done)
-			v[(*n)++] = &h->procs[i]->s.snap;
+	for (i = 0; v && i < h->n; i++) {
+		struct trace_snapshot *s = &h->procs[i]->s.snap;
+
+		/* an ended process killed by the OOM killer keeps its kill's
+		 * series between two exports (and everything at the end) */
+		s->gone = !done && !running(h->procs[i]);
+		if (running(h->procs[i]) || done || s->oom)
+			v[(*n)++] = s;
+	}
+	if (v) /* and the OOM kills of processes followed but not traced */
+		*n += oom_untraced_snapshots(&h->untraced, v + *n, OOM_UNTRACED_KEEP);
 	return v;
 }
 
@@ -356,7 +403,8 @@ static void loop(struct host *h, struct host_view *view)
 int host_run(const struct host_opts *o)
 {
 	struct tracer_opts to = { .ringbuf_bytes = o->so.ringbuf_bytes,
-				  .max_procs = o->max_procs, .max_exes = o->max_procs };
+				  .max_procs = o->max_procs, .max_exes = o->max_procs,
+				  .oom_watch = o->so.postmortem_dir ? OOM_WATCH_REQUIRED : OOM_WATCH_TRY };
 	struct host_view view;
 	struct host h = { .o = o };
 	int i, err;
@@ -370,6 +418,7 @@ int host_run(const struct host_opts *o)
 		return -1;
 	}
 	h.run.cons.on_exec = host_on_exec;
+	h.run.cons.on_oom = host_on_oom;
 	h.start = monotonic_ns();
 	clock_gettime(CLOCK_REALTIME, &h.started_at);
 	host_view_init(&view, o->so.out);
@@ -401,6 +450,7 @@ int host_run(const struct host_opts *o)
 	}
 	free(h.procs);
 	free(h.execs);
+	oom_untraced_free(&h.untraced);
 	run_close(&h.run);
 	return err;
 }

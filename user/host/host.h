@@ -10,6 +10,7 @@
 #define HT_HOST_HOST_H
 #include "target/labels.h"
 #include "export/exporter.h"
+#include "oom/oom_untraced.h"
 #include "session.h"
 
 struct host_opts {
@@ -57,6 +58,7 @@ struct host {
 	uint64_t start;
 	struct timespec started_at;
 	struct exporter *exporter;
+	struct oom_untraced_list untraced; /* Go processes followed, not traced: their OOM kills */
 };
 
 /* The whole run: returns 0, or -1 with ht_last_error() set when it could

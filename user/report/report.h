@@ -18,6 +18,8 @@
 
 /* One target's trace as it stands: filled by the session at every tick and
  * at the end. */
+struct oom_event;
+
 struct trace_snapshot {
 	const struct target *target;
 	const struct probe_plan *plan;
@@ -38,6 +40,10 @@ struct trace_snapshot {
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
 	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
+	const struct oom_event *oom;	  /* the OOM killer ended it (oom/oom_event.h); NULL if not */
+	/* host mode, between two exports: the process has ended, and only the
+	 * families kept after an exit (heaptrace_oom_kills_total) are written */
+	bool gone;
 };
 
 void report_text(FILE *out, const struct trace_snapshot *r);

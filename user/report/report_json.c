@@ -10,6 +10,7 @@
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
 #include "report/report.h"
+#include "oom/oom_report.h"
 #include "target/symbolize.h"
 
 static json_t *jint(uint64_t v)
@@ -335,6 +336,7 @@ json_t *report_json_object(const struct trace_snapshot *r)
 		json_object_set_new(m, "lazyfree_bytes", jint(r->mem.lazyfree));
 		json_object_set_new(root, "memory", m);
 	}
+	oom_report_json(root, r); /* killed by the OOM killer: `oom` */
 	return root;
 }
 
