@@ -47,7 +47,8 @@ static void frozen_readv(struct memsrc *m, struct memrange *r, size_t n)
 
 /* The followed maps read once more. A dying process's memory fails to
  * read (or reads half unmapped), which the tracker would take for maps
- * freed: then the last interval's reading is put back. */
+ * freed: then the last reading is put back (a map the GC freed at that
+ * very moment is dropped at the next interval). */
 static bool reread_maps(struct map_tracker *mt)
 {
 	size_t n = mt->n;
@@ -172,22 +173,25 @@ static void capture(struct session *s, const struct ht_oom_record *r)
 
 /* The process reclaims at its memory cgroup's limit: a kill may follow
  * within milliseconds, and then it cannot be read any more. Its figures
- * are read now (at most 4 times a second, oom.bpf.c), as at a tick. */
+ * are read now (at most 4 times a second, oom.bpf.c), as at a tick. The
+ * record may come late, the kill already under way: what does not read
+ * whole (the maps, the page accounting) keeps the last reading, and the
+ * figures are as of now only if it all read. */
 static void pressure_read(struct session *s)
 {
+	uint64_t t0 = monotonic_ns();
 	struct heap_stats hs;
 	struct smaps m;
 
-	s->oom_pressure_at = monotonic_ns(); /* what follows is as of now */
-	map_tracker_tick(&s->maps);
-	if (heapstats_read(&s->hsr, &hs)) {
-		s->snap.heap = hs;
-		s->snap.have_heap = true;
-	}
+	if (!reread_maps(&s->maps) || !heapstats_read(&s->hsr, &hs))
+		return;
+	s->snap.heap = hs;
+	s->snap.have_heap = true;
 	if (!smaps_read(s->t->pid, &m) && m.rss) {
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}
+	s->oom_pressure_at = t0;
 	s->oom_pressure_reads++;
 }
 

@@ -6,9 +6,11 @@
 #include "oom.skel.h"
 #include "oom/oom_watch.h"
 #include "util/log.h"
+#include "util/monotonic.h"
 
 int oom_watch_open(struct oom_watch *w, int events_fd, int figures_fd)
 {
+	uint64_t t0 = monotonic_ns();
 	int err;
 
 	memset(w, 0, sizeof(*w));
@@ -38,6 +40,8 @@ int oom_watch_open(struct oom_watch *w, int events_fd, int figures_fd)
 		return ht_fail("cannot watch OOM victims' deaths (raw tracepoint signal:signal_deliver): %s",
 			       strerror(err));
 	}
+	ht_debug("OOM watch loaded and attached in %.1f ms (with the kernel's BTF for its CO-RE relocations)",
+		 (double)(monotonic_ns() - t0) / 1e6);
 	/* the moments before a kill: a nicety, where the kernel has it */
 	w->pressure = bpf_program__attach_raw_tracepoint(w->skel->progs.ht_oom_pressure, "mm_vmscan_memcg_reclaim_begin");
 	if (!w->pressure)
