@@ -474,6 +474,39 @@ static bool count_only_changed(const struct map_tracker *mt, struct tracked_map 
 	return true;
 }
 
+/* A map growing while it is read may have tables newer than the span
+ * table loaded for this refresh, and then does not parse (each table must
+ * be a heap object): the span table is loaded again, and the header read
+ * again, at most this many times a refresh (the later maps parse against
+ * the newer table). A Swiss map growing as fast as it can failed 1 to 3
+ * reads of its first seconds, and one that failed every read of its life
+ * (two intervals before the OOM killer ended it) was in no report. */
+#define GROWING_RELOADS 2
+
+static bool reparse_growing(struct map_tracker *mt, struct go_heap *h, struct tracked_map *tm, struct go_map *m,
+			    int *reloads)
+{
+	uint16_t hsize = mt->swiss ? mt->L->smap_size : mt->L->hmap_size;
+	uint8_t hdr[512];
+
+	if (hsize > sizeof(hdr))
+		return false;
+	while (*reloads < GROWING_RELOADS) {
+		struct go_heap fresh;
+
+		if (go_heap_load(&fresh, &mt->mem, mt->L, mt->mheap, monotonic_ns() + REFRESH_SPANS_NS))
+			return false; /* the other maps keep the span table they had */
+		go_heap_free(h);
+		*h = fresh;
+		(*reloads)++;
+		if (!mem_read(&mt->mem, tm->m.addr, hdr, hsize))
+			return false;
+		if (parse_one(mt, h, tm->m.addr, hdr, m))
+			return true;
+	}
+	return false;
+}
+
 void map_tracker_refresh(struct map_tracker *mt)
 {
 	uint16_t hsize;
@@ -481,6 +514,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 	uint8_t *buf;
 	struct go_heap h;
 	bool have_heap = false;
+	int reloads = 0;
 	size_t i;
 
 	if (!mt->mheap || !mt->n)
@@ -518,7 +552,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 			have_heap = true;
 		}
 		/* A failed parse keeps the last reading until the limit. */
-		if (parse_one(mt, &h, tm->m.addr, hdr, &m))
+		if (parse_one(mt, &h, tm->m.addr, hdr, &m) || (tm->dirty && reparse_growing(mt, &h, tm, &m, &reloads)))
 			set_parsed(mt, tm, &m);
 		else if (++tm->unreadable >= UNREADABLE_LIMIT) {
 			ht_debug("map 0x%" PRIx64 ": header did not parse %d times in a row, dropped", tm->m.addr,
