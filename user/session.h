@@ -61,8 +61,7 @@ struct session {
 	uint64_t read_hits, read_at;
 	const char *stop_reason; /* set once the trace ends */
 	struct oom_event *oom;	/* the OOM killer chose it (oom/oom_capture.h); NULL if not */
-	uint64_t oom_pressure_at; /* last read at its memory cgroup's limit (oom_capture.c), 0: none */
-	unsigned oom_pressure_reads;
+	struct oom_pressure *oom_pressure; /* its reads at its memory cgroup's limit (oom_capture.c) */
 };
 
 /* Set from the SIGINT/SIGTERM and SIGHUP handlers. */

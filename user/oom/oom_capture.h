@@ -19,6 +19,13 @@
 #include "heaptrace.h"
 #include "session.h"
 
+/* A traced process's reads at its memory cgroup's limit (session.oom_pressure). */
+struct oom_pressure {
+	unsigned reads;		/* records of it at the limit (each tries a read) */
+	uint64_t heap_at;	/* its page accounting last read whole then (monotonic), 0: never */
+	uint64_t maps_at;	/* its maps */
+};
+
 /* The consumer's on_oom for one target (-p): ctx is its session_group. */
 void oom_on_record_sessions(void *ctx, const void *data, size_t len);
 /* The victim's pid of an OOM record (HT_REC_OOM_*), found from the

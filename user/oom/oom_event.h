@@ -38,8 +38,9 @@ struct oom_event {
 	bool have_cg;
 	/* the figures at the kill */
 	uint64_t capture_delay_ns;	/* from the choice to heaptrace's reads */
-	uint64_t figures_age_ns;	/* how old the figures not read again were */
-	unsigned pressure_reads;	/* reads at the cgroup's limit before the kill */
+	uint64_t figures_age_ns;	/* how old the maps were, when not read again */
+	uint64_t heap_age_ns;		/* how old the page accounting was */
+	unsigned pressure_reads;	/* reads tried at the cgroup's limit before the kill */
 	bool reread_maps, reread_heap, reread_rss;
 	bool maps_known;		/* every map is in the list (walked, or traced from the start) */
 	struct smaps mem;

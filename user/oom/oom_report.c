@@ -133,6 +133,8 @@ static json_t *oom_json(const struct oom_event *ev, const struct trace_snapshot 
 	json_object_set_new(o, "read_after_kill", reread);
 	json_object_set_new(o, "read_after_kill_ns", ev->traced ? jint(ev->capture_delay_ns) : json_null());
 	json_object_set_new(o, "figures_age_ns", ev->traced ? jint(ev->figures_age_ns) : json_null());
+	json_object_set_new(o, "heap_figures_age_ns",
+			    ev->traced ? jint(ev->reread_heap ? 0 : ev->heap_age_ns) : json_null());
 	json_object_set_new(o, "reads_at_limit", ev->traced ? jint(ev->pressure_reads) : json_null());
 	json_object_set_new(o, "verdict", json_text(ev->verdict.text));
 	json_object_set_new(o, "verdict_kind", json_string(oom_verdict_kind_name(ev->verdict.kind)));

@@ -114,7 +114,9 @@ void oom_verdict_decide(const struct oom_verdict_in *in, struct oom_verdict *out
 		    B(out->other));
 	}
 	if (in->age_ns >= 1000000000ull)
-		add(out, " (heap figures from %.1f s before the kill)", (double)in->age_ns / 1e9);
+		add(out, " (heap figures from %.1f s before the kill", (double)in->age_ns / 1e9);
 	else if (in->age_ns >= 1000000ull)
-		add(out, " (heap figures from %llu ms before the kill)", (unsigned long long)(in->age_ns / 1000000));
+		add(out, " (heap figures from %llu ms before the kill", (unsigned long long)(in->age_ns / 1000000));
+	if (in->age_ns >= 1000000ull)
+		add(out, in->age_ns >= OOM_VERDICT_STALE_NS ? ": the heap may have grown since)" : ")");
 }

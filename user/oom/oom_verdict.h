@@ -20,6 +20,10 @@ enum oom_verdict_kind {
 	OOM_VERDICT_NOT_GO,	   /* memory that is not the Go heap's */
 };
 
+/* Heap figures this old at the kill may have missed its last growth: the
+ * verdict says so. */
+#define OOM_VERDICT_STALE_NS (250ull * 1000000ull)
+
 /* The maps named in a live-heap verdict, largest table first. */
 #define OOM_VERDICT_MAPS 3
 
