@@ -121,6 +121,35 @@ static const struct field_check checks[] = {
 	F(hsd_instacks, 8, "runtime.heapStatsDelta.inStacks"),
 	F(hsd_inworkbufs, 8, "runtime.heapStatsDelta.inWorkBufs"),
 	F(hsd_inptrscalarbits, 8, "runtime.heapStatsDelta.inPtrScalarBits"),
+	/* the count arrays' size checks GO_SIZE_CLASSES too */
+	F(hsd_largealloc, 8, "runtime.heapStatsDelta.largeAlloc"),
+	F(hsd_largefree, 8, "runtime.heapStatsDelta.largeFree"),
+	F(hsd_smallalloc, GO_SIZE_CLASSES * 8, "runtime.heapStatsDelta.smallAllocCount"),
+	F(hsd_smallfree, GO_SIZE_CLASSES * 8, "runtime.heapStatsDelta.smallFreeCount"),
+	F(mstats_stacks_sys, 8, "runtime.mstats.stacks_sys"),
+	F(mstats_mspan_sys, 8, "runtime.mstats.mspan_sys"),
+	F(mstats_mcache_sys, 8, "runtime.mstats.mcache_sys"),
+	F(mstats_buckhash_sys, 8, "runtime.mstats.buckhash_sys"),
+	F(mstats_gcmisc_sys, 8, "runtime.mstats.gcMiscSys"),
+	F(mstats_other_sys, 8, "runtime.mstats.other_sys"),
+	F(mstats_numforcedgc, 4, "runtime.mstats.numforcedgc"),
+	F(mstats_gc_cpu_fraction, 8, "runtime.mstats.gc_cpu_fraction"),
+	F(gcc_gcpercent, 4, "runtime.gcControllerState.gcPercent"),
+	F(gcc_memorylimit, 8, "runtime.gcControllerState.memoryLimit"),
+	F(gcc_heapminimum, 8, "runtime.gcControllerState.heapMinimum"),
+	F(gcc_gcpercent_heapgoal, 8, "runtime.gcControllerState.gcPercentHeapGoal"),
+	F(gcc_sweepdist_mintrigger, 8, "runtime.gcControllerState.sweepDistMinTrigger"),
+	F(gcc_triggered, 8, "runtime.gcControllerState.triggered"),
+	F(gcc_heaplive, 8, "runtime.gcControllerState.heapLive"),
+	F(gcc_heapmarked, 8, "runtime.gcControllerState.heapMarked"),
+	F(gcc_heapfree, 8, "runtime.gcControllerState.heapFree"),
+	F(gcc_totalalloc, 8, "runtime.gcControllerState.totalAlloc"),
+	F(gcc_totalfree, 8, "runtime.gcControllerState.totalFree"),
+	F(gcc_mappedready, 8, "runtime.gcControllerState.mappedReady"),
+	F(gcc_size, 0, "runtime.gcControllerState"),
+	/* constants: a percentage from 1.21, a fixed headroom before */
+	F(gc_limit_headroom_pct, 0, "runtime.memoryLimitHeapGoalHeadroomPercent"),
+	F(gc_limit_min_headroom, 0, "runtime.memoryLimitHeapGoalHeadroom", "runtime.memoryLimitMinHeapGoalHeadroom"),
 	/* bucketsize (u16) up to 1.23, GroupSize (uintptr) from 1.24: the code
 	 * reads the width by map implementation */
 	F(maptype_slot_size, 0, "runtime.maptype.bucketsize", "internal/abi.MapType.BucketSize",
@@ -258,6 +287,8 @@ static const struct const_check consts[] = {
 	{ "GO_SWISS_SLOTS", GO_SWISS_SLOTS, 24, 0, { "internal/abi.SwissMapGroupSlots", "internal/abi.MapGroupSlots" } },
 	{ "GO_SWISS_MAX_AVG_LOAD", GO_SWISS_MAX_AVG_LOAD, 24, 0, { "internal/runtime/maps.maxAvgGroupLoad" } },
 	{ "GO_SWISS_MAX_TABLE_CAPACITY", GO_SWISS_MAX_TABLE_CAPACITY, 24, 0, { "internal/runtime/maps.maxTableCapacity" } },
+	{ "GO_SIZE_CLASSES", GO_SIZE_CLASSES, 19, 0, { "runtime._NumSizeClasses", "internal/runtime/gc.NumSizeClasses" } },
+	{ "GO_DEFAULT_HEAP_MINIMUM", GO_DEFAULT_HEAP_MINIMUM, 19, 0, { "runtime.defaultHeapMinimum" } },
 };
 
 static void test_constants_match_dwarf(void **state)
@@ -354,6 +385,7 @@ static void check_globals(const char *name)
 	assert_non_null(L);
 	check_global(name, "runtime.mheap_", 0, mheap_referrers);
 	check_global(name, "runtime.memstats", L->mstats_heapstats, memstats_referrers);
+	check_global(name, "runtime.gcController", 0, gccontroller_referrers);
 }
 
 static void test_globals_found_in_stripped_code(void **state)
