@@ -15,6 +15,7 @@ struct run {
 	struct consumer cons;
 	struct exe_cache exes;
 	bool opened;
+	bool no_bpf;	/* run_open_no_bpf: no loader, tracer, consumer or calibration */
 	/* the loader thread and what it was given */
 	pthread_t loader;
 	bool loading;
@@ -33,5 +34,8 @@ struct run {
 int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	     struct event_tally *(*tally_of)(void *ctx, pid_t tgid), void *ctx);
 int run_ready(struct run *r);
+/* --no-probes: the executable cache alone; nothing of BPF is loaded (no
+ * program, no map, no calibration), and run_ready() has nothing to wait for. */
+int run_open_no_bpf(struct run *r, enum ht_tier max_tier);
 void run_close(struct run *r);
 #endif

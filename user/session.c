@@ -20,8 +20,18 @@ volatile sig_atomic_t session_hup;
  * short-lived launched program is seen alive; then once an interval. */
 #define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
 
+/* --no-probes: nothing is attached, no cost is estimated; the plan is empty. */
+static const struct probe_plan no_plan;
+static const struct plan_points no_points;
+static const struct calibration no_calibration = { .unavailable = "no probes (--no-probes)" };
+static const struct madvise_probe no_madvise = { .method = "none" };
+
 static void read_figures(struct session *s)
 {
+	if (s->o->no_probes) {
+		runtime_watch_figures(&s->rt, &s->figures);
+		return;
+	}
 	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		ht_debug("%s", ht_last_error());
 	probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
@@ -39,10 +49,11 @@ static void read_page_stats(struct session *s)
 {
 	bool had_addr = s->hsr.addr != 0;
 
+	runtime_watch_tick(&s->rt);
 	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
 	if (!had_addr && s->hsr.addr && s->t->layout) {
 		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
-		if (s->cfg.pause_ring_addr && tracer_update_process(s->tr, s->t->pid, &s->cfg))
+		if (s->cfg.pause_ring_addr && s->added && tracer_update_process(s->tr, s->t->pid, &s->cfg))
 			ht_debug("%s", ht_last_error());
 	}
 }
@@ -95,15 +106,22 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	map_tracker_open(&s->maps, t);
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
+	runtime_watch_open(&s->rt, t, o->launched);
 	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (exe_entry_add_to_tracer(e, tr) || tracer_add_process(tr, t->pid, &s->cfg))
-		return -1;
-	s->added = true;
-	if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
-		return -1;
-	/* This boot's per-hit cost, or measured beside the trace. */
-	overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
+	if (o->no_probes) {
+		s->plan = &no_plan;
+		s->pp = &no_points;
+		overhead_start(&s->ovh, &no_calibration, 0);
+	} else {
+		if (exe_entry_add_to_tracer(e, tr) || tracer_add_process(tr, t->pid, &s->cfg))
+			return -1;
+		s->added = true;
+		if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
+			return -1;
+		/* This boot's per-hit cost, or measured beside the trace. */
+		overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
+	}
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (o->launched && launch_release(t->pid))
 		return -1;
@@ -112,7 +130,12 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
 					   .ringbuf_kb = o->ringbuf_bytes / 1024,
-					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED) };
+					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED),
+					   .rt = &s->rt, .no_probes = o->no_probes };
+	if (o->no_probes) {
+		s->snap.attach_method = "none";
+		s->snap.madvise = &no_madvise;
+	}
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
@@ -297,6 +320,7 @@ void session_close(struct session *s)
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);
+	runtime_watch_close(&s->rt);
 	exporter_stop(s->exporter);
 	s->exporter = NULL;
 }

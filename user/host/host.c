@@ -372,8 +372,10 @@ int host_run(const struct host_opts *o)
 	int i, err;
 
 	/* --listen binds (and refuses a port in use) before anything is attached */
-	err = exporter_start(&h.exporter, &o->exports) || run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) ||
-	      run_ready(&h.run) || tracer_watch_execs(&h.run.tr);
+	err = exporter_start(&h.exporter, &o->exports) ||
+	      (o->so.no_probes ? run_open_no_bpf(&h.run, o->so.max_tier)
+			       : run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) || run_ready(&h.run) ||
+					 tracer_watch_execs(&h.run.tr));
 	if (err) {
 		run_close(&h.run);
 		exporter_stop(h.exporter);
@@ -385,7 +387,8 @@ int host_run(const struct host_opts *o)
 	host_view_init(&view, o->so.out);
 	scan(&h);
 	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
-		(unsigned long long)h.stats.attached, "the sched_process_exec raw tracepoint");
+		(unsigned long long)h.stats.attached,
+		o->so.no_probes ? "scans of /proc (--no-probes)" : "the sched_process_exec raw tracepoint");
 	report_exports(o->so.out, h.exporter);
 	export_all(&h, false);
 	fflush(o->so.out);

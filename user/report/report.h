@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "heap/gomap_tracker.h"
 #include "heap/page_stats.h"
+#include "heap/runtime_watch.h"
 #include "heap/smaps.h"
 #include "target/labels.h"
 #include "trace/consumer.h"
@@ -38,6 +39,8 @@ struct trace_snapshot {
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
 	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
+	const struct runtime_watch *rt;	  /* the runtime's own state; NULL when not read */
+	bool no_probes;			  /* --no-probes: GC figures from the runtime's memory */
 };
 
 void report_text(FILE *out, const struct trace_snapshot *r);

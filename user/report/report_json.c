@@ -9,6 +9,7 @@
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
 #include "report/report.h"
+#include "report/runtime_report.h"
 #include "target/symbolize.h"
 
 static json_t *jint(uint64_t v)
@@ -328,6 +329,13 @@ json_t *report_json_object(const struct trace_snapshot *r)
 		json_object_set_new(m, "lazyfree_bytes", jint(r->mem.lazyfree));
 		json_object_set_new(root, "memory", m);
 	}
+	/* the runtime's own state: settings, history, classes, RSS split */
+	if (!json_object_get(root, "memory"))
+		json_object_set_new(root, "memory", json_object());
+	runtime_gc_json(json_object_get(root, "gc"), r->rt, r->no_probes);
+	runtime_memory_json(json_object_get(root, "memory"), r->rt);
+	json_object_set_new(root, "advice", runtime_advice_json(r->rt, r->target));
+	json_object_set_new(root, "runtime_state", runtime_state_json(r->rt));
 	return root;
 }
 

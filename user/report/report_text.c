@@ -4,6 +4,7 @@
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
 #include "report/report.h"
+#include "report/runtime_report.h"
 #include "trace/madvise_probe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
@@ -200,7 +201,9 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 		print_memory_line(out, &r->mem);
 	if (r->have_heap)
 		print_pages_line(out, &r->heap);
-	section_hist(out, "GC stop-the-world pauses", &f->gc_pause);
+	print_runtime_block(out, r->rt, t, false);
+	section_hist(out, r->no_probes ? "GC pauses, one a collection (the runtime's record)" : "GC stop-the-world pauses",
+		     &f->gc_pause);
 	section_hist(out, "time to stop the world, for the GC", &f->gc_stopping);
 	section_hist(out, "other stops of the world", &f->other_pause);
 	for (i = 0; i < HT_MAX_ADVICE; i++) {
