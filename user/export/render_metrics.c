@@ -15,6 +15,7 @@
 #include "trace/madvise_probe.h"
 #include "export/map_select.h"
 #include "export/render_metrics.h"
+#include "export/render_runtime.h"
 
 /* madvise figures merged by the labels they are exported under: advice
  * values without a name share "other". */
@@ -545,6 +546,20 @@ int render_metrics(struct metrics_writer *w, const struct trace_snapshot *const 
 		}
 		metrics_common_labels(w, NULL, 0);
 		err = w->err;
+	}
+	if (!err) {
+		/* the runtime's own state, with each target's labels */
+		const struct metrics_label **common = calloc(n ? n : 1, sizeof(*common));
+		size_t *ncommon = calloc(n ? n : 1, sizeof(*ncommon));
+
+		for (i = 0; common && ncommon && i < n; i++) {
+			common[i] = ctx[i].common;
+			ncommon[i] = ctx[i].ncommon;
+		}
+		err = common && ncommon ? render_runtime_metrics(w, v, n, common, ncommon)
+					: ht_fail("metrics: out of memory for %zu targets", n);
+		free(common);
+		free(ncommon);
 	}
 	for (i = 0; i < ready; i++)
 		free(ctx[i].maps);
