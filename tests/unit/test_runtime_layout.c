@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "util/log.h"
 #include "heap/runtime_globals.h"
+#include "gotables/runtime_godebug.h"
 #include "gotables/runtime_layout.h"
 #include "gotables/runtime_probes.h"
 #include "target/target.h"
@@ -464,6 +465,45 @@ static void test_lines_match_addr2line(void **state)
 	}
 }
 
+/* The GODEBUG settings the advice names, against each toolchain's runtime:
+ * the runtime's table of settings holds each name as a string, so the
+ * binary holds it exactly when the release reads the setting. */
+static void test_godebug_settings_match_runtimes(void **state)
+{
+	int i;
+
+	for (i = 0; i < ntoolchains; i++) {
+		const struct go_godebug *g;
+		char path[4200];
+		struct target t;
+		FILE *f;
+		long size;
+		char *bytes;
+
+		snprintf(path, sizeof(path), "%.31s-gcload", toolchains[i].name);
+		open_target(&t, path);
+		snprintf(path, sizeof(path), "%s/%.31s-gcload", dir, toolchains[i].name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		rewind(f);
+		bytes = malloc((size_t)size);
+		assert_non_null(bytes);
+		assert_int_equal(fread(bytes, 1, (size_t)size, f), (size_t)size);
+		fclose(f);
+		for (g = go_godebugs; g->name; g++) {
+			bool has = memmem(bytes, (size_t)size, g->name, strlen(g->name)) != NULL;
+
+			if (has != go_has_godebug(&t.bi.ver, g->name))
+				fail_msg("%s (%s): the runtime %s GODEBUG %s, the table says %s", path, t.bi.version,
+					 has ? "has" : "has no", g->name, has ? "it does not" : "it does");
+		}
+		free(bytes);
+		target_close(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_constants_match_dwarf),
 		cmocka_unit_test(test_globals_found_in_stripped_code),
 		cmocka_unit_test(test_lines_match_addr2line),
+		cmocka_unit_test(test_godebug_settings_match_runtimes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
