@@ -107,7 +107,7 @@ fuzz: $(FUZZ_BINS) targets
 	$(Q)tools/fuzz.sh $(FUZZ_SECONDS) $(OUT)/targets $(FUZZ_BINS)
 
 fuzz-short: $(FUZZ_BINS) targets
-	$(Q)tools/fuzz.sh 60 $(OUT)/targets $(FUZZ_BINS)
+	$(Q)FUZZ_SHORT=1 tools/fuzz.sh 60 $(OUT)/targets $(FUZZ_BINS)
 
 # Go programs the tests run and read, built with every toolchain we support.
 targets:

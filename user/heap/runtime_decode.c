@@ -79,9 +79,11 @@ static bool heap_stats(const struct go_layout *L, const uint8_t *hs, struct rt_m
 
 	/* Page accounting: whole runtime pages, the parts within the whole.
 	 * A read that raced read()'s fold of one generation into another
-	 * fails here (and the reader reads again). */
+	 * fails here (and the reader reads again). Each part is bounded
+	 * before they are added. */
 	if (committed <= 0 || released < 0 || inheap <= 0 || stacks < 0 || workbufs < 0 || bits < 0 ||
-	    (uint64_t)committed > MAX_BYTES || (uint64_t)released > MAX_BYTES ||
+	    (uint64_t)committed > MAX_BYTES || (uint64_t)released > MAX_BYTES || (uint64_t)inheap > MAX_BYTES ||
+	    (uint64_t)stacks > MAX_BYTES || (uint64_t)workbufs > MAX_BYTES || (uint64_t)bits > MAX_BYTES ||
 	    inheap + stacks + workbufs + bits > committed || committed % HT_GO_PAGE_SIZE ||
 	    released % HT_GO_PAGE_SIZE || inheap % HT_GO_PAGE_SIZE || stacks % HT_GO_PAGE_SIZE)
 		return false;
