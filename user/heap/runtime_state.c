@@ -69,11 +69,24 @@ void runtime_state_open(struct runtime_state_reader *r, const struct target *t)
 	global_candidates(t, "runtime.gcController", 0, gccontroller_referrers, &r->gc_cand);
 }
 
+/* gcController.mappedReady is what the runtime has mapped and not released:
+ * memstats' total less the released heap, but for the moments between the
+ * two's updates. A global that happens to decode as a GC controller (Go
+ * 1.27's has zeros where GOGC and the limit would be, and a large count
+ * where mappedReady would) does not also agree with memstats. */
+static bool agrees(const struct rt_gccontroller *gc, uint64_t mapped)
+{
+	uint64_t diff = gc->mapped_ready > mapped ? gc->mapped_ready - mapped : mapped - gc->mapped_ready;
+
+	return diff <= mapped / 10 + (1u << 20);
+}
+
 /* Which candidate holds a runtime's memstats (or gcController): the
  * symbol's when there is one; in a stripped binary the only one that does,
- * never a guess between two. */
+ * never a guess between two. mapped: for gcController, what memstats says
+ * is mapped and not released. */
 static uint64_t search(struct runtime_state_reader *r, const struct global_candidates *c, bool memstats,
-		       const char **how)
+		       uint64_t mapped, const char **how)
 {
 	size_t size = memstats ? MEMSTATS_MAX : CONTROLLER_MAX, i, k, nr, ncand = c->from_symbol ? 1 : c->n;
 	uint8_t *buf = malloc(SEARCH_BATCH * size);
@@ -103,7 +116,7 @@ static uint64_t search(struct runtime_state_reader *r, const struct global_candi
 			struct rt_gccontroller gc;
 			bool ok = all_ok(&ranges[first[k]], first[k + 1] - first[k]) &&
 				  (memstats ? rt_decode_memstats(r->L, buf + k * size, size, &ms)
-					    : rt_decode_gccontroller(r->L, buf + k * size, size, &gc));
+					    : rt_decode_gccontroller(r->L, buf + k * size, size, &gc) && agrees(&gc, mapped));
 
 			if (!ok)
 				continue;
@@ -148,18 +161,31 @@ static bool read_once(struct runtime_state_reader *r, struct images *im, struct 
 	return ms_ok && (gc_ok || !r->controller);
 }
 
+/* Reads until a reading is whole and consistent, READ_TRIES at most. */
+static void read_consistent(struct runtime_state_reader *r, struct images *im, struct runtime_state *out)
+{
+	int tries;
+
+	for (tries = 0; tries < READ_TRIES && !r->mem.gone; tries++) {
+		if (tries) {
+			r->retries++;
+			nanosleep(&(struct timespec){ .tv_nsec = RETRY_WAIT_NS }, NULL);
+		}
+		if (read_once(r, im, out))
+			return;
+	}
+	r->torn++;
+}
+
 bool runtime_state_read(struct runtime_state_reader *r, struct runtime_state *out)
 {
 	struct images *im;
-	int tries;
 
 	memset(out, 0, sizeof(*out));
 	if (!r->L || r->mem.gone)
 		return false;
 	if (!r->memstats)
-		r->memstats = search(r, &r->ms_cand, true, &r->memstats_how);
-	if (!r->controller)
-		r->controller = search(r, &r->gc_cand, false, &r->controller_how);
+		r->memstats = search(r, &r->ms_cand, true, 0, &r->memstats_how);
 	if (!r->memstats) {
 		snprintf(r->why, sizeof(r->why), "runtime.memstats not found (%zu candidates from %s)", r->ms_cand.n,
 			 r->ms_cand.from_symbol ? "the symbol table and code" : "code");
@@ -168,17 +194,17 @@ bool runtime_state_read(struct runtime_state_reader *r, struct runtime_state *ou
 	im = malloc(sizeof(*im));
 	if (!im)
 		return false;
-	for (tries = 0; tries < READ_TRIES && !r->mem.gone; tries++) {
-		if (tries) {
-			r->retries++;
-			nanosleep(&(struct timespec){ .tv_nsec = RETRY_WAIT_NS }, NULL);
-		}
-		if (read_once(r, im, out))
-			break;
+	read_consistent(r, im, out);
+	/* the controller is looked for once memstats is read: they must agree */
+	if (!r->controller && out->have_memstats) {
+		struct rt_classes c;
+
+		rt_classes_of(&out->ms, &c);
+		r->controller = search(r, &r->gc_cand, false, c.total - c.heap_released, &r->controller_how);
+		if (r->controller)
+			read_consistent(r, im, out);
 	}
 	free(im);
-	if (tries == READ_TRIES)
-		r->torn++;
 	if (out->have_memstats)
 		rt_classes_of(&out->ms, &out->classes);
 	if (out->have_controller)
