@@ -172,7 +172,7 @@ static void settings_line(FILE *out, const struct runtime_state *s, bool live)
 			fprintf(out, ", GOMEMLIMIT none");
 		else
 			fprintf(out, ", GOMEMLIMIT %s", FMT(bytes, (uint64_t)s->gc.memory_limit));
-		fprintf(out, ", heap goal %s", FMT(bytes, s->heap_goal));
+		fprintf(out, ", %s %s", live ? "goal" : "heap goal", FMT(bytes, s->heap_goal));
 		if (!live)
 			fprintf(out, " (live heap %s)", FMT(bytes, s->gc.heap_marked));
 	} else {
@@ -194,9 +194,18 @@ static void history_lines(FILE *out, const struct rt_memstats *ms, bool live)
 
 	for (i = 0; i < n; i++)
 		hist_add(&h, p[i]);
+	if (live) {
+		/* one line: the count, the total, the newest pauses */
+		col = fprintf(out, "          %u collections since start, %s paused; newest", ms->numgc,
+			      FMT(ns, ms->pause_total_ns));
+		for (i = 0; i < n && i < shown && col < 70; i++)
+			col += fprintf(out, " %s", FMT(ns, p[i]));
+		fputc('\n', out);
+		return;
+	}
 	fprintf(out, "          %u collections since start (%u forced), paused %s in all", ms->numgc, ms->numforcedgc,
 		FMT(ns, ms->pause_total_ns));
-	if (n && !live)
+	if (n)
 		fprintf(out, "; last %zu: p50<%s p99<%s max %s", n, FMT(ns, hist_quantile_ns(&h, 0.5)),
 			FMT(ns, hist_quantile_ns(&h, 0.99)), FMT(ns, h.max_ns));
 	fputc('\n', out);
@@ -208,22 +217,32 @@ static void history_lines(FILE *out, const struct rt_memstats *ms, bool live)
 	fputc('\n', out);
 }
 
+/* --no-probes: more collections between two readings than the ring holds */
+static void overrun_line(FILE *out, const struct runtime_watch *w, bool live)
+{
+	if (w->window.pauses_missed && live)
+		fprintf(out, "GC        %llu pauses overwritten unread (over 256 GCs an interval): use a shorter -i\n",
+			(unsigned long long)w->window.pauses_missed);
+	else if (w->window.pauses_missed)
+		fprintf(out, "GC        %llu collections' pauses were overwritten before heaptrace read them (over 256 between two readings): counted, and in the pause total, not one by one; a shorter -i reads them all\n",
+			(unsigned long long)w->window.pauses_missed);
+}
+
 static void rss_lines(FILE *out, const struct runtime_watch *w, bool live)
 {
 	const struct rt_classes *c = &w->now.classes;
 	struct rt_memory m;
 
-	if (runtime_watch_memory(w, &m)) {
-		fprintf(out, "RSS       %s = Go %s + program file %s + not Go %s%s\n", FMT(bytes, m.rss),
-			FMT(bytes, m.go_bytes), FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes),
-			live ? "" : " (cgo, C libraries, other mappings)");
-		if (!live && !m.go_measured)
-			fprintf(out, "          (Go's part from its accounting: what it mapped and has not released)\n");
-	}
+	if (runtime_watch_memory(w, &m) && live)
+		fprintf(out, "RSS       %s: Go %s, program %s, not Go %s\n", FMT(bytes, m.rss), FMT(bytes, m.go_bytes),
+			FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes));
+	else if (runtime_watch_memory(w, &m))
+		fprintf(out, "RSS       %s = Go %s + program file %s + not Go %s (cgo, C libraries, other mappings)%s\n",
+			FMT(bytes, m.rss), FMT(bytes, m.go_bytes), FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes),
+			m.go_measured ? "" : ";\n          Go's part from its accounting: what it mapped and has not released");
 	if (live) {
-		fprintf(out, "          heap objects %s, free %s, released %s, stacks %s\n", FMT(bytes, c->heap_objects),
-			FMT(bytes, c->heap_free + c->heap_unused), FMT(bytes, c->heap_released),
-			FMT(bytes, c->heap_stacks + c->os_stacks));
+		fprintf(out, "          objects %s, free %s, released %s\n", FMT(bytes, c->heap_objects),
+			FMT(bytes, c->heap_free + c->heap_unused), FMT(bytes, c->heap_released));
 		return;
 	}
 	fprintf(out, "          Go's classes: heap objects %s, unused %s, free %s, stacks %s, OS stacks %s,\n",
@@ -265,6 +284,7 @@ void print_runtime_block(FILE *out, const struct runtime_watch *w, const struct 
 	}
 	settings_line(out, &w->now, live);
 	history_lines(out, &w->now.ms, live);
+	overrun_line(out, w, live);
 	rss_lines(out, w, live);
 	limits_line(out, w, live);
 	n = runtime_advice(w, t, adv, ADVICE_MAX);
