@@ -157,6 +157,23 @@ static __always_inline void syscall_enter(__u64 addr, __u64 len, __u64 advice)
 	enter(tgid, (__u32)bpf_get_current_pid_tgid(), HT_H_MADVISE, &e);
 }
 
+/* process_madvise(pidfd, iovec, vlen, advice, flags): the advice applied to
+ * many ranges at once (golang/go#80389 proposes it for the scavenger on
+ * Linux 6.13+). Counted for the calling process with its madvise figures,
+ * whoever in it calls, as the runtime has no wrapper of its own for it yet:
+ * a2 carries the advice with this flag, so that the exit counts the bytes
+ * the kernel says it advised (its return value: exact, however many iovecs). */
+#define PROCESS_MADVISE_FLAG (1ull << 40)
+
+static __always_inline void process_madvise_enter(__u64 advice)
+{
+	__u32 tgid = current_tgid();
+	struct inflight_val e = { .ts = bpf_ktime_get_ns(), .a2 = (advice & 0xffffffff) | PROCESS_MADVISE_FLAG };
+
+	if (traced_figures(tgid))
+		enter(tgid, (__u32)bpf_get_current_pid_tgid(), HT_H_MADVISE, &e);
+}
+
 static __always_inline void syscall_exit(__s64 ret)
 {
 	__u32 tgid = current_tgid();
@@ -168,6 +185,11 @@ static __always_inline void syscall_exit(__s64 ret)
 		return;
 	v = *p;
 	bpf_map_delete_elem(&inflight, &k);
+	if (v.a2 & PROCESS_MADVISE_FLAG) {
+		__sync_fetch_and_add(&f->process_madvise_calls, 1);
+		madvise_done(f, ret > 0 ? (__u64)ret : 0, v.a2, ret >= 0 ? 0 : ret, bpf_ktime_get_ns() - v.ts);
+		return;
+	}
 	madvise_done(f, v.a1, v.a2, ret, bpf_ktime_get_ns() - v.ts);
 }
 #endif

@@ -135,6 +135,9 @@ struct ht_figures {
 	struct ht_point_count points[HT_EXE_POINTS]; /* by slot of the process's plan */
 	__u64 lost_records;	/* ring buffer full */
 	__u64 unpaired_exits;	/* an exit whose entry was not seen (attached mid-call) */
+	/* of the madvise figures, calls made with process_madvise(2) on the
+	 * process itself (the syscall-level methods see them) */
+	__u64 process_madvise_calls;
 };
 
 /*

@@ -174,6 +174,10 @@ static json_t *release_json(const struct trace_snapshot *r)
 	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
 	json_object_set_new(rel, "madvise", madvise_json(f));
 	json_object_set_new(rel, "madvise_not_runtime", madvise_other_json(f));
+	/* of release.madvise, the calls made with process_madvise(2); null
+	 * where the method does not see it (the runtime's madvise wrapper) */
+	json_object_set_new(rel, "process_madvise_calls",
+			    r->madvise->process_madvise ? jint(f->process_madvise_calls) : json_null());
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
 	return rel;

@@ -187,6 +187,9 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 		(double)r->duration_ns / 1e9, r->stop_reason ? r->stop_reason : "still running");
 	print_gc_lines(out, r, f, NULL);
 	print_madvise_lines(out, f, NULL);
+	if (f->process_madvise_calls)
+		fprintf(out, "          of which %llu calls of process_madvise(2)\n",
+			(unsigned long long)f->process_madvise_calls);
 	fprintf(out, "scavenger %llu background passes, %llu scavenge calls released %s; "
 		"debug.FreeOSMemory %llu calls\n",
 		(unsigned long long)f->scavenger_run.count, (unsigned long long)f->scavenge.count,

@@ -8,6 +8,8 @@
 //
 //	truth      writes the runtime's own view as JSON to -truth FILE, prints "truth"
 //	gc N       runs N more collections, prints "gc done"
+//	pmadvise N maps and touches N MiB, gives them back with process_madvise(2)
+//	           on itself (MADV_DONTNEED), prints "pmadvise RESULT"
 //	exit       exits
 //
 // SIGUSR1 writes the truth file too. It prints "ready" once set up.
@@ -28,6 +30,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // What heaptrace must equal: debug.ReadGCStats, the settings, and the
@@ -195,10 +198,41 @@ func main() {
 			n, _ := strconv.Atoi(f[1])
 			collect(n)
 			fmt.Println("gc done")
+		case len(f) == 2 && f[0] == "pmadvise":
+			n, _ := strconv.Atoi(f[1])
+			fmt.Println("pmadvise", processMadvise(n<<20))
 		case len(f) == 1 && f[0] == "exit":
 			os.Exit(0)
 		}
 	}
 	// stdin closed: stay, as a service would, until killed
 	select {}
+}
+
+// processMadvise maps and touches n bytes and releases them with
+// process_madvise(pidfd of itself, [iovec], 1, MADV_DONTNEED, 0), as
+// golang/go#80389 proposes the scavenger do: the bytes the kernel advised,
+// or -errno.
+func processMadvise(n int) int64 {
+	const sysPidfdOpen, sysProcessMadvise, madvDontneed = 434, 440, 4
+	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return -1
+	}
+	defer syscall.Munmap(b)
+	for i := 0; i < n; i += 4096 {
+		b[i] = 1
+	}
+	fd, _, e := syscall.Syscall(sysPidfdOpen, uintptr(os.Getpid()), 0, 0)
+	if e != 0 {
+		return -int64(e)
+	}
+	defer syscall.Close(int(fd))
+	iov := syscall.Iovec{Base: &b[0]}
+	iov.SetLen(n)
+	r, _, e := syscall.Syscall6(sysProcessMadvise, fd, uintptr(unsafe.Pointer(&iov)), 1, madvDontneed, 0, 0)
+	if e != 0 {
+		return -int64(e)
+	}
+	return int64(r)
 }
