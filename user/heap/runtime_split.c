@@ -38,6 +38,10 @@ void rt_memory_split(const struct rt_classes *c, const struct rt_memstats *ms, c
 		out->released_resident = out->released_lazyfree;
 		out->go_bytes = c->total - c->heap_released + out->released_resident;
 		out->heap_anon_huge = s->all.anon_huge;
+		/* pages it mapped and never touched are not resident: no more
+		 * than what the program file leaves of RSS is Go's */
+		if (out->go_bytes > sub0(out->rss, out->exe_bytes))
+			out->go_bytes = sub0(out->rss, out->exe_bytes);
 	}
 	out->not_go_bytes = sub0(sub0(out->rss, out->exe_bytes), out->go_bytes);
 }

@@ -19,7 +19,8 @@
 struct rt_memory {
 	uint64_t rss;
 	uint64_t go_bytes;	/* resident and the Go runtime's */
-	bool go_measured;	/* on the runtime's named mappings, else from its accounting */
+	bool go_measured;	/* on the runtime's named mappings; else from its accounting,
+				 * an upper bound (and not_go_bytes a lower one) */
 	uint64_t exe_bytes;	/* the program file's pages and its bss */
 	uint64_t not_go_bytes;	/* the rest of RSS */
 	/* pages the runtime released that are resident all the same: a lower

@@ -236,10 +236,13 @@ static void rss_lines(FILE *out, const struct runtime_watch *w, bool live)
 	if (runtime_watch_memory(w, &m) && live)
 		fprintf(out, "RSS       %s: Go %s, program %s, not Go %s\n", FMT(bytes, m.rss), FMT(bytes, m.go_bytes),
 			FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes));
+	else if (runtime_watch_memory(w, &m) && m.go_measured)
+		fprintf(out, "RSS       %s = Go %s + program file %s + not Go %s (cgo, C libraries, other mappings)\n",
+			FMT(bytes, m.rss), FMT(bytes, m.go_bytes), FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes));
 	else if (runtime_watch_memory(w, &m))
-		fprintf(out, "RSS       %s = Go %s + program file %s + not Go %s (cgo, C libraries, other mappings)%s\n",
-			FMT(bytes, m.rss), FMT(bytes, m.go_bytes), FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes),
-			m.go_measured ? "" : ";\n          Go's part from its accounting: what it mapped and has not released");
+		fprintf(out, "RSS       %s = Go up to %s + program file %s + not Go at least %s (cgo, C libraries,\n"
+			     "          other mappings); Go's part from its accounting: what it has mapped and not released\n",
+			FMT(bytes, m.rss), FMT(bytes, m.go_bytes), FMT(bytes, m.exe_bytes), FMT(bytes, m.not_go_bytes));
 	if (live) {
 		fprintf(out, "          objects %s, free %s, released %s\n", FMT(bytes, c->heap_objects),
 			FMT(bytes, c->heap_free + c->heap_unused), FMT(bytes, c->heap_released));
