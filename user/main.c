@@ -77,7 +77,7 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
-	"  sudo heaptrace -p 4242 --no-probes -d 10s   # no probe: the runtime's own state\n"
+	"  sudo heaptrace -p 4242 --no-probes   # no probe, no BPF: the runtime's state\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
 	"the program's own status.\n";
