@@ -79,8 +79,9 @@ static void sample_memory(struct session *s, uint64_t now)
 {
 	struct smaps m;
 
-	/* Sampled while the target lives: at the end it may be gone. */
-	if (!smaps_read(s->t->pid, &m) && m.rss) {
+	/* Sampled while the target lives: at the end it may be gone. One
+	 * read of smaps gives the kernel's view and where RSS goes. */
+	if (runtime_watch_sample_memory(&s->rt, &m)) {
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}
@@ -292,7 +293,7 @@ int session_finish(struct session *s)
 	map_tracker_tick(&s->maps); /* the maps as they are now, if the target is still there */
 	read_page_stats(s);
 	/* The kernel's view now if the target is still there, else the last sample. */
-	if (!smaps_read(s->t->pid, &m) && m.rss) {
+	if (runtime_watch_sample_memory(&s->rt, &m)) {
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}

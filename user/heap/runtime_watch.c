@@ -37,11 +37,24 @@ void runtime_watch_open(struct runtime_watch *w, const struct target *t, bool la
 	thp_settings(w);
 }
 
+bool runtime_watch_sample_memory(struct runtime_watch *w, struct smaps *out)
+{
+	struct rss_exe exe = { .path = w->t->exe, .dev_major = major(w->t->exe_dev),
+			       .dev_minor = minor(w->t->exe_dev), .ino = w->t->exe_ino };
+	struct rss_split s;
+
+	/* sampled while the target lives: at the end it may be gone */
+	if (rss_split_read(w->t->pid, &exe, &s) || !s.all.rss)
+		return false;
+	w->smaps = s;
+	w->have_smaps = true;
+	*out = (struct smaps){ .rss = s.all.rss, .anon = s.anon, .lazyfree = s.all.lazyfree };
+	return true;
+}
+
 void runtime_watch_tick(struct runtime_watch *w)
 {
 	struct runtime_state s;
-	struct rss_exe exe = { .path = w->t->exe, .dev_major = major(w->t->exe_dev),
-			       .dev_minor = minor(w->t->exe_dev), .ino = w->t->exe_ino };
 
 	if (runtime_state_read(&w->reader, &s)) {
 		/* a reading without the controller keeps the last settings */
@@ -59,9 +72,6 @@ void runtime_watch_tick(struct runtime_watch *w)
 		w->now = s;
 		w->have_now = true;
 	}
-	/* sampled while the target lives: at the end it may be gone */
-	if (!rss_split_read(w->t->pid, &exe, &w->smaps))
-		w->have_smaps = true;
 	if (!cgroup_limit_read(w->t->pid, &w->cgroup)) {
 		w->have_cgroup = true;
 	} else if (!w->have_cgroup) {

@@ -10,6 +10,7 @@
 #define HT_HEAP_RUNTIME_WATCH_H
 #include <stdbool.h>
 #include "heap/rss_split.h"
+#include "heap/smaps.h"
 #include "heap/runtime_split.h"
 #include "heap/runtime_state.h"
 #include "target/cgroup_limit.h"
@@ -35,8 +36,13 @@ struct runtime_watch {
 /* launched: the program starts under heaptrace, so the window counts from
  * its first collection; otherwise from the first reading. */
 void runtime_watch_open(struct runtime_watch *w, const struct target *t, bool launched);
-/* Reads the runtime's state, /proc/PID/smaps and the cgroup's limit. */
+/* Reads the runtime's state and the cgroup's limit. */
 void runtime_watch_tick(struct runtime_watch *w);
+/* Reads /proc/PID/smaps: where RSS goes, and the whole (rss, anon,
+ * LazyFree: what smaps_rollup says, from the same one walk of the
+ * process's page tables, which is what a read of either costs). False when
+ * the process is gone. */
+bool runtime_watch_sample_memory(struct runtime_watch *w, struct smaps *out);
 /* The RSS split, when both the classes and smaps were read. */
 bool runtime_watch_memory(const struct runtime_watch *w, struct rt_memory *out);
 /* --no-probes: the window's collections as the GC figures (cycles, one
