@@ -265,7 +265,7 @@ void rt_window_add(struct rt_window *w, const struct rt_memstats *prev, const st
 	w->forced += now->numforcedgc - prev->numforcedgc;
 	w->pause_total_ns += now->pause_total_ns - prev->pause_total_ns;
 	for (i = 0; i < n && i < GO_PAUSE_HISTORY; i++)
-		hist_add(&w->pauses, now->pause_ns[(now->numgc - 1 - i) % GO_PAUSE_HISTORY]);
+		hist_record(&w->pauses, now->pause_ns[(now->numgc - 1 - i) % GO_PAUSE_HISTORY]);
 	if (n > GO_PAUSE_HISTORY)
 		w->pauses_missed += n - GO_PAUSE_HISTORY;
 }

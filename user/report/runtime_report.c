@@ -193,7 +193,7 @@ static void history_lines(FILE *out, const struct rt_memstats *ms, bool live)
 	int col;
 
 	for (i = 0; i < n; i++)
-		hist_add(&h, p[i]);
+		hist_record(&h, p[i]);
 	if (live) {
 		/* one line: the count, the total, the newest pauses */
 		col = fprintf(out, "          %u collections since start, %s paused; newest", ms->numgc,

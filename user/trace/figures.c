@@ -63,7 +63,7 @@ void hist_merge(struct ht_hist *a, const struct ht_hist *b)
 		a->slots[s] += b->slots[s];
 }
 
-void hist_add(struct ht_hist *h, uint64_t ns)
+void hist_record(struct ht_hist *h, uint64_t ns)
 {
 	int slot = ns ? 63 - __builtin_clzll(ns) : 0;
 
