@@ -152,7 +152,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	report_exports(o->out, s->exporter);
 	live_view_init(&s->view, o->out);
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
-	s->next_tick = s->start + o->interval_ns;
+	/* Host mode: every process ticks on one grid, so that hundreds of them
+	 * wake heaptrace once an interval, not each at its own moment. */
+	s->next_tick = o->host ? (s->start / o->interval_ns + 1) * o->interval_ns : s->start + o->interval_ns;
 	return 0;
 }
 
@@ -219,31 +221,33 @@ static bool due_full_read(struct session *s, uint64_t now)
 	return ran;
 }
 
+/* Host mode, at each tick of the grid: the kernel's view with the rest, and
+ * an idle process's reads only on a slow timer (due_full_read). */
+static void host_tick_reads(struct session *s, uint64_t now)
+{
+	read_figures(s);
+	if (!due_full_read(s, now))
+		return;
+	sample_memory(s, now);
+	map_tracker_tick(&s->maps);
+	read_page_stats(s);
+}
+
 void session_tick(struct session *s, uint64_t now)
 {
-	bool full = true, have_figures = false;
 	int tier;
 
-	/* host mode: an idle process is read only on a slow timer */
-	if (s->o->host && (now >= s->next_mem || now >= s->next_tick)) {
-		read_figures(s);
-		have_figures = true;
-		full = due_full_read(s, now);
-	}
-	if (now >= s->next_mem) {
-		if (full)
-			sample_memory(s, now);
-		else
-			s->next_mem = now + s->o->interval_ns;
-	}
+	if (!s->o->host && now >= s->next_mem)
+		sample_memory(s, now);
 	if (now < s->next_tick)
 		return;
-	if (full) {
+	if (s->o->host) {
+		host_tick_reads(s, now);
+	} else {
 		map_tracker_tick(&s->maps);
 		read_page_stats(s);
-	}
-	if (!have_figures)
 		read_figures(s);
+	}
 	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
 		/* this process's handlers stop at once; the points themselves go
@@ -265,7 +269,11 @@ void session_tick(struct session *s, uint64_t now)
 
 uint64_t session_next_wakeup(const struct session *s)
 {
-	uint64_t t = s->next_tick < s->next_mem ? s->next_tick : s->next_mem;
+	uint64_t t = s->next_tick;
+
+	/* host mode samples memory at its ticks */
+	if (!s->o->host && s->next_mem < t)
+		t = s->next_mem;
 
 	return t < s->deadline ? t : s->deadline;
 }
