@@ -37,6 +37,10 @@ static void refresh_snapshot(struct session *s, uint64_t now)
 {
 	s->snap.duration_ns = now - s->start;
 	s->snap.stop_reason = s->stop_reason;
+	if (s->link && s->link->sampling) {
+		s->snap.latency_sampled = true;
+		s->snap.latency_sampled_ns = exe_link_sampled_ns(s->link, now) - s->sampled_at_start;
+	}
 }
 
 /* The runtime's page accounting; memstats, once found, also tells BPF where
@@ -126,6 +130,7 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	if (o->launched && launch_release(t->pid))
 		return -1;
 	s->start = s->last_tick = monotonic_ns();
+	s->sampled_at_start = exe_link_sampled_ns(s->link, s->start);
 	s->snap = (struct trace_snapshot){ .target = t, .plan = s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
@@ -170,6 +175,13 @@ void session_walk(struct session *s, uint64_t budget_ns)
 		report_heap_walk(s->o->out, &s->maps, err ? ht_last_error() : NULL);
 }
 
+static bool alive(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) && st.state != 'Z' && st.state != 'X';
+}
+
 /* Why the trace of a running target ends now, if it does. */
 static const char *ended(struct session *s, uint64_t now, bool exited)
 {
@@ -179,8 +191,14 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	 * process: the host ends the run */
 	if (session_stop_signal && !s->o->host)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
-	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
+	/* A pidfd also turns readable while a thread other than the leader
+	 * executes a program (the old leader goes): the process still there,
+	 * running another file, has not exited. */
+	if ((exited && !alive(s->t->pid)) || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
 		return "the target exited";
+	if (exited)
+		return target_exe_state(s->t) == EXE_CHANGED ? "the target executed another program"
+							      : "the target exited";
 	/* The rest waits for the session's own next wakeup: the exe check stats
 	 * /proc, and a wakeup for one of many sessions (or for the consumer)
 	 * must not cost one of those per session. */
@@ -241,6 +259,7 @@ void session_tick(struct session *s, uint64_t now)
 		sample_memory(s, now);
 	if (now < s->next_tick)
 		return;
+	exe_link_sample(s->link, now);
 	if (s->o->host) {
 		host_tick_reads(s, now);
 	} else {

@@ -58,6 +58,7 @@ struct session {
 	 * read again until IDLE_FULL_NS (session.c) */
 	unsigned long long read_cpu_ticks;
 	uint64_t read_hits, read_at;
+	uint64_t sampled_at_start; /* the link's sampled time when the trace began */
 	const char *stop_reason; /* set once the trace ends */
 };
 

@@ -108,8 +108,9 @@ static json_t *gc_json(const struct trace_snapshot *r)
 	return gc;
 }
 
-static json_t *madvise_json(const struct ht_figures *f)
+static json_t *madvise_json(const struct trace_snapshot *r)
 {
+	const struct ht_figures *f = r->figures;
 	json_t *a = json_array();
 	int i;
 
@@ -126,7 +127,10 @@ static json_t *madvise_json(const struct ht_figures *f)
 		json_object_set_new(o, "kind", json_text(madvise_releases((unsigned)i) ? "release" : "hint"));
 		json_object_set_new(o, "calls", jint(m->calls));
 		json_object_set_new(o, "bytes", jint(m->bytes));
+		/* errors and latency come from the timed calls: with sampling,
+		 * `timed` of `calls`, over latency_sampled_ns of the trace */
 		json_object_set_new(o, "errors", jint(m->errors));
+		json_object_set_new(o, "timed", jint(m->latency.count));
 		json_object_set_new(o, "max_ns", jint(m->latency.max_ns));
 		json_object_set_new(o, "hist_log2_ns", hist_slots(&m->latency));
 		json_array_append_new(a, o);
@@ -172,7 +176,9 @@ static json_t *release_json(const struct trace_snapshot *r)
 	 * when they could not be read, rather than a guess. */
 	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
 	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
-	json_object_set_new(rel, "madvise", madvise_json(f));
+	json_object_set_new(rel, "madvise", madvise_json(r));
+	json_object_set_new(rel, "latency_sampled", json_boolean(r->latency_sampled));
+	json_object_set_new(rel, "latency_sampled_ns", r->latency_sampled ? jint(r->latency_sampled_ns) : json_null());
 	json_object_set_new(rel, "madvise_not_runtime", madvise_other_json(f));
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
@@ -309,6 +315,8 @@ json_t *report_json_object(const struct trace_snapshot *r)
 			json_object_set_new(o, "morestack_passes", jint(r->hits[i].restarts));
 		if (p->spec->exits)
 			json_object_set_new(o, "exit_hits", jint(r->hits[i].exits));
+		if (p->spec->call_sites)
+			json_object_set_new(o, "call_hits", jint(r->hits[i].calls));
 		json_array_append_new(probes, o);
 	}
 	json_object_set_new(root, "probes", probes);
