@@ -16,13 +16,13 @@ for h in "$@"; do
 	seeds=$work/seeds-$name corpus=$work/corpus-$name
 	rm -rf "$seeds"
 	mkdir -p "$seeds" "$corpus"
-	# a harness may ask for less in short runs (FUZZ_SHORT): "fuzz-short: N" in its source
-	s=$seconds
-	short=$(sed -n 's/.*fuzz-short: \([0-9][0-9]*\).*/\1/p' "$root/tests/fuzz/$name.c" 2>/dev/null | head -1)
-	if [ -n "${FUZZ_SHORT:-}" ] && [ -n "$short" ] && [ "$short" -lt "$s" ]; then
-		s=$short
-	fi
-	if [ "$name" = fuzz_runtime_state ]; then
+	if [ "$name" = fuzz_text ]; then
+		# what the parsers read: this machine's own /proc files
+		for f in stat maps smaps_rollup cgroup comm; do
+			cat /proc/self/$f > "$seeds/$f" 2>/dev/null || true
+		done
+		printf '0::/system.slice/docker-%s.scope\n' "$(printf 'a%.0s' $(seq 64))" > "$seeds/cgroup-docker"
+	elif [ "$name" = fuzz_runtime_state ]; then
 		# the text parsers' inputs as this machine writes them, after the selector bytes
 		for f in smaps:0 cgroup:1 mountinfo:2; do
 			printf '\x03\x0%s' "${f#*:}" >"$seeds/${f%:*}"
@@ -32,9 +32,10 @@ for h in "$@"; do
 	for b in "$targets"/go119-gcload.stripped "$targets"/go122-gcload-pie.stripped \
 		"$targets"/gocur-gcload.stripped "$targets"/gocur-cgoload.stripped; do
 		case $name in
+		fuzz_text) continue ;;
 		fuzz_pclntab) objcopy -O binary --only-section=.gopclntab "$b" "$seeds/$(basename "$b").pclntab" 2>/dev/null ||
 				objcopy -O binary --only-section=.data.rel.ro.gopclntab "$b" "$seeds/$(basename "$b").pclntab" ;;
-		fuzz_runtime_state) ;; # its seeds are above
+		fuzz_runtime_state) continue ;; # its seeds are above
 		*) cp "$b" "$seeds/" ;;
 		esac
 	done
@@ -43,7 +44,7 @@ for h in "$@"; do
 		echo "fuzz: $name: replaying $(ls "$regress" | wc -l) regression inputs"
 		"$h" "$regress"/*
 	fi
-	echo "fuzz: $name for ${s}s"
-	"$h" -max_total_time="$s" -max_len=4000000 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+	echo "fuzz: $name for ${seconds}s"
+	"$h" -max_total_time="$seconds" -max_len=4000000 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
 		-artifact_prefix="$work/crashes/$name-" "$corpus" "$seeds" 2>&1 | grep -E '^(#|stat::number_of_executed_units|==|SUMMARY|Done)' | tail -4
 done

@@ -23,7 +23,8 @@ apt-get install -y -qq --no-install-recommends \
 	libcapstone-dev libjansson-dev libcmocka-dev libclang-rt-14-dev \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
 	docker.io curl tmux \
-	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest >/dev/null
+	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest \
+	build-essential dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null
 
 go_bin=$(command -v go || echo /usr/local/go/bin/go)
 if [ ! -x "$go_bin" ]; then

@@ -6,8 +6,6 @@
  * consistent runtime's, patched where the input says (so that the
  * decoders' checks are passed, and then broken, one field at a time), or
  * the input itself.
- *
- * fuzz-short: 30 (small decoders: half a minute finds what a minute does)
  */
 #include <stdint.h>
 #include <stdlib.h>

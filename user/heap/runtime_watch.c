@@ -39,8 +39,8 @@ void runtime_watch_open(struct runtime_watch *w, const struct target *t, bool la
 
 bool runtime_watch_sample_memory(struct runtime_watch *w, struct smaps *out)
 {
-	struct rss_exe exe = { .path = w->t->exe, .dev_major = major(w->t->exe_dev),
-			       .dev_minor = minor(w->t->exe_dev), .ino = w->t->exe_ino };
+	struct rss_exe exe = { .path = w->t->exe, .dev_major = major(w->t->id.dev),
+			       .dev_minor = minor(w->t->id.dev), .ino = w->t->id.ino };
 	struct rss_split s;
 
 	/* sampled while the target lives: at the end it may be gone */

@@ -2,8 +2,10 @@
 #include <stdint.h>
 #include <string.h>
 #include "report/hist_print.h"
+#include "report/json_text.h"
 #include "report/runtime_report.h"
 #include "trace/figures.h"
+#include "util/textsafe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
 
@@ -117,9 +119,9 @@ void runtime_memory_json(json_t *m, const struct runtime_watch *w)
 	 * with the reason */
 	json_object_set_new(limits, "cgroup_bytes",
 			    w && w->have_cgroup && w->cgroup.bytes ? jint(w->cgroup.bytes) : json_null());
-	json_object_set_new(limits, "cgroup_file", w && w->have_cgroup ? json_string(w->cgroup.file) : json_null());
+	json_object_set_new(limits, "cgroup_file", w && w->have_cgroup ? json_text(w->cgroup.file) : json_null());
 	if (w && !w->have_cgroup && w->cgroup_why[0])
-		json_object_set_new(limits, "cgroup_unknown", json_string(w->cgroup_why));
+		json_object_set_new(limits, "cgroup_unknown", json_text(w->cgroup_why));
 	json_object_set_new(limits, "gomemlimit_bytes",
 			    ctl && w->now.gc.memory_limit != INT64_MAX ? json_integer(w->now.gc.memory_limit)
 								      : json_null());
@@ -137,7 +139,7 @@ json_t *runtime_advice_json(const struct runtime_watch *w, const struct target *
 
 		json_object_set_new(o, "kind", json_string(adv[i].kind));
 		json_object_set_new(o, "value", jint(adv[i].value));
-		json_object_set_new(o, "text", json_string(adv[i].text));
+		json_object_set_new(o, "text", json_text(adv[i].text));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -152,7 +154,7 @@ json_t *runtime_state_json(const struct runtime_watch *w)
 	json_object_set_new(o, "memstats_found_by", r && r->memstats ? json_string(r->memstats_how) : json_null());
 	json_object_set_new(o, "gccontroller_found_by",
 			    r && r->controller ? json_string(r->controller_how) : json_null());
-	json_object_set_new(o, "why_not", r && r->why[0] ? json_string(r->why) : json_null());
+	json_object_set_new(o, "why_not", r && r->why[0] ? json_text(r->why) : json_null());
 	json_object_set_new(o, "reads", jint(r ? r->reads : 0));
 	json_object_set_new(o, "reads_again", jint(r ? r->retries : 0));
 	json_object_set_new(o, "reads_given_up", jint(r ? r->torn : 0));
@@ -268,7 +270,7 @@ static void limits_line(FILE *out, const struct runtime_watch *w, bool live)
 	else
 		fprintf(out, "%s", FMT(bytes, w->cgroup.bytes));
 	if (!live && w->have_cgroup)
-		fprintf(out, " (%s)", w->cgroup.file);
+		fprintf(out, " (%s)", tsafe(w->cgroup.file));
 	if (w->now.have_controller)
 		fprintf(out, ", GOMEMLIMIT %s",
 			w->now.gc.memory_limit == INT64_MAX ? "none" : FMT(bytes, (uint64_t)w->now.gc.memory_limit));
@@ -282,7 +284,7 @@ void print_runtime_block(FILE *out, const struct runtime_watch *w, const struct 
 
 	if (!w || !w->have_now) {
 		if (w && w->reader.why[0] && !live)
-			fprintf(out, "runtime   not read: %s\n", w->reader.why);
+			fprintf(out, "runtime   not read: %s\n", tsafe(w->reader.why));
 		return;
 	}
 	settings_line(out, &w->now, live);

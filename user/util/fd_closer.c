@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "util/fd_closer.h"
+#include "util/proc_title.h"
 
 static int closer_sock = -1;
 
@@ -101,6 +102,8 @@ void fd_closer_start(void)
 		close(sv[0]);
 		if (fork() == 0) {
 			detach_from_caller(sv[1]);
+			proc_title_set("heaptrace: link closer (detaches uprobes for heaptrace, ends after it)",
+				       "ht-link-closer");
 			closer(sv[1]);
 		}
 		_exit(0);
