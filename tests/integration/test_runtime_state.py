@@ -332,3 +332,25 @@ def test_host_mode_no_probes(gcstate, tmp_path):
     assert rep["discovery"]["method"] == "/proc scans"
     r = [x for x in rep["processes"] if x["target"]["pid"] == g.pid][0]
     check_since_start(r, g.truth())
+
+
+@pytest.mark.parametrize("tc", ["gocur", "go119"])
+def test_released_but_resident_advice(tc, gcstate, tmp_path):
+    """GODEBUG=madvdontneed=0: the runtime releases with MADV_FREE, and on a
+    host with memory to spare the pages stay resident (LazyFree): said, with
+    the setting that makes RSS show the release."""
+    g = gcstate(f"{tc}-gcstate", env={"GODEBUG": "madvdontneed=0"})
+    g.command("release 96", "released")
+    out = tmp_path / "r.json"
+    h = subprocess.run([HEAPTRACE, "-q", "--no-probes", "-d", "500ms", "-p", str(g.pid), "--json", str(out)],
+                       capture_output=True, text=True, timeout=60)
+    assert h.returncode == 0, h.stderr
+    r = read_json(out)
+    mem = r["memory"]
+    assert mem["lazyfree_bytes"] >= 64 * MIB
+    assert 64 * MIB <= mem["released_lazyfree_bytes"] <= mem["classes"]["heap_released"]
+    advice = [a for a in r["advice"] if a["kind"] == "madvdontneed"]
+    assert len(advice) == 1 and advice[0]["value"] == mem["released_lazyfree_bytes"]
+    assert "GODEBUG=madvdontneed=1" in advice[0]["text"] and "GODEBUG=madvdontneed=1" in h.stdout
+    # the released pages still resident are Go's, not counted as not Go's
+    within(mem["not_go_bytes"], C_MALLOC, 0.25, "memory.not_go_bytes (the C malloc)")

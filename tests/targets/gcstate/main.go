@@ -8,6 +8,9 @@
 //
 //	truth      writes the runtime's own view as JSON to -truth FILE, prints "truth"
 //	gc N       runs N more collections, prints "gc done"
+//	release N  allocates and drops N MiB, collects and calls
+//	           debug.FreeOSMemory, prints "released" (with
+//	           GODEBUG=madvdontneed=0 the pages stay resident as LazyFree)
 //	pmadvise N maps and touches N MiB, gives them back with process_madvise(2)
 //	           on itself (MADV_DONTNEED), prints "pmadvise RESULT"
 //	exit       exits
@@ -135,6 +138,20 @@ func collect(n int) {
 	}
 }
 
+// release grows the heap by n MiB of touched garbage, then hands it back.
+func release(n int) {
+	garbage := make([][]byte, n)
+	for i := range garbage {
+		garbage[i] = make([]byte, 1<<20)
+		for j := 0; j < len(garbage[i]); j += 4096 {
+			garbage[i][j] = 1
+		}
+	}
+	garbage = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
 // park leaves a goroutine blocked with a few KiB of stack in use.
 //
 //go:noinline
@@ -198,6 +215,10 @@ func main() {
 			n, _ := strconv.Atoi(f[1])
 			collect(n)
 			fmt.Println("gc done")
+		case len(f) == 2 && f[0] == "release":
+			n, _ := strconv.Atoi(f[1])
+			release(n)
+			fmt.Println("released")
 		case len(f) == 2 && f[0] == "pmadvise":
 			n, _ := strconv.Atoi(f[1])
 			fmt.Println("pmadvise", processMadvise(n<<20))
