@@ -51,8 +51,10 @@ struct inflight_val {
 	__u64 a0, a1, a2; /* what the entry saw, per handler */
 };
 
+/* LRU: an entry whose exit was never seen (a RET attached a part of the
+ * time, a goroutine that died in a call) must not fill the map for good. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct inflight_key);
 	__type(value, struct inflight_val);

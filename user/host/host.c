@@ -175,6 +175,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 	}
 	e = exe_cache_get(&h->run.exes, &p->t);
 	if (!e || !e->usable) {
+		ht_debug("pid %d (%s) not traced: %s", pid, p->t.exe, e ? e->why : "out of memory");
 		h->stats.not_go++;
 		goto drop;
 	}
