@@ -28,6 +28,7 @@
 #include "maps.bpf.h"
 
 const volatile __u32 madvise_nr = 28; /* __NR_madvise on x86-64 */
+const volatile __u32 process_madvise_nr = 440; /* the same on every architecture */
 
 /* By cookie; resized by user space before load. */
 struct {
@@ -137,6 +138,45 @@ int BPF_KRETPROBE(ht_madv_kp_exit, long ret)
 	return 0;
 }
 
+/* process_madvise(pidfd, iovec, vlen, advice, flags), beside madvise in
+ * each variant: the advice is its fourth argument, which the x86-64 syscall
+ * ABI passes in r10 (rcx is the return address), others as a call's. */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_PARM4_REG r10
+#else
+#define SYSCALL_PARM4_REG __PT_PARM4_REG
+#endif
+
+SEC("ksyscall/process_madvise")
+int ht_pmadv_kp_enter(struct pt_regs *ctx)
+{
+	struct pt_regs *regs = LINUX_HAS_SYSCALL_WRAPPER ? (struct pt_regs *)PT_REGS_PARM1(ctx) : ctx;
+
+	process_madvise_enter(BPF_PROBE_READ(__PT_REGS_CAST(regs), SYSCALL_PARM4_REG));
+	return 0;
+}
+
+SEC("kretsyscall/process_madvise")
+int BPF_KRETPROBE(ht_pmadv_kp_exit, long ret)
+{
+	syscall_exit(ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_process_madvise")
+int ht_pmadv_tp_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	process_madvise_enter(ctx->args[3]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_process_madvise")
+int ht_pmadv_tp_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	syscall_exit(ctx->ret);
+	return 0;
+}
+
 /* Variant 2: the syscall tracepoints (need tracefs). Enabling them puts
  * every syscall of every task on the slow path: a last resort. */
 SEC("tracepoint/syscalls/sys_enter_madvise")
@@ -157,6 +197,9 @@ int ht_madv_tp_exit(struct trace_event_raw_sys_exit *ctx)
 SEC("raw_tracepoint/sys_enter")
 int ht_madv_raw_enter(struct bpf_raw_tracepoint_args *ctx)
 {
+	if (ctx->args[1] == process_madvise_nr)
+		process_madvise_enter(BPF_PROBE_READ(__PT_REGS_CAST((struct pt_regs *)ctx->args[0]),
+						     SYSCALL_PARM4_REG));
 	if (ctx->args[1] != madvise_nr)
 		return 0;
 	syscall_enter_regs((struct pt_regs *)ctx->args[0]);

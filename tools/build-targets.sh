@@ -39,10 +39,11 @@ build() {
 	echo "$name" >>"$manifest"
 }
 
-# Per toolchain: the go binary and GOTOOLCHAIN that build with it.
+# Per toolchain: the go binary and GOTOOLCHAIN that build with it, and its
+# experiment's settings.
 declare -A GOBIN GOTC
 names=()
-while read -r name go integration; do
+while read -r name go integration extra; do
 	case $name in ''|'#'*) continue ;; esac
 	if [ "${go#/}" != "$go" ]; then
 		[ -x "$go" ] || { echo "build-targets: $go ($name) not found: run tools/setup.sh" >&2; exit 1; }
@@ -56,13 +57,19 @@ while read -r name go integration; do
 	[ -n "$minor" ] || { echo "build-targets: cannot tell the Go version of $name ($go: $ver)" >&2; exit 1; }
 	names+=("$name")
 	echo "$name $minor $integration" >>"$toolchains"
+	# shellcheck disable=SC2206
+	exp=(${extra%%#*}) # GOEXPERIMENT=... for an experiment's builds
 	# What the unit tests read of every toolchain (DWARF, symbols, plans),
 	# and what the integration tests run.
-	build "$name-gcload" ./gcload "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
-	build "$name-mapleak" ./mapleak "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
-	build "$name-oomgrow" ./oomgrow "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	build "$name-gcload" ./gcload "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
+	build "$name-mapleak" ./mapleak "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
+	build "$name-oomgrow" ./oomgrow "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
 	if [ "$integration" = yes ]; then
 		build "$name-httpsvc" ./httpsvc "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	fi
+	# the runtime's own state: cgo, so that C's malloc holds memory that is not Go's
+	if [ "$integration" != no ]; then
+		build "$name-gcstate" ./gcstate "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=1 "${exp[@]}"
 	fi
 done <"$root/tools/toolchains"
 

@@ -16,11 +16,26 @@ for h in "$@"; do
 	seeds=$work/seeds-$name corpus=$work/corpus-$name
 	rm -rf "$seeds"
 	mkdir -p "$seeds" "$corpus"
+	if [ "$name" = fuzz_text ]; then
+		# what the parsers read: this machine's own /proc files
+		for f in stat maps smaps_rollup cgroup comm; do
+			cat /proc/self/$f > "$seeds/$f" 2>/dev/null || true
+		done
+		printf '0::/system.slice/docker-%s.scope\n' "$(printf 'a%.0s' $(seq 64))" > "$seeds/cgroup-docker"
+	elif [ "$name" = fuzz_runtime_state ]; then
+		# the text parsers' inputs as this machine writes them, after the selector bytes
+		for f in smaps:0 cgroup:1 mountinfo:2; do
+			printf '\x03\x0%s' "${f#*:}" >"$seeds/${f%:*}"
+			head -c 200000 "/proc/self/${f%:*}" >>"$seeds/${f%:*}" || true
+		done
+	fi
 	for b in "$targets"/go119-gcload.stripped "$targets"/go122-gcload-pie.stripped \
 		"$targets"/gocur-gcload.stripped "$targets"/gocur-cgoload.stripped; do
 		case $name in
+		fuzz_text) continue ;;
 		fuzz_pclntab) objcopy -O binary --only-section=.gopclntab "$b" "$seeds/$(basename "$b").pclntab" 2>/dev/null ||
 				objcopy -O binary --only-section=.data.rel.ro.gopclntab "$b" "$seeds/$(basename "$b").pclntab" ;;
+		fuzz_runtime_state) continue ;; # its seeds are above
 		*) cp "$b" "$seeds/" ;;
 		esac
 	done

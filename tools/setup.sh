@@ -22,7 +22,7 @@ apt-get install -y -qq --no-install-recommends \
 	libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libcapstone-dev libjansson-dev libcmocka-dev libclang-rt-14-dev \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
-	docker.io curl tmux \
+	docker.io curl tmux strace \
 	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest \
 	build-essential dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null
 

@@ -47,11 +47,20 @@ struct exe_link {
 	 * container of an image shares; stat shows each overlay's own device
 	 * but that inode's number (exe_link.c). */
 	ino_t ino;
+	int fd;			/* the link's own descriptor of it (sampled windows attach later) */
 	pid_t pid;		/* the process it is filtered to; 0: shared */
 	struct probe_set ps;
 	unsigned users;		/* processes traced through it */
-	unsigned tier_off[HT_TIER_HOT + 1]; /* of them, how many have a tier off */
+	unsigned tier_off[HT_TIERS]; /* of them, how many have a tier off */
+	/* the sampled tier's windows (EXE_SAMPLE_ON_NS every EXE_SAMPLE_PERIOD_NS) */
+	bool sampling, sample_on;
+	uint64_t sample_toggle_at, sample_on_since, sampled_ns;
 };
+
+/* The sampled tier (timing that cold points count exactly) is attached
+ * this long in every period: 10% of the time. */
+#define EXE_SAMPLE_ON_NS (1000ull * 1000000ull)
+#define EXE_SAMPLE_PERIOD_NS (10000ull * 1000000ull)
 
 struct exe_entry {
 	struct target prog;	  /* the program as read from the first process */
@@ -124,6 +133,10 @@ void exe_link_put(struct exe_entry *e, struct exe_link *l, unsigned tiers_off);
 /* One of l's processes stops running `tier`'s handlers (--max-overhead);
  * with the last of them, the tier's points are detached. */
 void exe_link_tier_off(struct exe_link *l, enum ht_tier tier);
+/* Opens or closes l's sampling window when due; returns when next. */
+uint64_t exe_link_sample(struct exe_link *l, uint64_t now);
+/* How long the sampled tier has been attached in all, up to now. */
+uint64_t exe_link_sampled_ns(const struct exe_link *l, uint64_t now);
 
 /* The hash of the probed functions' bytes of the program t plans, read
  * from fd; false if they cannot be read. */

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "exe_cache.h"
 #include "util/log.h"
+#include "util/monotonic.h"
 
 /*
  * Host mode attaches one link per executable file for every process that
@@ -23,6 +28,7 @@
 struct exe_link *exe_link_get(struct exe_entry *e, const struct tracer *tr, const struct target *t, bool shared)
 {
 	struct exe_link *l, **v;
+	char path[64];
 	size_t i;
 
 	for (i = 0; shared && i < e->nlinks; i++) {
@@ -45,14 +51,23 @@ struct exe_link *exe_link_get(struct exe_entry *e, const struct tracer *tr, cons
 	}
 	l->ino = t->id.ino;
 	l->pid = shared ? 0 : t->pid;
-	/* through the process's own descriptor: the file it runs, which the
-	 * plan's code was checked against (exe_cache.c) */
-	if (probe_set_attach(&l->ps, tr, &e->pp, t->open_path, l->pid)) {
+	/* the process's own file, which the plan's code was checked against
+	 * (exe_cache.c), through a descriptor of the link's own: the sampled
+	 * windows attach later, maybe after that process */
+	l->fd = fcntl(t->exe_fd, F_DUPFD_CLOEXEC, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", l->fd);
+	if (l->fd < 0 || probe_set_attach(&l->ps, tr, &e->pp, path, l->pid)) {
+		if (l->fd < 0)
+			ht_fail("cannot duplicate the descriptor of %s: %s", t->exe, strerror(errno));
+		else
+			close(l->fd);
 		free(l);
 		return NULL;
 	}
 	l->users = 1;
+	l->sampling = probe_set_has_tier(&l->ps, HT_TIER_SAMPLED);
 	e->links[e->nlinks++] = l;
+	exe_link_sample(l, monotonic_ns()); /* the first window opens now */
 	return l;
 }
 
@@ -63,17 +78,18 @@ void exe_link_put(struct exe_entry *e, struct exe_link *l, unsigned tiers_off)
 
 	if (!l)
 		return;
-	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++)
+	for (tier = HT_TIER_COLD; tier < HT_TIERS; tier++)
 		if (tiers_off & (1u << tier) && l->tier_off[tier])
 			l->tier_off[tier]--;
 	if (--l->users) {
 		/* those left may all have a tier off now */
-		for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++)
+		for (tier = HT_TIER_COLD; tier < HT_TIERS; tier++)
 			if (l->tier_off[tier] && l->tier_off[tier] >= l->users)
 				probe_set_detach_tier(&l->ps, (enum ht_tier)tier);
 		return;
 	}
 	probe_set_detach(&l->ps);
+	close(l->fd);
 	for (i = 0; i < e->nlinks; i++)
 		if (e->links[i] == l) {
 			e->links[i] = e->links[--e->nlinks];
@@ -86,4 +102,31 @@ void exe_link_tier_off(struct exe_link *l, enum ht_tier tier)
 {
 	if (++l->tier_off[tier] >= l->users)
 		probe_set_detach_tier(&l->ps, tier);
+}
+
+uint64_t exe_link_sample(struct exe_link *l, uint64_t now)
+{
+	if (!l || !l->sampling)
+		return UINT64_MAX;
+	if (now < l->sample_toggle_at)
+		return l->sample_toggle_at;
+	if (l->sample_on) {
+		probe_set_detach_tier(&l->ps, HT_TIER_SAMPLED);
+		l->sampled_ns += now - l->sample_on_since;
+		l->sample_on = false;
+		l->sample_toggle_at = now + EXE_SAMPLE_PERIOD_NS - EXE_SAMPLE_ON_NS;
+	} else if (probe_set_attach_tier(&l->ps, HT_TIER_SAMPLED) == 0) {
+		l->sample_on = true;
+		l->sample_on_since = now;
+		l->sample_toggle_at = now + EXE_SAMPLE_ON_NS;
+	} else {
+		ht_debug("sampled probes not attached: %s", ht_last_error());
+		l->sample_toggle_at = now + EXE_SAMPLE_PERIOD_NS;
+	}
+	return l->sample_toggle_at;
+}
+
+uint64_t exe_link_sampled_ns(const struct exe_link *l, uint64_t now)
+{
+	return !l ? 0 : l->sampled_ns + (l->sample_on ? now - l->sample_on_since : 0);
 }

@@ -27,7 +27,7 @@
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
-       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS,
+       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS, OPT_NO_PROBES,
        OPT_POSTMORTEM_DIR };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
@@ -56,6 +56,7 @@ static struct env {
 	bool all;	    /* --all: host mode */
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
 	unsigned max_procs;
+	bool no_probes;	    /* --no-probes: no BPF at all */
 	const char *postmortem_dir; /* --postmortem-dir: OOM kills' records */
 	char **command;	    /* after "--" */
 } env = {
@@ -82,6 +83,7 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
+	"  sudo heaptrace -p 4242 --no-probes   # no probe, no BPF: the runtime's state\n"
 	"  sudo heaptrace --all -q --postmortem-dir /var/lib/heaptrace/oom  # why the OOM killer struck\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
@@ -102,6 +104,7 @@ static const struct argp_option options[] = {
 	{ "cgroup", OPT_CGROUP, "PREFIX", 0, "With --all: only processes whose cgroup path starts with PREFIX", 1 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "With --all: trace at most N processes at once (default 256); more are counted and refused", 1 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
+	{ "no-probes", OPT_NO_PROBES, NULL, 0, "Attach nothing and load no BPF: read the runtime's own state each interval (collections and their pauses from its history, settings, memory classes, released pages) and walk the heap; for hosts where no probe may be placed", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ NULL, 0, NULL, 0, "Exports:", 1 },
 	{ "listen", OPT_LISTEN, "HOST:PORT", 0, "Serve http://HOST:PORT/metrics (Prometheus text, OpenMetrics on request) and /debug/pprof/maps (map retention profile) while tracing, e.g. 127.0.0.1:9464; a port in use is refused", 1 },
@@ -162,6 +165,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 	case OPT_ALL:
 		env.all = true;
+		break;
+	case OPT_NO_PROBES:
+		env.no_probes = true;
 		break;
 	case OPT_EXE:
 		env.exe_glob = arg;
@@ -231,7 +237,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--postmortem-dir follows -p PID or --all (a program run with -- is heaptrace's child: its exit status says how it ended)");
 		} else if (env.all && env.hot) {
 			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
+		} else if (env.no_probes && (env.hot || env.max_overhead_pct)) {
+			argp_error(state, "--no-probes attaches nothing: --hot and --max-overhead have no probes to act on");
+		} else if (env.no_probes && env.postmortem_dir) {
+			argp_error(state, "--postmortem-dir sees kills with a BPF program (the OOM watch): not with --no-probes");
 		}
+		if (env.list_probes && env.no_probes)
+			argp_error(state, "--list-probes prints the probe plan; --no-probes is for a trace");
 		if (!env.ringbuf_bytes)
 			env.ringbuf_bytes = env.hot ? HOT_RINGBUF_BYTES : RINGBUF_BYTES;
 		break;
@@ -335,7 +347,7 @@ fail:
  * status says how it ended (and a launch reads no kernel BTF). */
 static int oom_watch_mode(const struct session_opts *o)
 {
-	if (o->launched)
+	if (o->launched || o->no_probes)
 		return OOM_WATCH_OFF;
 	return o->postmortem_dir ? OOM_WATCH_REQUIRED : OOM_WATCH_TRY;
 }
@@ -351,7 +363,8 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 	struct run run = { .opened = false };
 	int err;
 
-	err = target_identify(&t, pid) || run_open(&run, &to, o->max_tier, session_tally_of, &g);
+	err = target_identify(&t, pid) ||
+	      (o->no_probes ? run_open_no_bpf(&run, o->max_tier) : run_open(&run, &to, o->max_tier, session_tally_of, &g));
 	if (!err && !(e = exe_cache_get(&run.exes, &t)))
 		err = ht_fail("out of memory");
 	if (!err && !e->usable)
@@ -377,6 +390,9 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 /* The rescan that catches what the exec notifications missed, the heap
  * walk's delay after attaching to a new process and its budget per tick. */
 #define HOST_RESCAN_NS (30ull * 1000000000ull)
+/* --no-probes has no exec notification (a BPF program): the scan finds
+ * new processes, so it runs more often */
+#define HOST_NO_PROBES_RESCAN_NS (2ull * 1000000000ull)
 #define HOST_WALK_DELAY_NS (2ull * 1000000000ull)
 #define HOST_WALK_BUDGET_NS (1ull * 1000000000ull)
 
@@ -384,7 +400,7 @@ static int trace_host(const struct session_opts *so, FILE *json_out)
 {
 	struct host_opts ho = { .so = *so, .exe_glob = env.exe_glob, .exclude_glob = env.exclude_glob,
 				.cgroup_prefix = env.cgroup_prefix, .max_procs = env.max_procs,
-				.rescan_ns = HOST_RESCAN_NS, .walk_budget_ns = HOST_WALK_BUDGET_NS, .json_out = json_out };
+				.rescan_ns = so->no_probes ? HOST_NO_PROBES_RESCAN_NS : HOST_RESCAN_NS, .walk_budget_ns = HOST_WALK_BUDGET_NS, .json_out = json_out };
 
 	ho.so.host = true;
 	ho.so.json_out = NULL;
@@ -406,6 +422,7 @@ static int trace(FILE *json_out)
 		.ringbuf_bytes = env.ringbuf_bytes,
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,
+		.no_probes = env.no_probes,
 		.exports = { .listen = env.listen, .textfile = env.textfile, .pprof_path = env.pprof_path,
 			     .top_maps = env.top_maps },
 		.postmortem_dir = env.postmortem_dir,
@@ -419,8 +436,10 @@ static int trace(FILE *json_out)
 
 	if (env.hot && (!o.duration_ns || o.duration_ns > HOT_MAX_NS))
 		o.duration_ns = o.duration_ns ? HOT_MAX_NS : HOT_DEFAULT_NS;
-	if (geteuid() != 0) {
-		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo");
+	/* --no-probes loads nothing: reading a process's memory needs only
+	 * the right to ptrace it (its owner, or CAP_SYS_PTRACE) */
+	if (geteuid() != 0 && !env.no_probes) {
+		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo (or --no-probes, which only reads the target's memory)");
 		return EXIT_RUNTIME;
 	}
 	/* No SA_RESTART: poll() must return so the loop sees the flag. */

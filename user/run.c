@@ -55,8 +55,18 @@ static void wait_loader(struct run *r)
 	}
 }
 
+int run_open_no_bpf(struct run *r, enum ht_tier max_tier)
+{
+	memset(r, 0, sizeof(*r));
+	exe_cache_init(&r->exes, max_tier);
+	r->opened = r->no_bpf = true;
+	return 0;
+}
+
 int run_ready(struct run *r)
 {
+	if (r->no_bpf)
+		return 0;
 	wait_loader(r);
 	if (r->load_err)
 		return ht_fail("%s", r->load_why);
@@ -68,6 +78,11 @@ void run_close(struct run *r)
 {
 	if (!r->opened)
 		return;
+	if (r->no_bpf) {
+		exe_cache_free(&r->exes);
+		r->opened = false;
+		return;
+	}
 	wait_loader(r);
 	attach_warmup_stop();
 	calibration_finish(&r->cal); /* before the programs go; nothing if never started */

@@ -17,6 +17,7 @@ struct run {
 	struct exe_cache exes;
 	struct oom_watch oom;	/* the OOM killer's choices, when to.oom_watch asks */
 	bool opened;
+	bool no_bpf;	/* run_open_no_bpf: no loader, tracer, consumer or calibration */
 	/* the loader thread and what it was given */
 	pthread_t loader;
 	bool loading;
@@ -35,5 +36,8 @@ struct run {
 int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 	     struct event_tally *(*tally_of)(void *ctx, pid_t tgid), void *ctx);
 int run_ready(struct run *r);
+/* --no-probes: the executable cache alone; nothing of BPF is loaded (no
+ * program, no map, no calibration), and run_ready() has nothing to wait for. */
+int run_open_no_bpf(struct run *r, enum ht_tier max_tier);
 void run_close(struct run *r);
 #endif

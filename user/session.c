@@ -28,8 +28,18 @@ volatile sig_atomic_t session_hup;
  * short-lived launched program is seen alive; then once an interval. */
 #define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
 
+/* --no-probes: nothing is attached, no cost is estimated; the plan is empty. */
+static const struct probe_plan no_plan;
+static const struct plan_points no_points;
+static const struct calibration no_calibration = { .unavailable = "no probes (--no-probes)" };
+static const struct madvise_probe no_madvise = { .method = "none" };
+
 static void read_figures(struct session *s)
 {
+	if (s->o->no_probes) {
+		runtime_watch_figures(&s->rt, &s->figures);
+		return;
+	}
 	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		ht_debug("%s", ht_last_error());
 	probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
@@ -39,6 +49,10 @@ static void refresh_snapshot(struct session *s, uint64_t now)
 {
 	s->snap.duration_ns = now - s->start;
 	s->snap.stop_reason = s->stop_reason;
+	if (s->link && s->link->sampling) {
+		s->snap.latency_sampled = true;
+		s->snap.latency_sampled_ns = exe_link_sampled_ns(s->link, now) - s->sampled_at_start;
+	}
 }
 
 /* The runtime's page accounting; memstats, once found, also tells BPF where
@@ -47,10 +61,11 @@ static void read_page_stats(struct session *s)
 {
 	bool had_addr = s->hsr.addr != 0;
 
+	runtime_watch_tick(&s->rt);
 	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
 	if (!had_addr && s->hsr.addr && s->t->layout) {
 		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
-		if (s->cfg.pause_ring_addr && tracer_update_process(s->tr, s->t->pid, &s->cfg))
+		if (s->cfg.pause_ring_addr && s->added && tracer_update_process(s->tr, s->t->pid, &s->cfg))
 			ht_debug("%s", ht_last_error());
 	}
 }
@@ -76,8 +91,9 @@ static void sample_memory(struct session *s, uint64_t now)
 {
 	struct smaps m;
 
-	/* Sampled while the target lives: at the end it may be gone. */
-	if (!smaps_read(s->t->pid, &m) && m.rss) {
+	/* Sampled while the target lives: at the end it may be gone. One
+	 * read of smaps gives the kernel's view and where RSS goes. */
+	if (runtime_watch_sample_memory(&s->rt, &m)) {
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}
@@ -106,33 +122,46 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->maps.from_start = o->launched;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
+	runtime_watch_open(&s->rt, t, o->launched);
 	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (exe_entry_add_to_tracer(e, tr))
-		return -1;
-	s->cfg.exe_slot = e->pp.base / HT_EXE_POINTS;
-	if (tracer_add_process(tr, t->pid, &s->cfg))
-		return -1;
-	s->added = true;
-	/* host mode: one link for every process that runs the file */
-	s->link = exe_link_get(e, tr, t, o->host);
-	if (!s->link)
-		return -1;
-	/* The probes went on the file the process ran when it was identified:
-	 * if it has executed another since, they are not its own. */
-	if (target_exe_state(t) != EXE_SAME)
-		return ht_fail("pid %d executed another program while heaptrace attached to it", t->pid);
-	/* This boot's per-hit cost, or measured beside the trace. */
-	overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
+	if (o->no_probes) {
+		s->plan = &no_plan;
+		s->pp = &no_points;
+		overhead_start(&s->ovh, &no_calibration, 0);
+	} else {
+		if (exe_entry_add_to_tracer(e, tr))
+			return -1;
+		s->cfg.exe_slot = e->pp.base / HT_EXE_POINTS;
+		if (tracer_add_process(tr, t->pid, &s->cfg))
+			return -1;
+		s->added = true;
+		/* host mode: one link for every process that runs the file */
+		s->link = exe_link_get(e, tr, t, o->host);
+		if (!s->link)
+			return -1;
+		/* The probes went on the file the process ran when it was identified:
+		 * if it has executed another since, they are not its own. */
+		if (target_exe_state(t) != EXE_SAME)
+			return ht_fail("pid %d executed another program while heaptrace attached to it", t->pid);
+		/* This boot's per-hit cost, or measured beside the trace. */
+		overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
+	}
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (o->launched && launch_release(t->pid))
 		return -1;
 	s->start = s->last_tick = monotonic_ns();
+	s->sampled_at_start = exe_link_sampled_ns(s->link, s->start);
 	s->snap = (struct trace_snapshot){ .target = t, .plan = s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
 					   .ringbuf_kb = o->ringbuf_bytes / 1024,
-					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED) };
+					   .reuse_probed = plan_has_handler(s->plan, HT_H_SYS_USED),
+					   .rt = &s->rt, .no_probes = o->no_probes };
+	if (o->no_probes) {
+		s->snap.attach_method = "none";
+		s->snap.madvise = &no_madvise;
+	}
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
@@ -154,7 +183,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	report_exports(o->out, s->exporter);
 	live_view_init(&s->view, o->out);
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
-	s->next_tick = s->start + o->interval_ns;
+	/* Host mode: every process ticks on one grid, so that hundreds of them
+	 * wake heaptrace once an interval, not each at its own moment. */
+	s->next_tick = o->host ? (s->start / o->interval_ns + 1) * o->interval_ns : s->start + o->interval_ns;
 	return 0;
 }
 
@@ -170,6 +201,13 @@ void session_walk(struct session *s, uint64_t budget_ns)
 		report_heap_walk(s->o->out, &s->maps, err ? ht_last_error() : NULL);
 }
 
+static bool alive(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) && st.state != 'Z' && st.state != 'X';
+}
+
 /* Why the trace of a running target ends now, if it does. */
 static const char *ended(struct session *s, uint64_t now, bool exited)
 {
@@ -179,8 +217,14 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	 * process: the host ends the run */
 	if (session_stop_signal && !s->o->host)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
-	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
+	/* A pidfd also turns readable while a thread other than the leader
+	 * executes a program (the old leader goes): the process still there,
+	 * running another file, has not exited. */
+	if ((exited && !alive(s->t->pid)) || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
 		return s->oom ? OOM_STOP_REASON : "the target exited";
+	if (exited)
+		return target_exe_state(s->t) == EXE_CHANGED ? "the target executed another program"
+				 : s->oom ? OOM_STOP_REASON : "the target exited";
 	/* The rest waits for the session's own next wakeup: the exe check stats
 	 * /proc, and a wakeup for one of many sessions (or for the consumer)
 	 * must not cost one of those per session. */
@@ -221,31 +265,34 @@ static bool due_full_read(struct session *s, uint64_t now)
 	return ran;
 }
 
+/* Host mode, at each tick of the grid: the kernel's view with the rest, and
+ * an idle process's reads only on a slow timer (due_full_read). */
+static void host_tick_reads(struct session *s, uint64_t now)
+{
+	read_figures(s);
+	if (!due_full_read(s, now))
+		return;
+	sample_memory(s, now);
+	map_tracker_tick(&s->maps);
+	read_page_stats(s);
+}
+
 void session_tick(struct session *s, uint64_t now)
 {
-	bool full = true, have_figures = false;
 	int tier;
 
-	/* host mode: an idle process is read only on a slow timer */
-	if (s->o->host && (now >= s->next_mem || now >= s->next_tick)) {
-		read_figures(s);
-		have_figures = true;
-		full = due_full_read(s, now);
-	}
-	if (now >= s->next_mem) {
-		if (full)
-			sample_memory(s, now);
-		else
-			s->next_mem = now + s->o->interval_ns;
-	}
+	if (!s->o->host && now >= s->next_mem)
+		sample_memory(s, now);
 	if (now < s->next_tick)
 		return;
-	if (full) {
+	exe_link_sample(s->link, now);
+	if (s->o->host) {
+		host_tick_reads(s, now);
+	} else {
 		map_tracker_tick(&s->maps);
 		read_page_stats(s);
-	}
-	if (!have_figures)
 		read_figures(s);
+	}
 	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
 		/* this process's handlers stop at once; the points themselves go
@@ -267,7 +314,11 @@ void session_tick(struct session *s, uint64_t now)
 
 uint64_t session_next_wakeup(const struct session *s)
 {
-	uint64_t t = s->next_tick < s->next_mem ? s->next_tick : s->next_mem;
+	uint64_t t = s->next_tick;
+
+	/* host mode samples memory at its ticks */
+	if (!s->o->host && s->next_mem < t)
+		t = s->next_mem;
 
 	return t < s->deadline ? t : s->deadline;
 }
@@ -335,7 +386,7 @@ int session_finish(struct session *s)
 	map_tracker_tick(&s->maps); /* the maps as they are now, if the target is still there */
 	read_page_stats(s);
 	/* The kernel's view now if the target is still there, else the last sample. */
-	if (!smaps_read(s->t->pid, &m) && m.rss) {
+	if (runtime_watch_sample_memory(&s->rt, &m)) {
 		s->snap.mem = m;
 		s->snap.have_mem = true;
 	}
@@ -376,6 +427,7 @@ void session_close(struct session *s)
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);
+	runtime_watch_close(&s->rt);
 	oom_session_close(s);
 	exporter_stop(s->exporter);
 	s->exporter = NULL;

@@ -12,6 +12,7 @@
 #include "export/exporter.h"
 #include "report/live_view.h"
 #include "report/report.h"
+#include "heap/runtime_watch.h"
 #include "run.h"
 #include "target/target.h"
 #include "trace/consumer.h"
@@ -30,6 +31,7 @@ struct session_opts {
 	bool host;	      /* one of many (--all): no messages, live view or report of its own */
 	uint64_t walk_delay_ns; /* host: walk the heap this long after attaching */
 	struct exporter_opts exports; /* --listen, --textfile, --pprof, --top-maps */
+	bool no_probes;	      /* --no-probes: nothing attached, the runtime's state read each interval */
 	const char *postmortem_dir; /* --postmortem-dir: OOM kills' records (oom/oom_capture.h) */
 };
 
@@ -45,6 +47,7 @@ struct session {
 	struct event_tally tally;
 	struct map_tracker maps;
 	struct heapstats_reader hsr;
+	struct runtime_watch rt; /* the runtime's own state (heap/runtime_watch.h) */
 	struct ht_proc_config cfg;
 	struct overhead ovh;
 	struct live_view view;
@@ -59,6 +62,7 @@ struct session {
 	 * read again until IDLE_FULL_NS (session.c) */
 	unsigned long long read_cpu_ticks;
 	uint64_t read_hits, read_at;
+	uint64_t sampled_at_start; /* the link's sampled time when the trace began */
 	const char *stop_reason; /* set once the trace ends */
 	struct oom_event *oom;	/* the OOM killer chose it (oom/oom_capture.h); NULL if not */
 	struct oom_pressure *oom_pressure; /* its reads at its memory cgroup's limit (oom_capture.c) */

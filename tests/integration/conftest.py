@@ -26,12 +26,15 @@ def _read_toolchains():
             rows = [l.split() for l in f if l.strip()]
     except OSError as e:
         raise pytest.UsageError(f"{path}: {e.strerror}: run make targets") from e
-    return {name: (int(minor), integ == "yes") for name, minor, integ in rows}
+    return {name: (int(minor), integ) for name, minor, integ in rows}
 
 
 _TOOLCHAINS = _read_toolchains()
 # The toolchains whose (runnable, amd64) builds the integration tests run.
-TOOLCHAINS = [name for name, (_, integ) in _TOOLCHAINS.items() if integ]
+TOOLCHAINS = [name for name, (_, integ) in _TOOLCHAINS.items() if integ == "yes"]
+# Builds with a GOEXPERIMENT (Go 1.27's split map groups, runtime.freegc):
+# the tests of what they change (maps, the runtime's own state) run on them too.
+EXPERIMENTS = [name for name, (_, integ) in _TOOLCHAINS.items() if integ == "experiment"]
 
 
 def go_minor(tc):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import (HEAPTRACE, ROOT, TOOLCHAINS, assert_nothing_left, finish, go_minor, map_impl, read_json,
+from conftest import (EXPERIMENTS, HEAPTRACE, ROOT, TOOLCHAINS, assert_nothing_left, finish, go_minor, map_impl, read_json,
                       spawn, target)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -92,7 +92,8 @@ def check_leak_report(r, truth):
 
 
 @pytest.mark.parametrize("stripped", [True, False], ids=["stripped", "symbols"])
-@pytest.mark.parametrize("tc", TOOLCHAINS)
+# and on the GOEXPERIMENT builds (split map groups, freegc)
+@pytest.mark.parametrize("tc", TOOLCHAINS + EXPERIMENTS)
 def test_attached_after_the_fact(tc, stripped, mapleak, tmp_path):
     m = mapleak(f"{tc}-mapleak" + (".stripped" if stripped else ""))
     r, out = trace(tmp_path, m.pid)
@@ -109,7 +110,8 @@ def test_attached_after_the_fact(tc, stripped, mapleak, tmp_path):
     assert_nothing_left()
 
 
-@pytest.mark.parametrize("tc", TOOLCHAINS)
+# and on the GOEXPERIMENT builds (split map groups, freegc)
+@pytest.mark.parametrize("tc", TOOLCHAINS + EXPERIMENTS)
 def test_growth_while_attached_names_the_site(tc, mapleak, tmp_path):
     m = mapleak(f"{tc}-mapleak.stripped", "-grow-after", "1500ms", "-later", "100000")
     r, _ = trace(tmp_path, m.pid, duration="4s")
@@ -151,7 +153,8 @@ def test_launched_follows_maps_from_their_growth(tc, tmp_path):
     assert not r["maps_summary"]["walked"], "nothing to walk in a program traced from its start"
 
 
-@pytest.mark.parametrize("tc", TOOLCHAINS)
+# and on the GOEXPERIMENT builds (split map groups, freegc)
+@pytest.mark.parametrize("tc", TOOLCHAINS + EXPERIMENTS)
 def test_free_unreleased_matches_runtime_metrics(tc, mapleak, tmp_path):
     m = mapleak(f"{tc}-mapleak.stripped", "-n", "300000")
     # The first metrics.Read allocates (its goroutine, its buffers): do it
@@ -306,7 +309,8 @@ def bucket_map_implied_peak(tc, table_bytes, bucket_bytes):
 # a map grown while traced through an inlined method, in one run, read with
 # the default interval (the buffer refills at that same period).
 @pytest.mark.parametrize("stripped", [True, False], ids=["stripped", "symbols"])
-@pytest.mark.parametrize("tc", TOOLCHAINS)
+# and on the GOEXPERIMENT builds (split map groups, freegc)
+@pytest.mark.parametrize("tc", TOOLCHAINS + EXPERIMENTS)
 def test_three_maps_verdicts_types_and_inlined_site(tc, stripped, mapleak, tmp_path):
     name = f"{tc}-mapleak" + (".stripped" if stripped else "")
     m = mapleak(name, "-n", "300000", "-emptied", "200000", "-buffer", "20000", "-inline-after", "2s",

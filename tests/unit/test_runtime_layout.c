@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include "util/log.h"
 #include "heap/runtime_globals.h"
+#include "gotables/runtime_godebug.h"
 #include "gotables/runtime_layout.h"
 #include "gotables/runtime_probes.h"
 #include "target/target.h"
@@ -121,6 +122,35 @@ static const struct field_check checks[] = {
 	F(hsd_instacks, 8, "runtime.heapStatsDelta.inStacks"),
 	F(hsd_inworkbufs, 8, "runtime.heapStatsDelta.inWorkBufs"),
 	F(hsd_inptrscalarbits, 8, "runtime.heapStatsDelta.inPtrScalarBits"),
+	/* the count arrays' size checks GO_SIZE_CLASSES too */
+	F(hsd_largealloc, 8, "runtime.heapStatsDelta.largeAlloc"),
+	F(hsd_largefree, 8, "runtime.heapStatsDelta.largeFree"),
+	F(hsd_smallalloc, GO_SIZE_CLASSES * 8, "runtime.heapStatsDelta.smallAllocCount"),
+	F(hsd_smallfree, GO_SIZE_CLASSES * 8, "runtime.heapStatsDelta.smallFreeCount"),
+	F(mstats_stacks_sys, 8, "runtime.mstats.stacks_sys"),
+	F(mstats_mspan_sys, 8, "runtime.mstats.mspan_sys"),
+	F(mstats_mcache_sys, 8, "runtime.mstats.mcache_sys"),
+	F(mstats_buckhash_sys, 8, "runtime.mstats.buckhash_sys"),
+	F(mstats_gcmisc_sys, 8, "runtime.mstats.gcMiscSys"),
+	F(mstats_other_sys, 8, "runtime.mstats.other_sys"),
+	F(mstats_numforcedgc, 4, "runtime.mstats.numforcedgc"),
+	F(mstats_gc_cpu_fraction, 8, "runtime.mstats.gc_cpu_fraction"),
+	F(gcc_gcpercent, 4, "runtime.gcControllerState.gcPercent"),
+	F(gcc_memorylimit, 8, "runtime.gcControllerState.memoryLimit"),
+	F(gcc_heapminimum, 8, "runtime.gcControllerState.heapMinimum"),
+	F(gcc_gcpercent_heapgoal, 8, "runtime.gcControllerState.gcPercentHeapGoal"),
+	F(gcc_sweepdist_mintrigger, 8, "runtime.gcControllerState.sweepDistMinTrigger"),
+	F(gcc_triggered, 8, "runtime.gcControllerState.triggered"),
+	F(gcc_heaplive, 8, "runtime.gcControllerState.heapLive"),
+	F(gcc_heapmarked, 8, "runtime.gcControllerState.heapMarked"),
+	F(gcc_heapfree, 8, "runtime.gcControllerState.heapFree"),
+	F(gcc_totalalloc, 8, "runtime.gcControllerState.totalAlloc"),
+	F(gcc_totalfree, 8, "runtime.gcControllerState.totalFree"),
+	F(gcc_mappedready, 8, "runtime.gcControllerState.mappedReady"),
+	F(gcc_size, 0, "runtime.gcControllerState"),
+	/* constants: a percentage from 1.21, a fixed headroom before */
+	F(gc_limit_headroom_pct, 0, "runtime.memoryLimitHeapGoalHeadroomPercent"),
+	F(gc_limit_min_headroom, 0, "runtime.memoryLimitHeapGoalHeadroom", "runtime.memoryLimitMinHeapGoalHeadroom"),
 	/* bucketsize (u16) up to 1.23, GroupSize (uintptr) from 1.24: the code
 	 * reads the width by map implementation */
 	F(maptype_slot_size, 0, "runtime.maptype.bucketsize", "internal/abi.MapType.BucketSize",
@@ -258,6 +288,8 @@ static const struct const_check consts[] = {
 	{ "GO_SWISS_SLOTS", GO_SWISS_SLOTS, 24, 0, { "internal/abi.SwissMapGroupSlots", "internal/abi.MapGroupSlots" } },
 	{ "GO_SWISS_MAX_AVG_LOAD", GO_SWISS_MAX_AVG_LOAD, 24, 0, { "internal/runtime/maps.maxAvgGroupLoad" } },
 	{ "GO_SWISS_MAX_TABLE_CAPACITY", GO_SWISS_MAX_TABLE_CAPACITY, 24, 0, { "internal/runtime/maps.maxTableCapacity" } },
+	{ "GO_SIZE_CLASSES", GO_SIZE_CLASSES, 19, 0, { "runtime._NumSizeClasses", "internal/runtime/gc.NumSizeClasses" } },
+	{ "GO_DEFAULT_HEAP_MINIMUM", GO_DEFAULT_HEAP_MINIMUM, 19, 0, { "runtime.defaultHeapMinimum" } },
 };
 
 static void test_constants_match_dwarf(void **state)
@@ -354,6 +386,7 @@ static void check_globals(const char *name)
 	assert_non_null(L);
 	check_global(name, "runtime.mheap_", 0, mheap_referrers);
 	check_global(name, "runtime.memstats", L->mstats_heapstats, memstats_referrers);
+	check_global(name, "runtime.gcController", 0, gccontroller_referrers);
 }
 
 static void test_globals_found_in_stripped_code(void **state)
@@ -432,6 +465,45 @@ static void test_lines_match_addr2line(void **state)
 	}
 }
 
+/* The GODEBUG settings the advice names, against each toolchain's runtime:
+ * the runtime's table of settings holds each name as a string, so the
+ * binary holds it exactly when the release reads the setting. */
+static void test_godebug_settings_match_runtimes(void **state)
+{
+	int i;
+
+	for (i = 0; i < ntoolchains; i++) {
+		const struct go_godebug *g;
+		char path[4200];
+		struct target t;
+		FILE *f;
+		long size;
+		char *bytes;
+
+		snprintf(path, sizeof(path), "%.31s-gcload", toolchains[i].name);
+		open_target(&t, path);
+		snprintf(path, sizeof(path), "%s/%.31s-gcload", dir, toolchains[i].name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		rewind(f);
+		bytes = malloc((size_t)size);
+		assert_non_null(bytes);
+		assert_int_equal(fread(bytes, 1, (size_t)size, f), (size_t)size);
+		fclose(f);
+		for (g = go_godebugs; g->name; g++) {
+			bool has = memmem(bytes, (size_t)size, g->name, strlen(g->name)) != NULL;
+
+			if (has != go_has_godebug(&t.bi.ver, g->name))
+				fail_msg("%s (%s): the runtime %s GODEBUG %s, the table says %s", path, t.bi.version,
+					 has ? "has" : "has no", g->name, has ? "it does not" : "it does");
+		}
+		free(bytes);
+		target_close(&t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_constants_match_dwarf),
 		cmocka_unit_test(test_globals_found_in_stripped_code),
 		cmocka_unit_test(test_lines_match_addr2line),
+		cmocka_unit_test(test_godebug_settings_match_runtimes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -15,6 +15,7 @@
 #include "trace/madvise_probe.h"
 #include "export/map_select.h"
 #include "export/render_metrics.h"
+#include "export/render_runtime.h"
 
 /* madvise figures merged by the labels they are exported under: advice
  * values without a name share "other". */
@@ -489,13 +490,13 @@ static const struct family families[] = {
 	  "go_memory_classes_heap_unused_bytes (JSON heap.in_use_bytes).",
 	  heap_in_use, have_heap },
 	{ "heaptrace_process_rss_bytes", METRICS_GAUGE, "bytes",
-	  "Resident set size, from /proc/PID/smaps_rollup: process_resident_memory_bytes (JSON memory.rss_bytes).",
+	  "Resident set size, from /proc/PID/smaps: process_resident_memory_bytes (JSON memory.rss_bytes).",
 	  rss, have_mem },
 	{ "heaptrace_process_anon_bytes", METRICS_GAUGE, "bytes",
-	  "Anonymous resident memory, from /proc/PID/smaps_rollup (JSON memory.anon_bytes).", anon, have_mem },
+	  "Anonymous resident memory, from /proc/PID/smaps (JSON memory.anon_bytes).", anon, have_mem },
 	{ "heaptrace_process_lazyfree_bytes", METRICS_GAUGE, "bytes",
 	  "Memory given back with MADV_FREE that the kernel has not reclaimed yet: still in RSS "
-	  "(smaps_rollup LazyFree; JSON memory.lazyfree_bytes).",
+	  "(smaps LazyFree; JSON memory.lazyfree_bytes).",
 	  lazyfree, have_mem },
 	{ "heaptrace_maps_followed", METRICS_GAUGE, NULL,
 	  "Maps heaptrace follows one by one (tables of 32 KiB or more; JSON maps_summary.followed).",
@@ -572,6 +573,20 @@ int render_metrics(struct metrics_writer *w, const struct trace_snapshot *const 
 		}
 		metrics_common_labels(w, NULL, 0);
 		err = w->err;
+	}
+	if (!err) {
+		/* the runtime's own state, with each target's labels */
+		const struct metrics_label **common = calloc(n ? n : 1, sizeof(*common));
+		size_t *ncommon = calloc(n ? n : 1, sizeof(*ncommon));
+
+		for (i = 0; common && ncommon && i < n; i++) {
+			common[i] = ctx[i].common;
+			ncommon[i] = ctx[i].ncommon;
+		}
+		err = common && ncommon ? render_runtime_metrics(w, v, n, common, ncommon)
+					: ht_fail("metrics: out of memory for %zu targets", n);
+		free(common);
+		free(ncommon);
 	}
 	for (i = 0; i < ready; i++)
 		free(ctx[i].maps);

@@ -14,6 +14,13 @@ static const uint16_t class_size[] = {
 	12288, 13568, 14336, 16384, 18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
 };
 
+_Static_assert(sizeof(class_size) / sizeof(*class_size) == GO_SIZE_CLASSES, "one size per class");
+
+uint32_t go_class_size(unsigned sizeclass)
+{
+	return sizeclass < GO_SIZE_CLASSES ? class_size[sizeclass] : 0;
+}
+
 static uint64_t round_class(uint64_t size)
 {
 	unsigned i;

@@ -12,4 +12,6 @@
  * 8-byte type header of Go 1.22+ scan objects over 512 bytes; whole pages
  * for a large object. */
 uint64_t go_alloc_usable(const struct go_layout *L, uint64_t size, bool noscan);
+/* runtime.class_to_size[sizeclass] (0 for class 0 and out of range). */
+uint32_t go_class_size(unsigned sizeclass);
 #endif

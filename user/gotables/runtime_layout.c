@@ -55,13 +55,43 @@
 	.hsd_size = 1168, .hsd_committed = 0, .hsd_released = 8, .hsd_inheap = 16, .hsd_instacks = 24, \
 	.hsd_inworkbufs = 32, .hsd_inptrscalarbits = GO_ABSENT
 
-/* runtime.mstats' GC history: one place 1.19-1.24, 24 bytes earlier from 1.25 */
+/* heapStatsDelta's allocation counts: 8 bytes earlier from 1.25 */
+#define HEAP_COUNTS_UNTIL_124 .hsd_largealloc = 56, .hsd_largefree = 616, .hsd_smallalloc = 72, .hsd_smallfree = 632
+#define HEAP_COUNTS_SINCE_125 .hsd_largealloc = 48, .hsd_largefree = 608, .hsd_smallalloc = 64, .hsd_smallfree = 624
+
+/* runtime.mstats' GC history and the other mapped memory after heapStats:
+ * one place 1.19-1.24, 24 bytes earlier from 1.25 (3 heapStatsDelta of 8
+ * bytes fewer) */
 #define GC_HISTORY_UNTIL_124 \
 	.mstats_heapstats = 0, .mstats_numgc = 7704, .mstats_pause_total_ns = 3600, .mstats_pause_ns = 3608, \
-	.mstats_last_gc_nanotime = 7720
+	.mstats_last_gc_nanotime = 7720, .mstats_numforcedgc = 7708, .mstats_gc_cpu_fraction = 7712, \
+	.mstats_stacks_sys = 3544, .mstats_mspan_sys = 3552, .mstats_mcache_sys = 3560, \
+	.mstats_buckhash_sys = 3568, .mstats_gcmisc_sys = 3576, .mstats_other_sys = 3584, HEAP_COUNTS_UNTIL_124
 #define GC_HISTORY_SINCE_125 \
 	.mstats_heapstats = 0, .mstats_numgc = 7680, .mstats_pause_total_ns = 3576, .mstats_pause_ns = 3584, \
-	.mstats_last_gc_nanotime = 7696
+	.mstats_last_gc_nanotime = 7696, .mstats_numforcedgc = 7684, .mstats_gc_cpu_fraction = 7688, \
+	.mstats_stacks_sys = 3520, .mstats_mspan_sys = 3528, .mstats_mcache_sys = 3536, \
+	.mstats_buckhash_sys = 3544, .mstats_gcmisc_sys = 3552, .mstats_other_sys = 3560, HEAP_COUNTS_SINCE_125
+
+/* runtime.gcControllerState: 1.19 had the consMark PI controller before
+ * gcPercentHeapGoal, 1.20 one lastConsMark, 1.21 four of them. The memory
+ * limit's headroom was a fixed 1 MiB up to 1.20, 3% of the goal (at least
+ * 1 MiB) from 1.21. */
+#define GC_CONTROLLER_119 \
+	.gcc_gcpercent = 0, .gcc_memorylimit = 8, .gcc_heapminimum = 16, .gcc_gcpercent_heapgoal = 104, \
+	.gcc_sweepdist_mintrigger = 112, .gcc_triggered = 120, .gcc_heaplive = 136, .gcc_heapmarked = 184, \
+	.gcc_heapfree = 320, .gcc_totalalloc = 328, .gcc_totalfree = 336, .gcc_mappedready = 344, .gcc_size = 424, \
+	.gc_limit_headroom_pct = GO_ABSENT, .gc_limit_min_headroom = 1u << 20
+#define GC_CONTROLLER_120 \
+	.gcc_gcpercent = 0, .gcc_memorylimit = 8, .gcc_heapminimum = 16, .gcc_gcpercent_heapgoal = 48, \
+	.gcc_sweepdist_mintrigger = 56, .gcc_triggered = 64, .gcc_heaplive = 80, .gcc_heapmarked = 128, \
+	.gcc_heapfree = 264, .gcc_totalalloc = 272, .gcc_totalfree = 280, .gcc_mappedready = 288, .gcc_size = 368, \
+	.gc_limit_headroom_pct = GO_ABSENT, .gc_limit_min_headroom = 1u << 20
+#define GC_CONTROLLER_SINCE_121 \
+	.gcc_gcpercent = 0, .gcc_memorylimit = 8, .gcc_heapminimum = 16, .gcc_gcpercent_heapgoal = 72, \
+	.gcc_sweepdist_mintrigger = 80, .gcc_triggered = 88, .gcc_heaplive = 104, .gcc_heapmarked = 152, \
+	.gcc_heapfree = 288, .gcc_totalalloc = 296, .gcc_totalfree = 304, .gcc_mappedready = 312, .gcc_size = 392, \
+	.gc_limit_headroom_pct = 3, .gc_limit_min_headroom = 1u << 20
 
 /* runtime.mspan with 8-byte indexes (1.19-1.21) */
 #define SPAN_INDEXES_8 \
@@ -99,7 +129,7 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65856,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
-		TYPES, MODULE_119, FUNCS_119,
+		TYPES, MODULE_119, FUNCS_119, GC_CONTROLLER_119,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
@@ -107,7 +137,7 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65824,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
-		TYPES, MODULE_120_125, FUNCS_SINCE_120,
+		TYPES, MODULE_120_125, FUNCS_SINCE_120, GC_CONTROLLER_120,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
@@ -116,34 +146,34 @@ static const struct go_layout layouts[] = {
 		.mheap_allspans = 65864,
 		SPAN_INDEXES_8,
 		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
-		TYPES, MODULE_120_125, FUNCS_SINCE_120,
+		TYPES, MODULE_120_125, FUNCS_SINCE_120, GC_CONTROLLER_SINCE_121,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(12),
 	},
 	{
 		.min_minor = 22, .max_minor = 23,
-		SPANS_SINCE_122, MODULE_120_125,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 24, .max_minor = 24,
-		SPANS_SINCE_122, MODULE_120_125,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		.min_minor = 25, .max_minor = 25,
-		SPANS_SINCE_122, MODULE_120_125,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		.min_minor = 26, .max_minor = 26,
-		SPANS_SINCE_122, MODULE_126,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_126,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		/* abi.MapType: SlotSize became KeysOff/KeyStride/ElemsOff/ElemStride;
 		 * Flags moved to 128 */
 		.min_minor = 27, .max_minor = GO_MAX_KNOWN_MINOR,
-		SPANS_SINCE_122, MODULE_127,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_127,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, .maptype_swiss_slot = 96,
 	},
 };
@@ -184,5 +214,16 @@ const char *const memstats_referrers[] = {
 	"runtime.(*mheap).allocSpan",
 	"runtime.(*mheap).freeSpanLocked",
 	"runtime.(*mcache).refill",
+	NULL,
+};
+
+/* Each calls a method of gcController (init, commit, setGCPercent,
+ * setMemoryLimit, startCycle), taking &gcController. */
+const char *const gccontroller_referrers[] = {
+	"runtime.gcinit",
+	"runtime.gcControllerCommit",
+	"runtime.setGCPercent",
+	"runtime.setMemoryLimit",
+	"runtime.gcStart",
 	NULL,
 };

@@ -41,6 +41,25 @@ struct go_layout {
 	uint16_t mstats_numgc, mstats_pause_total_ns, mstats_pause_ns, mstats_last_gc_nanotime;
 	uint16_t hsd_size, hsd_committed, hsd_released, hsd_inheap, hsd_instacks,
 		hsd_inworkbufs, hsd_inptrscalarbits;
+	/* heapStatsDelta's allocation counts (/memory/classes/heap/objects is
+	 * what was allocated less what was freed): largeAlloc and largeFree
+	 * (bytes), smallAllocCount and smallFreeCount ([GO_SIZE_CLASSES]u64) */
+	uint16_t hsd_largealloc, hsd_largefree, hsd_smallalloc, hsd_smallfree;
+	/* runtime.mstats: the runtime's other mapped memory (sysMemStat, u64),
+	 * what /memory/classes/{os-stacks,metadata,profiling,other} add up;
+	 * numforcedgc (u32) and gc_cpu_fraction (f64) */
+	uint16_t mstats_stacks_sys, mstats_mspan_sys, mstats_mcache_sys, mstats_buckhash_sys,
+		mstats_gcmisc_sys, mstats_other_sys, mstats_numforcedgc, mstats_gc_cpu_fraction;
+	/* runtime.gcControllerState (runtime.gcController): GOGC (i32), the
+	 * memory limit (i64) and what gcController.heapGoal() computes from
+	 * (u64 each); its size, for one read */
+	uint16_t gcc_gcpercent, gcc_memorylimit, gcc_heapminimum, gcc_gcpercent_heapgoal,
+		gcc_sweepdist_mintrigger, gcc_triggered, gcc_heaplive, gcc_heapmarked, gcc_heapfree,
+		gcc_totalalloc, gcc_totalfree, gcc_mappedready, gcc_size;
+	/* memoryLimitHeapGoal's headroom: a percent of the goal (1.21+;
+	 * GO_ABSENT: a fixed amount, 1.19-1.20), never under min_headroom bytes */
+	uint16_t gc_limit_headroom_pct;
+	uint32_t gc_limit_min_headroom;
 	/* the map type's table unit: maptype.bucketsize (u16, bucket maps) or
 	 * abi.MapType.GroupSize (u64, Swiss tables) */
 	uint16_t maptype_slot_size;
@@ -71,6 +90,8 @@ void go_layout_missing(int minor, char *buf, size_t len);
  * (NULL-terminated): where a stripped binary's globals are found. */
 extern const char *const mheap_referrers[];
 extern const char *const memstats_referrers[];
+/* ... and &runtime.gcController (GOGC, GOMEMLIMIT, the heap goal). */
+extern const char *const gccontroller_referrers[];
 
 /* runtime.mSpanState values and span-class arithmetic (all versions). */
 #define GO_SPAN_IN_USE 1
@@ -94,4 +115,16 @@ extern const char *const memstats_referrers[];
 #define GO_SWISS_SLOTS 8
 #define GO_SWISS_MAX_AVG_LOAD 7
 #define GO_SWISS_MAX_TABLE_CAPACITY 1024
+
+/* The GC's constants, the same 1.19-1.27: the number of size classes
+ * (_NumSizeClasses, internal/runtime/gc.NumSizeClasses), the entries of the
+ * pause history (len(memstats.pause_ns)), defaultHeapMinimum (the GOGC=100
+ * heap minimum; 512 KiB with GOEXPERIMENT=heapminimum512kib) and the
+ * heap goal's minimum runway over the trigger (heapGoalInternal's minRunway,
+ * a local constant DWARF does not have). */
+#define GO_SIZE_CLASSES 68
+#define GO_PAUSE_HISTORY 256
+#define GO_DEFAULT_HEAP_MINIMUM (4u << 20)
+#define GO_HEAP_MINIMUM_512KIB (512u << 10)
+#define GO_HEAP_GOAL_MIN_RUNWAY (64u << 10)
 #endif

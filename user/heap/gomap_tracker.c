@@ -255,7 +255,8 @@ static int cmp_addr(const void *a, const void *b)
 
 static void name_globals(struct map_tracker *mt)
 {
-	const struct data_symbols *d = target_data_symbols(mt->t);
+	static const struct data_symbols none;
+	const struct data_symbols *d = mt->t ? target_data_symbols(mt->t) : &none;
 	const struct data_symbol **o = NULL;
 	struct tracked_map **byaddr = NULL;
 	struct memrange *r = NULL;

@@ -88,7 +88,8 @@ static const struct {
 	const char *const *referrers;
 } known[] = {
 	{ "runtime.mheap_", mheap_referrers },	    /* heap/gomap_tracker.c */
-	{ "runtime.memstats", memstats_referrers }, /* heap/page_stats.c */
+	{ "runtime.memstats", memstats_referrers }, /* heap/page_stats.c, heap/runtime_state.c */
+	{ "runtime.gcController", gccontroller_referrers }, /* heap/runtime_state.c */
 };
 
 void runtime_globals_prepare(const struct target *t)

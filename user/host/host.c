@@ -2,7 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,10 +121,28 @@ static void forget_old_done(struct host *h)
 	}
 }
 
+/* What epoll_wait hands back for the ring buffer (processes: their host_proc). */
+static char ring_event;
+
+static void watch(struct host *h, struct host_proc *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+
+	if (p->s.pidfd >= 0 && epoll_ctl(h->epfd, EPOLL_CTL_ADD, p->s.pidfd, &ev))
+		ht_debug("pid %d: epoll: %s", p->t.pid, strerror(errno));
+}
+
+static void unwatch(struct host *h, struct host_proc *p)
+{
+	if (p->s.pidfd >= 0)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->s.pidfd, NULL);
+}
+
 /* A process's trace ended: final reads, its figures out of BPF (its pid
  * may come back as another process). */
 static void finish(struct host *h, struct host_proc *p)
 {
+	unwatch(h, p);
 	consumer_drain(&h->run.cons);
 	if (session_finish(&p->s))
 		ht_debug("pid %d: %s", p->t.pid, ht_last_error());
@@ -193,6 +211,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 	}
 	e = exe_cache_get(&h->run.exes, &p->t);
 	if (!e || !e->usable) {
+		ht_debug("pid %d (%s) not traced: %s", pid, p->t.exe, e ? e->why : "out of memory");
 		h->stats.not_go++;
 		goto drop;
 	}
@@ -222,6 +241,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 		session_close(&p->s);
 		goto drop;
 	}
+	watch(h, p);
 	h->stats.attached++;
 	if (seen_ns && monotonic_ns() - seen_ns > h->stats.attach_latency_max_ns)
 		h->stats.attach_latency_max_ns = monotonic_ns() - seen_ns;
@@ -343,44 +363,41 @@ static uint64_t next_wakeup(const struct host *h, uint64_t next_scan, uint64_t n
 	return t;
 }
 
+#define EVENTS_MAX 64
+
 static void loop(struct host *h, struct host_view *view)
 {
 	uint64_t deadline = h->o->so.duration_ns ? h->start + h->o->so.duration_ns : UINT64_MAX;
 	uint64_t next_scan = h->start + h->o->rescan_ns, next_view = h->start + h->o->so.interval_ns;
-	struct pollfd *pfd = NULL;
+	struct epoll_event ev[EVENTS_MAX];
 
 	while (!session_stop_signal) {
 		uint64_t now = monotonic_ns(), until;
-		int i, n = 0, polled, timeout_ms;
-		struct pollfd *v;
+		int i, n, known, timeout_ms;
 
-		/* only here: the array may move, and pfd[] follows it below */
 		forget_old_done(h);
 		until = next_wakeup(h, next_scan, next_view);
-		v = realloc(pfd, (size_t)(1 + h->n) * sizeof(*pfd));
-		if (now >= deadline || !v)
+		if (now >= deadline)
 			break;
-		pfd = v;
 		if (until > deadline)
 			until = deadline;
-		pfd[n++] = (struct pollfd){ .fd = consumer_fd(&h->run.cons), .events = POLLIN };
-		for (i = 0; i < h->n; i++)
-			pfd[n++] = (struct pollfd){ .fd = running(h->procs[i]) ? h->procs[i]->s.pidfd : -1,
-						    .events = POLLIN };
-		polled = h->n; /* processes added below are ticked from the next round */
 		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
-		poll(pfd, (nfds_t)n, timeout_ms);
+		n = epoll_wait(h->epfd, ev, EVENTS_MAX, timeout_ms);
+		for (i = 0; i < n; i++)
+			if (ev[i].data.ptr != &ring_event)
+				((struct host_proc *)ev[i].data.ptr)->exited = true;
 		consumer_drain(&h->run.cons);
 		now = monotonic_ns();
+		known = h->n; /* processes added below are ticked from the next round */
 		for (i = 0; i < h->nexecs; i++)
 			consider(h, h->execs[i], now);
 		h->nexecs = 0;
-		for (i = 0; i < polled; i++) {
+		for (i = 0; i < known; i++) {
 			struct host_proc *p = h->procs[i];
 
 			if (!running(p))
 				continue;
-			if (session_ended(&p->s, now, pfd[1 + i].revents & POLLIN))
+			if (session_ended(&p->s, now, p->exited))
 				finish(h, p);
 			else
 				session_tick(&p->s, now);
@@ -388,6 +405,7 @@ static void loop(struct host *h, struct host_view *view)
 		walks(h, now);
 		if (now >= next_scan) {
 			scan(h);
+			exe_cache_expire(&h->run.exes, now);
 			next_scan = now + h->o->rescan_ns;
 		}
 		if (now >= next_view) {
@@ -397,7 +415,6 @@ static void loop(struct host *h, struct host_view *view)
 			next_view = now + h->o->so.interval_ns;
 		}
 	}
-	free(pfd);
 }
 
 int host_run(const struct host_opts *o)
@@ -410,8 +427,10 @@ int host_run(const struct host_opts *o)
 	int i, err;
 
 	/* --listen binds (and refuses a port in use) before anything is attached */
-	err = exporter_start(&h.exporter, &o->exports) || run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) ||
-	      run_ready(&h.run) || tracer_watch_execs(&h.run.tr);
+	err = exporter_start(&h.exporter, &o->exports) ||
+	      (o->so.no_probes ? run_open_no_bpf(&h.run, o->so.max_tier)
+			       : run_open(&h.run, &to, o->so.max_tier, host_tally_of, &h) || run_ready(&h.run) ||
+					 tracer_watch_execs(&h.run.tr));
 	if (err) {
 		run_close(&h.run);
 		exporter_stop(h.exporter);
@@ -419,12 +438,24 @@ int host_run(const struct host_opts *o)
 	}
 	h.run.cons.on_exec = host_on_exec;
 	h.run.cons.on_oom = host_on_oom;
+	h.epfd = epoll_create1(EPOLL_CLOEXEC);
+	/* --no-probes has no ring buffer to wait on */
+	if (h.epfd < 0 || (!o->so.no_probes && epoll_ctl(h.epfd, EPOLL_CTL_ADD, consumer_fd(&h.run.cons),
+							 &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &ring_event }))) {
+		err = ht_fail("epoll: %s", strerror(errno));
+		if (h.epfd >= 0)
+			close(h.epfd);
+		run_close(&h.run);
+		exporter_stop(h.exporter);
+		return -1;
+	}
 	h.start = monotonic_ns();
 	clock_gettime(CLOCK_REALTIME, &h.started_at);
 	host_view_init(&view, o->so.out);
 	scan(&h);
 	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
-		(unsigned long long)h.stats.attached, "the sched_process_exec raw tracepoint");
+		(unsigned long long)h.stats.attached,
+		o->so.no_probes ? "scans of /proc (--no-probes)" : "the sched_process_exec raw tracepoint");
 	report_exports(o->so.out, h.exporter);
 	export_all(&h, false);
 	fflush(o->so.out);
@@ -451,6 +482,7 @@ int host_run(const struct host_opts *o)
 	free(h.procs);
 	free(h.execs);
 	oom_untraced_free(&h.untraced);
+	close(h.epfd);
 	run_close(&h.run);
 	return err;
 }

@@ -38,6 +38,7 @@ struct host_proc {
 	bool done;		      /* its trace ended and was finished */
 	struct ht_figures prev;	      /* at the previous live view */
 	uint64_t prev_ns;
+	bool exited;		      /* its pidfd said so */
 };
 
 struct host_stats {
@@ -54,6 +55,10 @@ struct host {
 	int n, cap;
 	pid_t *execs; /* exec notifications to handle after a drain */
 	int nexecs, cap_execs;
+	/* What the loop waits on: the ring buffer and every running process's
+	 * pidfd, registered once (poll() over hundreds of pidfds at every
+	 * wakeup was most of heaptrace's CPU beside idle processes). */
+	int epfd;
 	struct host_stats stats;
 	uint64_t start;
 	struct timespec started_at;

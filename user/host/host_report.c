@@ -102,7 +102,7 @@ int host_report_json(FILE *out, const struct host *h)
 	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "mode", json_text("host"));
 	json_object_set_new(root, "duration_ns", json_integer((json_int_t)(monotonic_ns() - h->start)));
-	json_object_set_new(disc, "method", json_text("raw_tracepoint sched_process_exec, /proc scans"));
+	json_object_set_new(disc, "method", json_text(h->o->so.no_probes ? "/proc scans" : "raw_tracepoint sched_process_exec, /proc scans"));
 	json_object_set_new(disc, "scans", json_integer((json_int_t)s->scans));
 	json_object_set_new(disc, "execs_seen", json_integer((json_int_t)s->execs_seen));
 	json_object_set_new(disc, "execs_lost", json_integer((json_int_t)tracer_execs_lost(&h->run.tr)));

@@ -6,6 +6,7 @@
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
 #include "report/live_view.h"
+#include "report/runtime_report.h"
 #include "util/term.h"
 #include "util/textsafe.h"
 
@@ -57,6 +58,7 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 		print_memory_line(out, &r->mem);
 	if (r->have_heap)
 		print_pages_line(out, &r->heap);
+	print_runtime_block(out, r->rt, r->target, true);
 	if (now->lost_records)
 		fprintf(out, "LOST      %llu event records (ring buffer full): restart with --ringbuf-kb %u or more\n",
 			(unsigned long long)now->lost_records, larger_ringbuf_kb(r));

@@ -7,6 +7,12 @@ void report_started(FILE *out, const struct trace_snapshot *r, uint64_t hot_ns)
 {
 	const struct target *t = r->target;
 
+	if (r->no_probes) {
+		fprintf(out, "heaptrace: tracing pid %d (%s, %s) with no probes (--no-probes): the runtime's own state is read every interval; Ctrl-C to stop\n",
+			t->pid, t->exe, t->bi.version);
+		fflush(out);
+		return;
+	}
 	fprintf(out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
 		t->pid, tsafe(t->exe), tsafe(t->bi.version), r->plan->n, r->plan->npoints, r->attach_method, r->madvise->method);
 	if (r->madvise->host_wide)

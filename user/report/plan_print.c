@@ -72,6 +72,17 @@ json_t *plan_to_json(const struct target *t, const struct probe_plan *plan)
 		json_object_set_new(o, "args", args_json(t, p->spec->args));
 		json_object_set_new(o, "results", args_json(t, p->spec->results));
 		json_object_set_new(o, "morestack_cond", json_integer(p->code.morestack));
+		if (p->spec->call_sites) {
+			json_t *calls = json_array();
+
+			for (j = 0; j < p->ncalls; j++)
+				json_array_append_new(calls, json_addr(p->calls[j]));
+			/* counted at its calls; entry and exits only time it, sampled */
+			json_object_set_new(o, "calls", calls);
+			json_object_set_new(o, "timing_tier",
+					    json_text(tier_name(p->spec->timing_sampled && p->ncalls ? HT_TIER_SAMPLED :
+											   p->spec->tier)));
+		}
 		json_array_append_new(probes, o);
 	}
 	for (i = 0; i < plan->nskipped; i++) {
@@ -109,6 +120,13 @@ void plan_print_text(FILE *out, const struct target *t, const struct probe_plan 
 		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
 			fprintf(out, "%s0x%" PRIx64, j ? "," : " ", p->code.exits[j]);
 		fputc('\n', out);
+		if (p->spec->call_sites && p->ncalls) {
+			fprintf(out, "%-5s   counted at its %d calls:", tier_name(p->spec->tier), p->ncalls);
+			for (j = 0; j < p->ncalls; j++)
+				fprintf(out, "%s0x%" PRIx64, j ? "," : " ", p->calls[j]);
+			fprintf(out, "; entry and exits time it (%s)\n",
+				tier_name(p->spec->timing_sampled ? HT_TIER_SAMPLED : p->spec->tier));
+		}
 	}
 	for (i = 0; i < plan->nskipped; i++)
 		fprintf(out, "skipped %s: %s\n", plan->skipped[i].spec->symbol, plan->skipped[i].why);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "heap/gomap_tracker.h"
 #include "heap/page_stats.h"
+#include "heap/runtime_watch.h"
 #include "heap/smaps.h"
 #include "target/labels.h"
 #include "trace/consumer.h"
@@ -40,6 +41,12 @@ struct trace_snapshot {
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
 	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
+	/* madvise latency timed a part of the time (exe_link's sampled tier):
+	 * how long it was, of duration_ns; all the time when !latency_sampled */
+	bool latency_sampled;
+	uint64_t latency_sampled_ns;
+	const struct runtime_watch *rt;	  /* the runtime's own state; NULL when not read */
+	bool no_probes;			  /* --no-probes: GC figures from the runtime's memory */
 	const struct oom_event *oom;	  /* the OOM killer ended it (oom/oom_event.h); NULL if not */
 	/* host mode, between two exports: the process has ended, and only the
 	 * families kept after an exit (heaptrace_oom_kills_total) are written */

@@ -10,6 +10,7 @@
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
 #include "report/report.h"
+#include "report/runtime_report.h"
 #include "oom/oom_report.h"
 #include "target/symbolize.h"
 
@@ -109,8 +110,9 @@ static json_t *gc_json(const struct trace_snapshot *r)
 	return gc;
 }
 
-static json_t *madvise_json(const struct ht_figures *f)
+static json_t *madvise_json(const struct trace_snapshot *r)
 {
+	const struct ht_figures *f = r->figures;
 	json_t *a = json_array();
 	int i;
 
@@ -127,7 +129,10 @@ static json_t *madvise_json(const struct ht_figures *f)
 		json_object_set_new(o, "kind", json_text(madvise_releases((unsigned)i) ? "release" : "hint"));
 		json_object_set_new(o, "calls", jint(m->calls));
 		json_object_set_new(o, "bytes", jint(m->bytes));
+		/* errors and latency come from the timed calls: with sampling,
+		 * `timed` of `calls`, over latency_sampled_ns of the trace */
 		json_object_set_new(o, "errors", jint(m->errors));
+		json_object_set_new(o, "timed", jint(m->latency.count));
 		json_object_set_new(o, "max_ns", jint(m->latency.max_ns));
 		json_object_set_new(o, "hist_log2_ns", hist_slots(&m->latency));
 		json_array_append_new(a, o);
@@ -173,8 +178,14 @@ static json_t *release_json(const struct trace_snapshot *r)
 	 * when they could not be read, rather than a guess. */
 	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
 	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
-	json_object_set_new(rel, "madvise", madvise_json(f));
+	json_object_set_new(rel, "madvise", madvise_json(r));
+	json_object_set_new(rel, "latency_sampled", json_boolean(r->latency_sampled));
+	json_object_set_new(rel, "latency_sampled_ns", r->latency_sampled ? jint(r->latency_sampled_ns) : json_null());
 	json_object_set_new(rel, "madvise_not_runtime", madvise_other_json(f));
+	/* of release.madvise, the calls made with process_madvise(2); null
+	 * where the method does not see it (the runtime's madvise wrapper) */
+	json_object_set_new(rel, "process_madvise_calls",
+			    r->madvise->process_madvise ? jint(f->process_madvise_calls) : json_null());
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
 	return rel;
@@ -310,6 +321,8 @@ json_t *report_json_object(const struct trace_snapshot *r)
 			json_object_set_new(o, "morestack_passes", jint(r->hits[i].restarts));
 		if (p->spec->exits)
 			json_object_set_new(o, "exit_hits", jint(r->hits[i].exits));
+		if (p->spec->call_sites)
+			json_object_set_new(o, "call_hits", jint(r->hits[i].calls));
 		json_array_append_new(probes, o);
 	}
 	json_object_set_new(root, "probes", probes);
@@ -336,6 +349,13 @@ json_t *report_json_object(const struct trace_snapshot *r)
 		json_object_set_new(m, "lazyfree_bytes", jint(r->mem.lazyfree));
 		json_object_set_new(root, "memory", m);
 	}
+	/* the runtime's own state: settings, history, classes, RSS split */
+	if (!json_object_get(root, "memory"))
+		json_object_set_new(root, "memory", json_object());
+	runtime_gc_json(json_object_get(root, "gc"), r->rt, r->no_probes);
+	runtime_memory_json(json_object_get(root, "memory"), r->rt);
+	json_object_set_new(root, "advice", runtime_advice_json(r->rt, r->target));
+	json_object_set_new(root, "runtime_state", runtime_state_json(r->rt));
 	oom_report_json(root, r); /* killed by the OOM killer: `oom` */
 	return root;
 }

@@ -4,6 +4,7 @@
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
 #include "report/report.h"
+#include "report/runtime_report.h"
 #include "trace/madvise_probe.h"
 #include "util/textsafe.h"
 
@@ -173,6 +174,8 @@ static void probes_table(FILE *out, const struct trace_snapshot *r)
 			snprintf(ex, sizeof(ex), "%llu", (unsigned long long)r->hits[i].exits);
 		fprintf(out, "%-44s %-12s %12llu %12s\n", p->spec->symbol, a, (unsigned long long)r->hits[i].entries,
 			ex);
+		if (p->spec->call_sites && p->ncalls)
+			fprintf(out, "%-44s %-12s %12llu\n", "  at its calls", "", (unsigned long long)r->hits[i].calls);
 	}
 }
 
@@ -187,6 +190,9 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 		(double)r->duration_ns / 1e9, r->stop_reason ? r->stop_reason : "still running");
 	print_gc_lines(out, r, f, NULL);
 	print_madvise_lines(out, f, NULL);
+	if (f->process_madvise_calls)
+		fprintf(out, "          of which %llu calls of process_madvise(2)\n",
+			(unsigned long long)f->process_madvise_calls);
 	fprintf(out, "scavenger %llu background passes, %llu scavenge calls released %s; "
 		"debug.FreeOSMemory %llu calls\n",
 		(unsigned long long)f->scavenger_run.count, (unsigned long long)f->scavenge.count,
@@ -201,14 +207,24 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 		print_memory_line(out, &r->mem);
 	if (r->have_heap)
 		print_pages_line(out, &r->heap);
-	section_hist(out, "GC stop-the-world pauses", &f->gc_pause);
+	print_runtime_block(out, r->rt, t, false);
+	section_hist(out, r->no_probes ? "GC pauses, one a collection (the runtime's record)" : "GC stop-the-world pauses",
+		     &f->gc_pause);
 	section_hist(out, "time to stop the world, for the GC", &f->gc_stopping);
 	section_hist(out, "other stops of the world", &f->other_pause);
 	for (i = 0; i < HT_MAX_ADVICE; i++) {
-		char title[96];
+		char title[160], sampled[96] = "";
 		const char *name = madvise_advice_name((unsigned)i);
 
-		snprintf(title, sizeof(title), "madvise %s latency (%s)", name ? name : "other", r->madvise->method);
+		/* counted at every call, timed in windows (the timing traps cost
+		 * more than the calls they time): say how much of the trace */
+		if (r->latency_sampled && f->madvise[i].latency.count)
+			snprintf(sampled, sizeof(sampled), ", %llu of %llu calls timed over %.1fs of %.1fs",
+				 (unsigned long long)f->madvise[i].latency.count,
+				 (unsigned long long)f->madvise[i].calls, (double)r->latency_sampled_ns / 1e9,
+				 (double)r->duration_ns / 1e9);
+		snprintf(title, sizeof(title), "madvise %s latency (%s%s)", name ? name : "other", r->madvise->method,
+			 sampled);
 		section_hist(out, title, &f->madvise[i].latency);
 	}
 	section_hist(out, "scavenger passes (background)", &f->scavenger_run);

@@ -62,3 +62,16 @@ void hist_merge(struct ht_hist *a, const struct ht_hist *b)
 	for (s = 0; s < HT_HIST_SLOTS; s++)
 		a->slots[s] += b->slots[s];
 }
+
+void hist_record(struct ht_hist *h, uint64_t ns)
+{
+	int slot = ns ? 63 - __builtin_clzll(ns) : 0;
+
+	if (slot >= HT_HIST_SLOTS)
+		slot = HT_HIST_SLOTS - 1;
+	h->count++;
+	h->sum_ns += ns;
+	h->slots[slot]++;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}

@@ -14,6 +14,9 @@ void figures_delta(const struct ht_figures *now, const struct ht_figures *before
 /* Upper bound of the slot below which fraction q of the samples lie, never
  * above the largest sample seen; 0 for an empty histogram. */
 uint64_t hist_quantile_ns(const struct ht_hist *h, double q);
+/* One value into a histogram, as BPF's hist_add does (figures read from
+ * the target's memory rather than counted by a probe). */
+void hist_record(struct ht_hist *h, uint64_t ns);
 /* a += b (merging two histograms: the GC's and the others' pauses). */
 void hist_merge(struct ht_hist *a, const struct ht_hist *b);
 #endif

@@ -350,6 +350,8 @@ uint64_t hit_cost_ns(const struct hit_cost *c, const struct probe_plan *plan, co
 		/* a pass on the way to morestack costs the trap and no work */
 		ns += (hits[i].entries + hits[i].restarts) * trap_ns(c, p);
 		ns += hits[i].exits * c->ret_ns;
+		/* a call instruction is emulated, as the stack-check branch */
+		ns += hits[i].calls * c->branch_ns;
 		ns += hits[i].work_ns;
 	}
 	return ns;
@@ -362,7 +364,7 @@ uint64_t probe_hits_total(const struct probe_plan *plan, const struct probe_hits
 
 	for (i = 0; i < plan->n; i++)
 		if (tier < 0 || plan->probes[i].spec->tier == (enum ht_tier)tier)
-			n += hits[i].entries + hits[i].restarts + hits[i].exits;
+			n += hits[i].entries + hits[i].restarts + hits[i].exits + hits[i].calls;
 	return n;
 }
 

@@ -95,6 +95,37 @@ static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp, bool 
 	return ht_fail("cannot probe madvise: no kprobe, no runtime.madvise in the program, and no syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");
 }
 
+/* process_madvise(2) by the method madvise is seen by: the raw tracepoints
+ * see every syscall already; a kprobe or tracepoint pair of its own; the
+ * runtime's wrapper does not make it. A kernel without it (before 5.10)
+ * has nothing to attach, and that is no failure. */
+static void attach_process_madvise(struct probes_bpf *skel, struct madvise_probe *mp)
+{
+	__typeof__(skel->progs) *p = &skel->progs;
+	struct bpf_link *enter = NULL, *exit = NULL;
+
+	if (!strcmp(mp->method, "raw_tracepoint")) {
+		mp->process_madvise = true;
+		return;
+	}
+	if (!strcmp(mp->method, "kprobe")) {
+		enter = bpf_program__attach(p->ht_pmadv_kp_enter);
+		exit = enter ? bpf_program__attach(p->ht_pmadv_kp_exit) : NULL;
+	} else if (!strcmp(mp->method, "tracepoint")) {
+		enter = bpf_program__attach_tracepoint(p->ht_pmadv_tp_enter, "syscalls", "sys_enter_process_madvise");
+		exit = enter ? bpf_program__attach_tracepoint(p->ht_pmadv_tp_exit, "syscalls", "sys_exit_process_madvise")
+			     : NULL;
+	}
+	if (!enter || !exit) {
+		bpf_link__destroy(enter);
+		bpf_link__destroy(exit);
+		return;
+	}
+	mp->pm_enter = enter;
+	mp->pm_exit = exit;
+	mp->process_madvise = true;
+}
+
 int madvise_probe_attach(struct probes_bpf *skel, struct madvise_probe *mp, bool wrapper_planned)
 {
 	int err;
@@ -103,6 +134,8 @@ int madvise_probe_attach(struct probes_bpf *skel, struct madvise_probe *mp, bool
 	/* Expected failures of the methods tried first are not warnings. */
 	ht_libbpf_quiet(true);
 	err = attach_first(skel, mp, wrapper_planned);
+	if (!err)
+		attach_process_madvise(skel, mp);
 	ht_libbpf_quiet(false);
 	if (!err)
 		ht_debug("madvise probe by %s%s", mp->method,
@@ -114,5 +147,7 @@ void madvise_probe_detach(struct madvise_probe *mp)
 {
 	bpf_link__destroy(mp->enter);
 	bpf_link__destroy(mp->exit);
-	mp->enter = mp->exit = NULL;
+	bpf_link__destroy(mp->pm_enter);
+	bpf_link__destroy(mp->pm_exit);
+	mp->enter = mp->exit = mp->pm_enter = mp->pm_exit = NULL;
 }

@@ -13,6 +13,8 @@ struct bpf_link;
 
 struct madvise_probe {
 	struct bpf_link *enter, *exit;
+	struct bpf_link *pm_enter, *pm_exit; /* process_madvise, beside a kprobe or tracepoint pair */
+	bool process_madvise;	/* process_madvise(2) is seen too (not at the runtime's madvise wrapper) */
 	const char *method; /* "kprobe", "uprobe", "tracepoint", "raw_tracepoint" */
 	bool wrapper;	    /* "uprobe": the tracer attaches the planned runtime.madvise points */
 	bool host_wide;	    /* the method slows down every process's syscalls */

@@ -16,6 +16,7 @@ struct bpf_link;
 struct attach_point {
 	int probe;   /* index into plan->probes */
 	int exit;    /* -1 for the attach point, else index into code.exits */
+	int call;    /* -1, else index into the probe's calls (a call site) */
 	uint64_t addr;
 	uint64_t off;  /* file offset of addr: what uprobes are attached by */
 	enum ht_tier tier;
@@ -49,6 +50,7 @@ struct tracer {
 
 struct probe_hits {
 	uint64_t entries;  /* calls seen at the attach point */
+	uint64_t calls;	   /* hits on its call sites (probe_spec.call_sites) */
 	uint64_t exits;	   /* hits on all its RETs */
 	uint64_t restarts; /* passes of the attach point on the way to morestack */
 	uint64_t work_ns;  /* its handlers' time in the target (ht_point_count) */

@@ -4,13 +4,13 @@
 #include <string.h>
 #include "util/textsafe.h"
 
-/* The length of the UTF-8 character at p (1-4), or 0 if it is not one:
- * overlong forms, surrogates and code points past U+10FFFF are not. */
-static size_t utf8_char(const unsigned char *p, uint32_t *cp)
+size_t utf8_char_len(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	size_t n, i;
 	uint32_t c;
 
+	if (!avail)
+		return 0;
 	if (p[0] < 0x80) {
 		*cp = p[0];
 		return 1;
@@ -23,6 +23,8 @@ static size_t utf8_char(const unsigned char *p, uint32_t *cp)
 		n = 4, c = p[0] & 0x07;
 	else
 		return 0;
+	if (n > avail)
+		return 0;
 	for (i = 1; i < n; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
@@ -32,6 +34,13 @@ static size_t utf8_char(const unsigned char *p, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
+}
+
+/* A NUL-terminated string's character: a NUL fails a continuation byte, so
+ * 4 bytes of room are always safe to ask for. */
+static size_t utf8_char(const unsigned char *p, uint32_t *cp)
+{
+	return utf8_char_len(p, 4, cp);
 }
 
 static bool control(uint32_t c)

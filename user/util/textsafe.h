@@ -9,6 +9,7 @@
 #define HT_UTIL_TEXTSAFE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* For a terminal or a log: control characters (C0, DEL, C1) and bytes that
  * are not UTF-8 become "\xNN"; the rest is copied. Always terminated;
@@ -23,4 +24,7 @@ const char *tsafe(const char *s);
 char *utf8_lossy(char *dst, size_t len, const char *src);
 /* Is s valid UTF-8 (no replacement needed)? */
 bool utf8_valid(const char *s);
+/* The length of the UTF-8 character at s, within n bytes (1-4), or 0 if it
+ * is not one: no overlong forms, no surrogates, nothing past U+10FFFF. */
+size_t utf8_char_len(const unsigned char *s, size_t n, uint32_t *cp);
 #endif
