@@ -103,6 +103,9 @@ def check_oom(o, pid, cg):
 
 
 def check_growing_map_first(r):
+    # the report's own figures are those of the kill too, not of the dying
+    # process read after it (whose cgroup reads as the root's)
+    assert r["memory"]["limits"]["cgroup_bytes"] == LIMIT, r["memory"]["limits"]
     m = r["maps"][0]
     assert m["type"] == MAP_TYPE, r["maps"]
     assert m["table_bytes"] >= MIN_TABLE, m

@@ -160,6 +160,11 @@ static void capture(struct session *s, const struct ht_oom_record *r)
 	ev->have_mem = s->snap.have_mem;
 	s->maps.mem.readv = frozen_readv;
 	s->hsr.mem.readv = frozen_readv;
+	s->rt.reader.mem.readv = frozen_readv;
+	ev->rt_cgroup = s->rt.cgroup;
+	ev->rt_have_cgroup = s->rt.have_cgroup;
+	ev->rt_smaps = s->rt.smaps;
+	ev->rt_have_smaps = s->rt.have_smaps;
 	s->tally.maps = NULL; /* growth records of the dying process: not followed */
 	s->walk_at = 0;
 	ev->maps_known = map_tracker_complete(&s->maps);
@@ -280,6 +285,10 @@ void oom_session_finish(struct session *s)
 		return;
 	ev->exited = s->stop_reason && !strcmp(s->stop_reason, OOM_STOP_REASON);
 	/* the figures at the kill, whatever was read of the dying process since */
+	s->rt.cgroup = ev->rt_cgroup;
+	s->rt.have_cgroup = ev->rt_have_cgroup;
+	s->rt.smaps = ev->rt_smaps;
+	s->rt.have_smaps = ev->rt_have_smaps;
 	s->snap.mem = ev->mem;
 	s->snap.have_mem = ev->have_mem;
 	s->snap.heap = ev->heap;

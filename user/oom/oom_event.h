@@ -15,6 +15,7 @@
 #include <sys/types.h>
 #include "heaptrace.h"
 #include "heap/page_stats.h"
+#include "heap/runtime_watch.h"
 #include "heap/smaps.h"
 #include "oom/memcg.h"
 #include "oom/oom_verdict.h"
@@ -47,6 +48,12 @@ struct oom_event {
 	bool have_mem;
 	struct heap_stats heap;
 	bool have_heap;
+	/* the runtime watch's readings that a read of the dying process would
+	 * replace (its cgroup then reads as the root's) */
+	struct cgroup_limit rt_cgroup;
+	bool rt_have_cgroup;
+	struct rss_split rt_smaps;
+	bool rt_have_smaps;
 	struct oom_verdict verdict;
 	/* the record: DIR/heaptrace-oom-PID-TIME (no extension), "" if none */
 	char base[PATH_MAX];
