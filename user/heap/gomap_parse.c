@@ -10,6 +10,17 @@
 #define MAX_GROUP_BYTES (8 + 8 * 256)
 #define MAX_DIR_DEPTH 24
 
+/* Swiss table capacities are powers of two up to GO_SWISS_MAX_TABLE_CAPACITY
+ * (1024): by log2 */
+#define CAP_LOG2S 11
+
+static unsigned cap_log2(uint64_t cap)
+{
+	unsigned l = (unsigned)__builtin_ctzll(cap);
+
+	return l < CAP_LOG2S ? l : CAP_LOG2S - 1;
+}
+
 /* The type's size if the span knows it (Go 1.22+, pointerful types only). */
 static uint64_t type_size(const struct go_heap *h, uint64_t type)
 {
@@ -244,7 +255,10 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 	h->mem->readv(h->mem, tr, nent);
 	for (i = 0, k = 0; i < n; i++) {
 		uint64_t used = 0, groups_bytes = 0, table_structs = 0, ngroups = 0, type = 0, implied = 0;
-		uint32_t e, distinct = 0;
+		/* by log2 of a table's capacity: tables newer than the span table,
+		 * and the sizes of one that is in it */
+		uint64_t newer[CAP_LOG2S] = { 0 }, group_obj[CAP_LOG2S] = { 0 }, table_obj[CAP_LOG2S] = { 0 };
+		uint32_t e, distinct = 0, c;
 		bool good = ok[i] && dirs[i];
 
 		if (!dirs[i])
@@ -253,13 +267,14 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			const uint8_t *t;
 			uint64_t cap, mask, data;
 			struct go_object go, to;
+			bool in_spans;
 
 			if (e && dirs[i][e] == dirs[i][e - 1])
 				continue;
 			if (!ok[i]) /* its directory was unreadable: no tables were queued */
 				break;
 			t = tr[k].buf;
-			if (!tr[k++].ok || !go_heap_object_at(h, dirs[i][e], &to)) {
+			if (!tr[k++].ok) {
 				good = false;
 				continue;
 			}
@@ -267,11 +282,26 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			mask = mem_field(t, L->stable_groups_lengthmask, 8);
 			data = mem_field(t, L->stable_groups_data, 8);
 			if (cap < GO_SWISS_SLOTS || cap & (cap - 1) || cap > GO_SWISS_MAX_TABLE_CAPACITY ||
-			    mask + 1 != cap / GO_SWISS_SLOTS || !go_heap_object_at(h, data, &go) ||
-			    go.size < (mask + 1) * MIN_GROUP_BYTES) {
+			    mask + 1 != cap / GO_SWISS_SLOTS) {
 				good = false;
 				continue;
 			}
+			in_spans = go_heap_object_at(h, dirs[i][e], &to) && go_heap_object_at(h, data, &go);
+			if (!in_spans) {
+				/* A map growing as it is read has tables newer than the
+				 * span table: counted below at the size of a table of the
+				 * same capacity that is in it, if there is one. */
+				newer[cap_log2(cap)]++;
+				used += mem_field(t, L->stable_used, 2);
+				implied += swiss_table_implied_peak(cap);
+				continue;
+			}
+			if (go.size < (mask + 1) * MIN_GROUP_BYTES) {
+				good = false;
+				continue;
+			}
+			group_obj[cap_log2(cap)] = go.size;
+			table_obj[cap_log2(cap)] = to.size;
 			used += mem_field(t, L->stable_used, 2);
 			implied += swiss_table_implied_peak(cap);
 			groups_bytes += go.size;
@@ -284,6 +314,18 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 				maps[i].array_noscan = go.noscan;
 			}
 			distinct++;
+		}
+		for (c = 0; c < CAP_LOG2S; c++) {
+			if (!newer[c])
+				continue;
+			if (!group_obj[c]) { /* no table of that capacity to size it by */
+				good = false;
+				break;
+			}
+			groups_bytes += newer[c] * group_obj[c];
+			table_structs += newer[c] * table_obj[c];
+			ngroups += newer[c] * ((1ull << c) / GO_SWISS_SLOTS);
+			distinct += (uint32_t)newer[c];
 		}
 		if (!good || !ngroups) {
 			ok[i] = false;
