@@ -77,6 +77,16 @@ def records(d, pid, ext="json"):
     return sorted(glob.glob(os.path.join(str(d), f"heaptrace-oom-{pid}-*.{ext}")))
 
 
+def check_record(r, pid, cg):
+    """A record (or report) of a kill by the cgroup's limit, traced: its oom
+    and its maps, the growing map first; what went wrong is in the message."""
+    try:
+        check_oom(r["oom"], pid, cg)
+        check_growing_map_first(r)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nmaps_summary: {r.get('maps_summary')}\nheap: {r.get('heap')}") from e
+
+
 def check_oom(o, pid, cg):
     """The `oom` object of a kill by the cgroup's limit, traced."""
     killed = datetime.datetime.strptime(o["killed_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
@@ -95,7 +105,7 @@ def check_oom(o, pid, cg):
     assert o["sigkill_delivered"] is True and o["exited"] is True and o["died"] is True, o
     assert o["verdict_kind"] == "live_heap_growth", o["verdict"]
     assert o["verdict"].startswith("live heap growth: the Go heap had "), o["verdict"]
-    assert MAP_TYPE in o["verdict"] and "main.fill" in o["verdict"], o["verdict"]
+    assert MAP_TYPE in o["verdict"] and "main.fill" in o["verdict"], (o["verdict"], o)
     assert o["maps_sorted_by"] == "table_bytes"
     # read at the limit, moments before the kill (reads_at_limit), else at the last interval
     assert o["figures_age_ns"] is not None and o["figures_age_ns"] < 1.5e9, o
@@ -146,8 +156,7 @@ def test_pid_trace_ends_with_the_oom_kill(tc, tmp_path):
     assert f"traced for" in text and "killed by the OOM killer" in text
     r = read_json(out)
     assert r["stop_reason"] == "killed by the OOM killer"
-    check_oom(r["oom"], fx.pid, cg)
-    check_growing_map_first(r)
+    check_record(r, fx.pid, cg)
     # the record: the same report, written at the end of the trace, and the profile beside it
     (rec,) = records(d, fx.pid)
     assert r["oom"]["record"] == rec
@@ -182,12 +191,6 @@ def oom_kills(body, pid):
     return (m.group(1), float(m.group(2))) if m else None
 
 
-def wait_kill_counted(port, pid):
-    """Counted at the first export after the kill (one interval)."""
-    return wait_for(lambda: (k := oom_kills(scrape(port), pid)) and k[1] == 1 and k, 5,
-                    f"heaptrace_oom_kills_total of pid {pid} at 1")
-
-
 def start_host(tmp_path, exe_glob, *extra):
     port, d = free_port(), tmp_path / "postmortem"
     h = spawn([HEAPTRACE, "--all", "--exe", exe_glob, "-q", "-i", "1s", "--listen", f"127.0.0.1:{port}",
@@ -209,12 +212,13 @@ def test_host_mode_records_a_kill_of_a_map_grown_from_the_start(tc, build, tmp_p
         rec = wait_for(lambda: records(d, fx.pid), 10, "the post-mortem record")[0]
     pm = read_json(rec)
     assert pm["target"]["pid"] == fx.pid and pm["stop_reason"] == "killed by the OOM killer"
-    check_oom(pm["oom"], fx.pid, cg)
-    check_growing_map_first(pm)
+    check_record(pm, fx.pid, cg)
     (pb,) = records(d, fx.pid, "pb.gz")
     check_profile(pb)
-    # counted on /metrics, with the usual labels, after the process has ended
-    labels, _ = wait_kill_counted(port, fx.pid)
+    # counted on /metrics from the moment of the kill (before the record is
+    # written), with the usual labels, and after the process has ended
+    labels, value = oom_kills(wait_for(lambda: scrape(port), 5, "a scrape"), fx.pid)
+    assert value == 1
     assert f'exe="{exe}"' in labels and 'comm="heaptrace-oomte"' in labels and 'go_version="go1.' in labels
     # from the first export after its trace ended, its kill's series alone
     wait_for(lambda: (b := scrape(port)) and f'heaptrace_gc_cycles_total{{pid="{fx.pid}"' not in b, 5,
@@ -247,7 +251,7 @@ def test_host_mode_records_a_kill_it_was_not_tracing(tmp_path):
     assert any("had not attached" in x for x in o["limitations"]), o["limitations"]
     assert o["died"] is None, "not followed without a trace: null, not a guess"
     assert not records(d, fx.pid, "pb.gz"), "no profile without a trace"
-    wait_kill_counted(port, fx.pid)
+    assert oom_kills(wait_for(lambda: scrape(port), 5, "a scrape"), fx.pid)[1] == 1
     assert wait_for(lambda: oom_kills(scrape(port), idle.pid), 5, "the traced process's series")[1] == 0
     h.send_signal(signal.SIGTERM)
     assert finish(h) == 0, h.err.text()
@@ -260,6 +264,9 @@ def test_postmortem_dir_options(tmp_path):
     p = subprocess.run([HEAPTRACE, "--postmortem-dir", str(tmp_path), "--", "/bin/true"], capture_output=True,
                        text=True)
     assert p.returncode == 2 and "--postmortem-dir follows -p PID or --all" in p.stderr, p.stderr
+    p = subprocess.run([HEAPTRACE, "-p", str(os.getpid()), "--no-probes", "--postmortem-dir", str(tmp_path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "not with --no-probes" in p.stderr, p.stderr
     p = subprocess.run([HEAPTRACE, "--all", "--postmortem-dir", str(afile)], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 1 and f"--postmortem-dir {afile}: not a directory" in p.stderr, p.stderr

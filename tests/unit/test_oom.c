@@ -469,6 +469,9 @@ static void test_memcg_from_the_kernels_record(void **state)
 	assert_int_equal(f.at.limit, 160 * MiB);
 	assert_int_equal(f.at.usage, 160 * MiB);
 	assert_int_equal(f.at.failcnt, 325);
+	/* what the report's memory.limits says: the lowest limit up the tree */
+	assert_int_equal(f.lowest_limit, 160 * MiB);
+	assert_true(contains(f.lowest_file, "/pod1"));
 	memcg_kernel_path(&r, 2, path, sizeof(path));
 	assert_string_equal(path, "/");
 	r.cg_more = 1;

@@ -358,6 +358,28 @@ static void add_oom_kills(struct memcg_figures *out)
 						   : read_keyed(dir, "memory.events", "oom_kill", &out->at.oom_kills);
 }
 
+/* The lowest limit among the levels, and its file where the hierarchy is
+ * mounted from its root. */
+static void add_lowest(struct memcg_figures *out, const struct ht_oom_record *r, const struct memcg_level *levels,
+		       unsigned n)
+{
+	char mnt[MEMCG_PATH_LEN], root[MEMCG_PATH_LEN], path[MEMCG_PATH_LEN];
+	unsigned i, low = n;
+
+	for (i = 0; i < n; i++)
+		if (!levels[i].unlimited && levels[i].limit && (low == n || levels[i].limit < levels[low].limit))
+			low = i;
+	if (low == n)
+		return;
+	out->lowest_limit = levels[low].limit;
+	memcg_kernel_path(r, low, path, sizeof(path));
+	if (out->version && find_mount(out->version, mnt, sizeof(mnt), root, sizeof(root)) && !strcmp(root, "/"))
+		snprintf(out->lowest_file, sizeof(out->lowest_file), "%.480s%.480s/%s", mnt, strcmp(path, "/") ? path : "",
+			 out->version == 1 ? "memory.limit_in_bytes" : "memory.max");
+	else
+		snprintf(out->lowest_file, sizeof(out->lowest_file), "%s (the kernel's record at the kill)", path);
+}
+
 int memcg_from_kernel(const struct ht_oom_record *r, uint64_t page_size, struct memcg_figures *out)
 {
 	struct memcg_level levels[HT_OOM_CG_LEVELS];
@@ -383,5 +405,6 @@ int memcg_from_kernel(const struct ht_oom_record *r, uint64_t page_size, struct 
 	memcg_kernel_path(r, 0, out->cgroup, sizeof(out->cgroup));
 	memcg_kernel_path(r, (unsigned)pick, out->limited, sizeof(out->limited));
 	add_oom_kills(out);
+	add_lowest(out, r, levels, n);
 	return 0;
 }

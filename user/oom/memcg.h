@@ -44,6 +44,10 @@ struct memcg_figures {
 					 * process's own */
 	struct memcg_level at;		/* the figures of `limited` */
 	bool limit_reached;		/* its usage or peak came within a slack of its limit */
+	/* the lowest limit of the process's cgroup and its parents (0: none),
+	 * and the file that holds it: what the report's memory.limits says */
+	uint64_t lowest_limit;
+	char lowest_file[MEMCG_PATH_LEN * 2];
 	char why[256];			/* what could not be read, "" if nothing */
 };
 

@@ -171,6 +171,16 @@ static void capture(struct session *s, const struct ht_oom_record *r)
 	if (!tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
 	oom_event_from_record(ev, s->t->pid, r);
+	/* A tick that read the process as it exited saw its cgroup as the
+	 * root's: the report's own limit is then the kernel's, at the kill. */
+	if (ev->have_cg && ev->cg.lowest_limit && s->rt.cgroup.bytes != ev->cg.lowest_limit) {
+		s->rt.cgroup.bytes = ev->cg.lowest_limit;
+		s->rt.cgroup.version = ev->cg.version;
+		snprintf(s->rt.cgroup.file, sizeof(s->rt.cgroup.file), "%s", ev->cg.lowest_file);
+		s->rt.have_cgroup = true;
+		ev->rt_cgroup = s->rt.cgroup;
+		ev->rt_have_cgroup = true;
+	}
 	decide(ev, &s->maps);
 	s->oom = ev;
 	s->snap.oom = ev;
