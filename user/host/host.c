@@ -66,6 +66,7 @@ static void host_on_exec(void *ctx, pid_t tgid)
 }
 
 static bool wanted(const struct host *h, const struct target *t, const struct proc_labels *l);
+static void export_all(struct host *h, bool final);
 
 /* A process no session traces, chosen by the OOM killer: if it is a Go
  * program heaptrace follows (looked at now, if it still can be), its kill
@@ -73,20 +74,24 @@ static bool wanted(const struct host *h, const struct target *t, const struct pr
 static void oom_untraced(struct host *h, const void *data, size_t len)
 {
 	pid_t pid = oom_record_pid(data, len);
+	struct oom_untraced *u = oom_untraced_kill(&h->untraced, data, len);
 	struct proc_labels labels;
 	struct proc_stat ps;
 	struct exe_entry *e;
 	struct target t = { 0 };
 
-	if (oom_untraced_kill(&h->untraced, data, len, h->o->so.postmortem_dir, h->o->so.out) || !pid ||
-	    pid == getpid() || !proc_stat_read(pid, &ps))
-		return;
-	if (!target_identify(&t, pid) && !proc_labels_read(pid, &labels) && wanted(h, &t, &labels) &&
-	    (e = exe_cache_get(&h->run.exes, &t)) && e->usable) {
-		oom_untraced_remember(&h->untraced, &t, &e->prog, &labels, ps.starttime);
-		oom_untraced_kill(&h->untraced, data, len, h->o->so.postmortem_dir, h->o->so.out);
+	if (!u && pid && pid != getpid() && proc_stat_read(pid, &ps)) {
+		if (!target_identify(&t, pid) && !proc_labels_read(pid, &labels) && wanted(h, &t, &labels) &&
+		    (e = exe_cache_get(&h->run.exes, &t)) && e->usable) {
+			oom_untraced_remember(&h->untraced, &t, &e->prog, &labels, ps.starttime);
+			u = oom_untraced_kill(&h->untraced, data, len);
+		}
+		target_close(&t);
 	}
-	target_close(&t);
+	if (!u)
+		return;
+	export_all(h, false); /* counted on /metrics before its record appears */
+	oom_untraced_write(u, h->o->so.postmortem_dir, h->o->so.out);
 }
 
 /* The OOM watch: a kill of a traced process goes to its session. */
@@ -94,10 +99,15 @@ static void host_on_oom(void *ctx, const void *data, size_t len)
 {
 	struct host_proc *p = running_pid(ctx, oom_record_pid(data, len));
 
-	if (p)
+	if (p) {
 		oom_session_record(&p->s, data, len);
-	else if (((const struct ht_record_header *)data)->kind == HT_REC_OOM_VICTIM)
+		/* counted on /metrics at once, before its record appears at the
+		 * end of its trace */
+		if (((const struct ht_record_header *)data)->kind == HT_REC_OOM_VICTIM)
+			export_all(ctx, false);
+	} else if (((const struct ht_record_header *)data)->kind == HT_REC_OOM_VICTIM) {
 		oom_untraced(ctx, data, len);
+	}
 }
 
 /* Forgets the oldest ended process once too many are kept. */

@@ -73,7 +73,7 @@ static void write_record(struct oom_untraced *u, const char *dir)
 	free(text);
 }
 
-bool oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len, const char *dir, FILE *out)
+struct oom_untraced *oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len)
 {
 	const struct ht_oom_record *r = data;
 	pid_t pid = oom_record_pid(data, len);
@@ -81,11 +81,11 @@ bool oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len
 	int i;
 
 	if (len < sizeof(*r) || r->h.kind != HT_REC_OOM_VICTIM || !pid)
-		return false;
+		return NULL;
 	for (i = l->nknown - 1; i >= 0 && l->known[i]->t.pid != pid; i--)
 		;
 	if (i < 0)
-		return false;
+		return NULL;
 	/* from the processes known to the kills kept */
 	u = l->known[i];
 	memmove(&l->known[i], &l->known[i + 1], (size_t)(l->nknown - i - 1) * sizeof(l->known[0]));
@@ -101,10 +101,14 @@ bool oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len
 		 "unknown: heaptrace had not attached to the process, and has none of its figures");
 	u->snap = (struct trace_snapshot){ .target = &u->t, .labels = &u->labels, .oom = &u->ev, .gone = true,
 					   .stop_reason = OOM_STOP_REASON };
+	return u;
+}
+
+void oom_untraced_write(struct oom_untraced *u, const char *dir, FILE *out)
+{
 	if (dir)
 		write_record(u, dir);
 	oom_report_text(out, &u->ev, u->t.exe);
-	return true;
 }
 
 size_t oom_untraced_snapshots(const struct oom_untraced_list *l, const struct trace_snapshot **v, size_t max)

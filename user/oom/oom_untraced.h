@@ -39,9 +39,11 @@ struct oom_untraced_list {
 void oom_untraced_remember(struct oom_untraced_list *l, const struct target *t, const struct target *prog,
 			   const struct proc_labels *labels, unsigned long long starttime);
 /* An OOM record (HT_REC_OOM_VICTIM) about a process no session traces: if
- * it is one remembered, the kill is kept, its record written to dir (NULL:
- * none) and said on out; true then. */
-bool oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len, const char *dir, FILE *out);
+ * it is one remembered, the kill is kept (its series counts it) and
+ * returned; oom_untraced_write then writes its record to dir (NULL: none)
+ * and says it on out. NULL if it is not one. */
+struct oom_untraced *oom_untraced_kill(struct oom_untraced_list *l, const void *data, size_t len);
+void oom_untraced_write(struct oom_untraced *u, const char *dir, FILE *out);
 /* Appends the kills' snapshots (for the exports) to v; their count. */
 size_t oom_untraced_snapshots(const struct oom_untraced_list *l, const struct trace_snapshot **v, size_t max);
 void oom_untraced_free(struct oom_untraced_list *l);
