@@ -41,6 +41,7 @@ static void read_figures(struct session *s)
 	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		ht_debug("%s", ht_last_error());
 	probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
+	s->rt.probed = s->figures.gc_cycles; /* the count runtime_watch_cycles goes on from */
 }
 
 static void refresh_snapshot(struct session *s, uint64_t now)
@@ -58,8 +59,17 @@ static void refresh_snapshot(struct session *s, uint64_t now)
 static void read_page_stats(struct session *s)
 {
 	bool had_addr = s->hsr.addr != 0;
+	uint64_t before = s->figures.gc_cycles;
 
+	/* The probes' count around the reading: how many collections came
+	 * before the probes (runtime_watch_cycles) */
+	if (!s->o->no_probes)
+		read_figures(s), before = s->figures.gc_cycles;
 	runtime_watch_tick(&s->rt);
+	if (!s->o->no_probes) {
+		read_figures(s);
+		runtime_watch_probed(&s->rt, before, s->figures.gc_cycles);
+	}
 	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
 	if (!had_addr && s->hsr.addr && s->t->layout) {
 		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
