@@ -151,6 +151,8 @@ struct ht_figures {
 	/* of the madvise figures, calls made with process_madvise(2) on the
 	 * process itself (the syscall-level methods see them) */
 	__u64 process_madvise_calls;
+	/* counted at the entries: their RETs, which time them, are sampled */
+	__u64 scavenge_calls, scavenger_passes;
 };
 
 /*

@@ -252,7 +252,7 @@ static bool any_advice(const struct target_ctx *c)
 
 static void scavenger_passes(struct metrics_writer *w, const struct target_ctx *c)
 {
-	metrics_sample_u64(w, NULL, 0, F->scavenger_run.count);
+	metrics_sample_u64(w, NULL, 0, F->scavenger_passes);
 }
 
 static void scavenger_seconds(struct metrics_writer *w, const struct target_ctx *c)
@@ -458,7 +458,8 @@ static const struct family families[] = {
 	  "(JSON release.scavenger.passes).",
 	  scavenger_passes, NULL },
 	{ "heaptrace_scavenger_pass_seconds", METRICS_HISTOGRAM, "seconds",
-	  "How long each background scavenger pass took (JSON release.scavenger.hist_log2_ns).", scavenger_seconds,
+	  "How long each background scavenger pass took, of the passes timed (in windows: JSON "
+	  "release.latency_sampled_ns; release.scavenger.hist_log2_ns).", scavenger_seconds,
 	  NULL },
 	{ "heaptrace_heap_grown_bytes_total", METRICS_COUNTER, "bytes",
 	  "Bytes the Go heap grew by while traced ((*mheap).grow; JSON release.ledger.grown_bytes).", heap_grown,

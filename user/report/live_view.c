@@ -48,8 +48,8 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 	print_gc_lines(out, r, &d, now);
 	print_madvise_lines(out, &d, now);
 	fprintf(out, "scavenger %llu passes, released %s   (total %llu, %s); FreeOSMemory %llu\n",
-		(unsigned long long)d.scavenger_run.count, fmt_bytes(a, sizeof(a), d.scavenged_bytes),
-		(unsigned long long)now->scavenger_run.count, fmt_bytes(b, sizeof(b), now->scavenged_bytes),
+		(unsigned long long)d.scavenger_passes, fmt_bytes(a, sizeof(a), d.unused_bytes),
+		(unsigned long long)now->scavenger_passes, fmt_bytes(b, sizeof(b), now->unused_bytes),
 		(unsigned long long)now->free_os_memory.count);
 	overhead_describe(r->overhead, probes, sizeof(probes));
 	fprintf(out, "heap      grew %s (total %s)   probes %s\n", fmt_bytes(a, sizeof(a), d.heap_grow_bytes),

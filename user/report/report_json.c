@@ -165,8 +165,11 @@ static json_t *release_json(const struct trace_snapshot *r)
 	const struct ht_figures *f = r->figures;
 	json_t *rel = json_object(), *scav = json_object(), *ledger = json_object();
 
-	json_object_set_new(scav, "passes", jint(f->scavenger_run.count));
+	/* counts at the entries; the histograms and released bytes of the
+	 * calls timed (in the sampled windows: latency_sampled_ns) */
+	json_object_set_new(scav, "passes", jint(f->scavenger_passes));
 	json_object_set_new(scav, "hist_log2_ns", hist_slots(&f->scavenger_run));
+	json_object_set_new(scav, "scavenge_calls", jint(f->scavenge_calls));
 	json_object_set_new(scav, "scavenge", hist_obj(&f->scavenge));
 	json_object_set_new(scav, "released_bytes", jint(f->scavenged_bytes));
 	json_object_set_new(scav, "free_os_memory", hist_obj(&f->free_os_memory));
