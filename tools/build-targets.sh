@@ -60,6 +60,7 @@ while read -r name go integration; do
 	# and what the integration tests run.
 	build "$name-gcload" ./gcload "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
 	build "$name-mapleak" ./mapleak "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
+	build "$name-holders" ./holders "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
 	if [ "$integration" = yes ]; then
 		build "$name-httpsvc" ./httpsvc "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0
 	fi

@@ -379,6 +379,10 @@ static void check_globals(const char *name)
 	assert_non_null(L);
 	check_global(name, "runtime.mheap_", 0, mheap_referrers);
 	check_global(name, "runtime.memstats", L->mstats_heapstats, memstats_referrers);
+	/* goroutines are read only from a process this host runs: arm64
+	 * code loads allgs' fields with ADRP+LDR, which decoding leaves out */
+	if (!strstr(name, "arm64"))
+		check_global(name, "runtime.allgs", 0, allgs_referrers);
 }
 
 static void test_globals_found_in_stripped_code(void **state)

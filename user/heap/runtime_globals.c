@@ -89,6 +89,7 @@ static const struct {
 } known[] = {
 	{ "runtime.mheap_", mheap_referrers },	    /* heap/gomap_tracker.c */
 	{ "runtime.memstats", memstats_referrers }, /* heap/page_stats.c */
+	{ "runtime.allgs", allgs_referrers },	    /* heap/goroutines.c */
 };
 
 void runtime_globals_prepare(const struct target *t)

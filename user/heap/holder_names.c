@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "heap/gomap_parse.h"
+#include "heap/gotypes.h"
+#include "heap/holder_names.h"
+#include "target/global_users.h"
+#include "target/godwarf.h"
+#include "target/symbolize.h"
+#include "util/textsafe.h"
+
+#define MAX_DESCRIBE_DEPTH 16
+#define MAX_TYPEDEFS 8
+#define MAX_KEY_TEXT 40
+#define USERS_SHOWN 3
+#define GLOBAL_NEAR 256 /* a word this far past an address the code takes is still that global's */
+
+const char *step_kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case STEP_GLOBAL: return "global";
+	case STEP_GOROUTINE: return "goroutine";
+	case STEP_MAP_VALUE: return "map_value";
+	default: return "object";
+	}
+}
+
+/* A type as DWARF or the runtime describes it. */
+enum tv_src { TV_NONE, TV_DWARF, TV_RUNTIME };
+struct tview {
+	enum tv_src src;
+	uint32_t dw;	/* TV_DWARF: the type as named (a defined type's name) */
+	uint64_t rt;	/* TV_RUNTIME: its descriptor (runtime address) */
+};
+
+/* How the next object is reached from a word: through a pointer to one
+ * value, or a slice's array; or the word is a map. */
+enum via { VIA_NONE, VIA_POINTER, VIA_ARRAY, VIA_MAP };
+struct leaf {
+	enum via via;
+	struct tview t; /* the pointee (element), or the map type */
+};
+
+static const struct go_dwarf *dwarf_of(const struct holder_namer *nm)
+{
+	return target_dwarf(nm->t);
+}
+
+/* A DWARF type with its defined types' names looked through. */
+static const struct dw_type *dw_under(const struct go_dwarf *d, uint32_t i)
+{
+	const struct dw_type *t = go_dwarf_type(d, i);
+	int k;
+
+	for (k = 0; t && !t->kind && t->elem != DW_NONE && k < MAX_TYPEDEFS; k++)
+		t = go_dwarf_type(d, t->elem);
+	return t && t->kind ? t : NULL;
+}
+
+static struct tview tv_dw(uint32_t i)
+{
+	return i == DW_NONE ? (struct tview){ TV_NONE } : (struct tview){ TV_DWARF, i, 0 };
+}
+
+static struct tview tv_rt(uint64_t a)
+{
+	return a ? (struct tview){ TV_RUNTIME, DW_NONE, a } : (struct tview){ TV_NONE };
+}
+
+struct tinfo {
+	uint8_t kind;
+	uint64_t size, len;
+	struct tview elem, key;
+};
+
+static bool tv_info(const struct holder_namer *nm, struct tview t, struct tinfo *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (t.src == TV_DWARF) {
+		const struct go_dwarf *d = dwarf_of(nm);
+		const struct dw_type *u = dw_under(d, t.dw);
+
+		if (!u)
+			return false;
+		o->kind = u->kind;
+		o->size = u->size;
+		o->len = u->count;
+		o->elem = tv_dw(u->elem);
+		o->key = tv_dw(u->key);
+		return true;
+	}
+	if (t.src == TV_RUNTIME) {
+		struct go_rtype r;
+
+		if (!go_rtype_read(nm->mem, nm->t->layout, t.rt, &r))
+			return false;
+		o->kind = r.kind;
+		o->size = r.size;
+		o->len = r.len;
+		o->elem = tv_rt(r.elem);
+		return true;
+	}
+	return false;
+}
+
+/* "main.T" with the import paths of DWARF's names left as they are. */
+static bool tv_name(const struct holder_namer *nm, struct tview t, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (t.src == TV_DWARF) {
+		const struct go_dwarf *d = dwarf_of(nm);
+		const struct dw_type *dt = go_dwarf_type(d, t.dw);
+		const struct go_map_types *mts = target_map_types(nm->t);
+		const struct go_map_type *mt;
+
+		if (!dt)
+			return false;
+		/* a map: the runtime's own name for it, as every other map type heaptrace prints */
+		if (dt->rtype && nm->t->facts && nm->t->facts->types_base &&
+		    (mt = go_map_types_at(mts, nm->t->facts->types_base + dt->rtype))) {
+			snprintf(buf, len, "%s", mt->name);
+			return true;
+		}
+		snprintf(buf, len, "%s", go_dwarf_name(d, dt->name));
+		return buf[0] != '\0';
+	}
+	if (t.src == TV_RUNTIME)
+		return go_type_name(nm->mem, nm->t->layout, nm->types_base, t.rt, buf, len);
+	return false;
+}
+
+static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* The struct field holding `off` in t: its name, type and offset. */
+static bool field_at(const struct holder_namer *nm, struct tview t, uint64_t off, char *name, size_t len,
+		     struct tview *ft, uint64_t *foff)
+{
+	if (t.src == TV_DWARF) {
+		const struct go_dwarf *d = dwarf_of(nm);
+		const struct dw_type *u = dw_under(d, t.dw);
+		const struct dw_field *best = NULL;
+		uint32_t k;
+
+		for (k = 0; u && k < u->nfields && u->fields + k < d->nfields; k++) {
+			const struct dw_field *f = &d->fields[u->fields + k];
+
+			if (f->offset <= off && (!best || f->offset >= best->offset))
+				best = f;
+		}
+		if (!best)
+			return false;
+		snprintf(name, len, "%s", go_dwarf_name(d, best->name));
+		*ft = tv_dw(best->type);
+		*foff = best->offset;
+		return true;
+	}
+	if (t.src == TV_RUNTIME) {
+		uint64_t ty;
+
+		if (!go_rtype_field(nm->mem, nm->t->layout, t.rt, off, name, len, &ty, foff))
+			return false;
+		*ft = tv_rt(ty);
+		return true;
+	}
+	return false;
+}
+
+/* The dynamic type in an interface whose data word is at `at`: the word
+ * before holds a *_type (interface {}) or an *itab (its _type at +8). */
+static struct tview dynamic_type(const struct holder_namer *nm, struct tview t, uint64_t at)
+{
+	uint64_t w, ty;
+	char name[32];
+
+	if (!mem_word(nm->mem, at - 8, &w) || !w)
+		return (struct tview){ TV_NONE };
+	tv_name(nm, t, name, sizeof(name));
+	if (!strcmp(name, "interface {}") || !strcmp(name, "any"))
+		return tv_rt(w);
+	return mem_word(nm->mem, w + 8, &ty) ? tv_rt(ty) : (struct tview){ TV_NONE };
+}
+
+/*
+ * Appends to `field` the path to byte `off` of a value of type t
+ * (".a.b[2].c"), and says how the word there leads on. `at` is the word's
+ * address (to read an interface's type word).
+ */
+static void describe(const struct holder_namer *nm, struct tview t, uint64_t off, uint64_t at, char *field,
+		     size_t len, struct leaf *lf)
+{
+	int depth;
+
+	lf->via = VIA_NONE;
+	for (depth = 0; depth < MAX_DESCRIBE_DEPTH; depth++) {
+		struct tinfo ti;
+		char name[STEP_FIELD_LEN];
+		struct tview ft;
+		uint64_t foff;
+
+		if (!tv_info(nm, t, &ti)) {
+			if (off)
+				append(field, len, ".+%" PRIu64, off);
+			return;
+		}
+		switch (ti.kind) {
+		case GO_KIND_STRUCT:
+			if (!field_at(nm, t, off, name, sizeof(name), &ft, &foff)) {
+				append(field, len, ".+%" PRIu64, off);
+				return;
+			}
+			append(field, len, ".%s", name);
+			off -= foff;
+			t = ft;
+			continue;
+		case GO_KIND_ARRAY: {
+			struct tinfo ei;
+
+			if (!tv_info(nm, ti.elem, &ei) || !ei.size) {
+				append(field, len, ".+%" PRIu64, off);
+				return;
+			}
+			append(field, len, "[%" PRIu64 "]", off / ei.size);
+			off %= ei.size;
+			t = ti.elem;
+			continue;
+		}
+		case GO_KIND_POINTER:
+			if (!off)
+				*lf = (struct leaf){ VIA_POINTER, ti.elem };
+			return;
+		case GO_KIND_SLICE:
+			if (!off)
+				*lf = (struct leaf){ VIA_ARRAY, ti.elem };
+			return;
+		case GO_KIND_MAP:
+			if (!off)
+				*lf = (struct leaf){ VIA_MAP, t };
+			return;
+		case GO_KIND_INTERFACE:
+			if (off == 8) {
+				struct tview dt = dynamic_type(nm, t, at);
+				struct tinfo di;
+
+				if (tv_info(nm, dt, &di) && di.kind == GO_KIND_MAP)
+					*lf = (struct leaf){ VIA_MAP, dt };
+				else if (di.kind == GO_KIND_POINTER)
+					*lf = (struct leaf){ VIA_POINTER, di.elem };
+			}
+			return;
+		default:
+			if (off)
+				append(field, len, ".+%" PRIu64, off);
+			return;
+		}
+	}
+}
+
+/* The function of a goroutine's frame at pc (a return address but for
+ * the innermost frame: the call is one byte before). */
+static const char *frame_func(const struct target *t, uint64_t pc, bool ret)
+{
+	struct go_func fn;
+
+	if (go_funcs_at(&t->funcs, pc - t->load_bias - (ret ? 1 : 0), &fn, NULL))
+		return fn.name;
+	return NULL;
+}
+
+/* The root: a global (its name from DWARF or the symbol table, else the
+ * functions that use it) or a goroutine's frame. */
+static void name_root(const struct holder_namer *nm, const struct holder_search *s, const struct holder_ref *r,
+		      struct holder_step *st, struct leaf *lf)
+{
+	const struct target *t = nm->t;
+	uint64_t elf = r->at - t->load_bias;
+	const struct root_range *rr = &s->roots[r->root];
+	const struct dw_global *g;
+
+	lf->via = VIA_NONE;
+	if (r->kind == REF_STACK) {
+		const char *fn = frame_func(t, rr->pc, rr->ret);
+
+		st->kind = STEP_GOROUTINE;
+		st->addr = r->at;
+		st->goid = rr->goid;
+		st->pc = rr->pc;
+		st->ret = rr->ret;
+		snprintf(st->name, sizeof(st->name), "%s", fn ? fn : "?");
+		return;
+	}
+	st->kind = STEP_GLOBAL;
+	if ((g = go_dwarf_global_at(target_dwarf(t), elf))) {
+		st->addr = g->addr + t->load_bias;
+		snprintf(st->name, sizeof(st->name), "%s", go_dwarf_name(target_dwarf(t), g->name));
+		tv_name(nm, tv_dw(g->type), st->type, sizeof(st->type));
+		describe(nm, tv_dw(g->type), elf - g->addr, r->at, st->field, sizeof(st->field), lf);
+		return;
+	}
+	{
+		const struct data_symbols *d = target_data_symbols(t);
+		size_t lo = 0, hi = d->n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (d->v[mid].addr <= elf)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8)) {
+			st->addr = d->v[lo - 1].addr + t->load_bias;
+			snprintf(st->name, sizeof(st->name), "%s", d->v[lo - 1].name);
+			if (elf != d->v[lo - 1].addr)
+				append(st->field, sizeof(st->field), ".+%" PRIu64, elf - d->v[lo - 1].addr);
+			return;
+		}
+	}
+	{
+		uint64_t funcs[USERS_SHOWN + 1], at = 0;
+		size_t n = global_users_of(target_global_users(t), elf, GLOBAL_NEAR, &at, funcs, USERS_SHOWN + 1), k;
+
+		st->addr = (n ? at : elf) + t->load_bias;
+		snprintf(st->name, sizeof(st->name), "global 0x%" PRIx64, st->addr);
+		if (n && elf != at)
+			append(st->field, sizeof(st->field), ".+%" PRIu64, elf - at);
+		for (k = 0; k < n && k < USERS_SHOWN; k++) {
+			struct go_func fn;
+
+			if (go_funcs_at(&t->funcs, funcs[k], &fn, NULL))
+				append(st->used_by, sizeof(st->used_by), "%s%s", k ? ", " : "", fn.name);
+		}
+		if (n > USERS_SHOWN)
+			append(st->used_by, sizeof(st->used_by), ", ...");
+	}
+}
+
+/* The runtime type a heap object carries: a large span's, or its malloc
+ * header's (Go 1.22+, objects over 512 bytes with pointers). */
+static uint64_t carried_type(const struct holder_namer *nm, uint64_t obj)
+{
+	const struct go_span *sp = go_heap_span_of(nm->h, obj);
+	const struct go_layout *L = nm->t->layout;
+	uint64_t ty;
+
+	if (!sp)
+		return 0;
+	if (!GO_SPANCLASS_SIZECLASS(sp->spanclass))
+		return sp->largetype;
+	if (L->malloc_header_min == GO_ABSENT || GO_SPANCLASS_NOSCAN(sp->spanclass) || sp->elemsize <= L->malloc_header_min ||
+	    (obj - sp->start) % sp->elemsize != GO_MALLOC_HEADER || !mem_word(nm->mem, obj - GO_MALLOC_HEADER, &ty))
+		return 0;
+	return ty & 7 ? 0 : ty;
+}
+
+/* A heap object: its type (carried, or what the pointer to it says), and
+ * where in it the next pointer is. */
+static void name_object(const struct holder_namer *nm, const struct holder_node *nd, const struct holder_ref *r,
+			struct holder_step *st, struct leaf *lf)
+{
+	uint64_t off = r->at - nd->lo, ty = nd->type ? nd->type : carried_type(nm, nd->lo);
+	struct tview t = lf->t;
+	bool array = lf->via == VIA_ARRAY;
+	struct tinfo ti;
+
+	st->kind = STEP_OBJECT;
+	st->addr = nd->lo;
+	if (ty) {
+		t = tv_rt(ty);
+		array = false;
+		if (tv_info(nm, t, &ti) && ti.size && nd->hi - nd->lo >= 2 * ti.size)
+			array = true; /* a slice's array of them, or make([]T) */
+	} else if (lf->via != VIA_POINTER && lf->via != VIA_ARRAY) {
+		t = (struct tview){ TV_NONE };
+	}
+	tv_name(nm, t, st->type, sizeof(st->type));
+	if (t.src != TV_NONE && tv_info(nm, t, &ti) && ti.size && (array || off >= ti.size)) {
+		append(st->field, sizeof(st->field), "[%" PRIu64 "]", off / ti.size);
+		off %= ti.size;
+	}
+	describe(nm, t, off, r->at, st->field, sizeof(st->field), lf);
+	if (st->field[0] == '.')
+		memmove(st->field, st->field + 1, strlen(st->field));
+}
+
+/* The key of the slot holding word `at` of a map's table, as Go source
+ * would write it; "?" when the type does not say how. */
+static void map_key(const struct holder_namer *nm, const struct go_map_type *mt, const struct holder_ref *r,
+		    char *buf, size_t len)
+{
+	const struct target *t = nm->t;
+	uint64_t o = r->at - r->tab_lo, unit = mt->group_size, in, key;
+	uint8_t k[16];
+	char text[MAX_KEY_TEXT + 1];
+
+	snprintf(buf, len, "[?]");
+	if (!unit || !mt->slot_size || !mt->key_stored)
+		return;
+	in = o % unit;
+	if (t->swiss) {
+		/* a control word, then 8 slots of key and value */
+		if (in < 8)
+			return;
+		key = r->at - in + 8 + (in - 8) / mt->slot_size * mt->slot_size;
+	} else {
+		/* 8 tophash bytes, 8 keys, 8 values, the overflow pointer */
+		uint64_t es = (mt->slot_size - mt->key_stored);
+
+		if (in < 8 + 8 * mt->key_stored || !es)
+			return;
+		key = r->at - in + 8 + (in - 8 - 8 * mt->key_stored) / es * mt->key_stored;
+	}
+	if (mt->key_stored != mt->key_size || !mem_read(nm->mem, key, k, mt->key_size < 16 ? mt->key_size : 16))
+		return;
+	if (mt->key_kind == GO_KIND_STRING && mt->key_size == 16) {
+		uint64_t p, n;
+
+		memcpy(&p, k, 8);
+		memcpy(&n, k + 8, 8);
+		if (n > (1u << 30) || !mem_read(nm->mem, p, text, n < MAX_KEY_TEXT ? n : MAX_KEY_TEXT))
+			return;
+		text[n < MAX_KEY_TEXT ? n : MAX_KEY_TEXT] = '\0';
+		snprintf(buf, len, "[\"%s%s\"]", tsafe(text), n > MAX_KEY_TEXT ? "..." : "");
+	} else if (mt->key_kind >= 2 && mt->key_kind <= 12 && mt->key_size <= 8) { /* int..uintptr */
+		uint64_t v = 0;
+		bool sign = mt->key_kind <= 6;
+
+		memcpy(&v, k, mt->key_size);
+		if (sign && mt->key_size < 8 && v >> (mt->key_size * 8 - 1))
+			v |= ~0ull << (mt->key_size * 8);
+		if (sign)
+			snprintf(buf, len, "[%" PRId64 "]", (int64_t)v);
+		else
+			snprintf(buf, len, "[%" PRIu64 "]", v);
+	}
+}
+
+/* A map of no known type whose candidates (the binary's map types its
+ * table's shape fits) all store their keys alike: one of them, to read a
+ * key with, never to name the map. NULL when they differ. */
+static const struct go_map_type *unanimous_key(const struct holder_namer *nm, uint64_t header)
+{
+	const struct go_map_types *mts = target_map_types(nm->t);
+	const struct go_layout *L = nm->t->layout;
+	const struct go_map_type **all, *one = NULL;
+	struct map_table_shape shape;
+	uint8_t hdr[64];
+	struct go_map m;
+	bool ok = true;
+	size_t n, k;
+
+	if (!mts->n || (nm->t->swiss ? L->smap_size : L->hmap_size) > sizeof(hdr) ||
+	    !mem_read(nm->mem, header, hdr, nm->t->swiss ? L->smap_size : L->hmap_size))
+		return NULL;
+	if (nm->t->swiss) {
+		if (!gomap_parse_swiss_header(nm->h, header, hdr, &m))
+			return NULL;
+		gomap_finish_swiss(nm->h, &m, &ok, 1);
+	} else {
+		ok = gomap_parse_buckets(nm->h, header, hdr, &m);
+	}
+	if (!ok && !m.counts_moving)
+		return NULL;
+	shape = (struct map_table_shape){ m.array_units, m.array_bytes, m.array_noscan };
+	if (!(all = calloc(mts->n, sizeof(*all))))
+		return NULL;
+	n = go_map_types_match(mts, L, &shape, all, mts->n);
+	for (k = 1; k < n; k++)
+		if (all[k]->key_kind != all[0]->key_kind || all[k]->key_size != all[0]->key_size ||
+		    all[k]->key_stored != all[0]->key_stored || all[k]->slot_size != all[0]->slot_size ||
+		    all[k]->group_size != all[0]->group_size)
+			break;
+	if (n && k == n)
+		one = all[0];
+	free(all);
+	return one;
+}
+
+/* The map type of a table: the type the pointer to the map declares, else
+ * the bucket or group type its table carries, else what all the types
+ * its shape fits agree on. */
+static const struct go_map_type *table_map_type(const struct holder_namer *nm, const struct leaf *lf,
+						const struct holder_ref *r, uint64_t header, char *name, size_t len)
+{
+	const struct go_map_types *mts = target_map_types(nm->t);
+	const struct go_map_type *mt = NULL;
+	uint64_t ty;
+	char slot[STEP_TYPE_LEN];
+
+	name[0] = '\0';
+	if (lf->via == VIA_MAP) {
+		tv_name(nm, lf->t, name, len);
+		if (lf->t.src == TV_RUNTIME)
+			mt = go_map_types_at(mts, lf->t.rt - nm->t->load_bias);
+		if (!mt && name[0])
+			mt = go_map_types_find(mts, name);
+	}
+	if (!mt && (ty = carried_type(nm, r->tab_lo)) &&
+	    go_type_name(nm->mem, nm->t->layout, nm->types_base, ty, slot, sizeof(slot))) {
+		go_map_type_from_slot_type(slot, name, len);
+		mt = go_map_types_find(mts, name);
+	}
+	if (!mt)
+		mt = unanimous_key(nm, header);
+	return mt;
+}
+
+static void name_map_value(const struct holder_namer *nm, const struct holder_node *nd, const struct holder_ref *r,
+			   struct holder_step *st, struct leaf *lf)
+{
+	const struct go_map_type *mt = table_map_type(nm, lf, r, nd->lo, st->type, sizeof(st->type));
+
+	st->kind = STEP_MAP_VALUE;
+	st->addr = nd->lo;
+	if (mt)
+		map_key(nm, mt, r, st->field, sizeof(st->field));
+	else
+		snprintf(st->field, sizeof(st->field), "[?]");
+	/* the value's type leads on: a map of maps, or of pointers */
+	lf->via = VIA_NONE;
+	if (lf->t.src == TV_DWARF && lf->t.dw != DW_NONE) {
+		struct tinfo mi, ei;
+
+		if (tv_info(nm, lf->t, &mi) && tv_info(nm, mi.elem, &ei))
+			*lf = ei.kind == GO_KIND_MAP ? (struct leaf){ VIA_MAP, mi.elem } :
+			      ei.kind == GO_KIND_POINTER ? (struct leaf){ VIA_POINTER, ei.elem } : (struct leaf){ VIA_NONE };
+		return;
+	}
+	if (mt && mt->elem_type && st->type[0]) { /* the map's own type, not a candidate's */
+		struct tview et = tv_rt(mt->elem_type + nm->t->load_bias);
+		struct tinfo ei;
+
+		if (tv_info(nm, et, &ei))
+			*lf = ei.kind == GO_KIND_MAP ? (struct leaf){ VIA_MAP, et } :
+			      ei.kind == GO_KIND_POINTER ? (struct leaf){ VIA_POINTER, ei.elem } : (struct leaf){ VIA_NONE };
+	}
+}
+
+/* The text of steps [0, upto]. */
+static void compose(const struct holder_path *p, size_t upto, bool goid, char *b, size_t len)
+{
+	const struct holder_step *root = &p->steps[0];
+	size_t k;
+
+	b[0] = '\0';
+	if (root->kind == STEP_GOROUTINE && goid)
+		snprintf(b, len, "goroutine %" PRIu64 " %s", root->goid, root->name);
+	else if (root->kind == STEP_GOROUTINE)
+		snprintf(b, len, "goroutine %s", root->name);
+	else
+		snprintf(b, len, "%s%s", root->name, root->field);
+	for (k = 1; k <= upto && k < p->n; k++) {
+		const struct holder_step *st = &p->steps[k];
+
+		if (root->kind == STEP_GOROUTINE && k == 1)
+			append(b, len, " -> %s", st->type[0] ? st->type : "object");
+		/* an object of no known type: "->+16" (16 bytes into what the
+		 * pointer before points at), not a field of the step before */
+		if (st->kind == STEP_MAP_VALUE || !st->field[0])
+			append(b, len, "%s", st->field);
+		else if (st->kind == STEP_OBJECT && !st->type[0])
+			append(b, len, "->%s", st->field);
+		else
+			append(b, len, "%s%s", st->field[0] == '[' ? "" : ".", st->field);
+	}
+	if (root->used_by[0])
+		append(b, len, " (used by %s)", root->used_by);
+}
+
+void holder_path_prefix(const struct holder_path *p, size_t k, char *buf, size_t len)
+{
+	compose(p, k, false, buf, len);
+}
+
+struct holder_path *holder_path_name(const struct holder_namer *nm, const struct holder_search *s, size_t i)
+{
+	const struct holder_ref *refs[HOLDER_MAX_DEPTH + 2];
+	size_t n = holders_path(s, i, refs, sizeof(refs) / sizeof(refs[0])), k;
+	struct holder_path *p;
+	struct leaf lf = { VIA_NONE };
+
+	if (!n || !(p = calloc(1, sizeof(*p) + n * sizeof(p->steps[0]))))
+		return NULL;
+	p->n = (uint8_t)n;
+	name_root(nm, s, refs[0], &p->steps[0], &lf);
+	for (k = 1; k < n; k++) {
+		const struct holder_node *nd = &s->nodes[refs[k]->node];
+
+		if (refs[k]->kind == REF_MAP_VALUE)
+			name_map_value(nm, nd, refs[k], &p->steps[k], &lf);
+		else
+			name_object(nm, nd, refs[k], &p->steps[k], &lf);
+	}
+	/* the word that holds the map: its declared type is the map's */
+	if (lf.via == VIA_MAP)
+		tv_name(nm, lf.t, p->map_type, sizeof(p->map_type));
+	compose(p, p->n - 1, true, p->held_by, sizeof(p->held_by));
+	return p;
+}
+
+void holder_direct(const struct holder_namer *nm, const struct holder_search *s, size_t i, char *buf, size_t len)
+{
+	const struct holder_node *nd = i < s->nmaps ? &s->nodes[i] : NULL;
+	const struct holder_ref *r = nd && nd->nrefs ? &nd->refs[0] : NULL;
+	char type[STEP_TYPE_LEN];
+
+	buf[0] = '\0';
+	if (!r)
+		return;
+	if (r->kind == REF_GLOBAL || r->kind == REF_STACK) {
+		struct holder_step st = { 0 };
+		struct leaf lf;
+
+		name_root(nm, s, r, &st, &lf);
+		if (st.kind == STEP_GOROUTINE)
+			snprintf(buf, len, "goroutine %s", st.name);
+		else
+			snprintf(buf, len, "%s%s%s%s%s", st.name, st.field, st.used_by[0] ? " (used by " : "", st.used_by,
+				 st.used_by[0] ? ")" : "");
+		return;
+	}
+	if (r->kind == REF_MAP_VALUE) {
+		struct leaf lf = { VIA_NONE };
+
+		table_map_type(nm, &lf, r, r->node != HOLDER_NONE ? s->nodes[r->node].lo : 0, type, sizeof(type));
+		snprintf(buf, len, "%s values", type[0] ? type : "map");
+		return;
+	}
+	if (r->node != HOLDER_NONE && tv_name(nm, tv_rt(s->nodes[r->node].type ? s->nodes[r->node].type :
+						     carried_type(nm, s->nodes[r->node].lo)), type, sizeof(type)))
+		snprintf(buf, len, "%s objects", type);
+	else
+		snprintf(buf, len, "objects of unknown type");
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include "report/text_fit.h"
+
+static bool cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+
+int text_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += !cont((unsigned char)*s);
+	return n;
+}
+
+/* The byte offset of column `col` in s (its length if s is shorter). */
+static size_t byte_at(const char *s, int col)
+{
+	size_t i = 0;
+
+	for (; s[i] && col > 0; col--)
+		for (i++; s[i] && cont((unsigned char)s[i]); i++)
+			;
+	return i;
+}
+
+void text_short_names(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+	const char *open = strstr(s, " (");
+
+	if (!len)
+		return;
+	while (*s && o + 1 < len) {
+		const char *slash = NULL, *p;
+
+		/* a file name in parentheses keeps its base name */
+		if (s == open) {
+			const char *close = strchr(s, ')'), *base = s + 2;
+
+			for (p = s + 2; *p && p != close; p++)
+				if (*p == '/')
+					base = p + 1;
+			if (o + 2 < len) {
+				buf[o++] = ' ';
+				buf[o++] = '(';
+			}
+			s = base;
+			open = NULL;
+			continue;
+		}
+		/* a path runs to the next character that cannot be in one */
+		for (p = s; *p && !strchr("[]*(), {}:\"", *p) && (!open || p < open); p++)
+			if (*p == '/')
+				slash = p;
+		if (slash && slash > s) {
+			s = slash + 1; /* keep from the last element on */
+			continue;
+		}
+		buf[o++] = *s++;
+	}
+	buf[o] = '\0';
+}
+
+void text_fit_middle(char *s, int w)
+{
+	int width = text_width(s), keep_w, head_w;
+	const char *paren = strstr(s, " ("), *end = paren ? paren : s + strlen(s), *q, *tail = s;
+	char tailbuf[512];
+	size_t hb;
+
+	if (w < 1) {
+		s[0] = '\0';
+		return;
+	}
+	if (width <= w)
+		return;
+	/* the tail to keep: from the last '.' or '[' of the name on */
+	for (q = end; q > s; q--)
+		if ((q[-1] == '.' || q[-1] == '[') && q - 1 > s) {
+			tail = q - 1;
+			break;
+		}
+	snprintf(tailbuf, sizeof(tailbuf), "%s", tail);
+	keep_w = text_width(tailbuf);
+	if (w < 4 || keep_w + 2 >= w) {
+		/* no room for a start: the end of the tail */
+		int drop = keep_w - (w - 2);
+		size_t b = drop > 0 ? byte_at(tailbuf, drop) : 0;
+
+		if (w < 3) {
+			s[byte_at(s, w)] = '\0';
+			return;
+		}
+		memmove(s + 2, tailbuf + b, strlen(tailbuf + b) + 1);
+		s[0] = s[1] = '.';
+		return;
+	}
+	head_w = w - keep_w - 2;
+	hb = byte_at(s, head_w);
+	s[hb] = s[hb + 1] = '.';
+	memmove(s + hb + 2, tailbuf, strlen(tailbuf) + 1);
+}
+
+void text_put_line(FILE *out, const char *line, int width)
+{
+	if (width > 0 && text_width(line) > width)
+		fprintf(out, "%.*s~\n", (int)byte_at(line, width - 1), line);
+	else
+		fprintf(out, "%s\n", line);
+}
