@@ -102,6 +102,8 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		return -1;
 	map_tracker_open(&s->maps, t);
 	s->maps.from_start = o->launched;
+	s->maps.rewalk_ns = o->host ? GOMAP_REWALK_HOST_NS : GOMAP_REWALK_NS;
+	s->maps.rewalk_budget_ns = GOMAP_REWALK_BUDGET_NS;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	s->tally = (struct event_tally){ .maps = &s->maps };

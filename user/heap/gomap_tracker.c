@@ -166,6 +166,7 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 		return;
 	}
 	mt->types_base = go_types_base(t, mt->L);
+	mt->last_walk_at = monotonic_ns();
 	global_candidates(t, "runtime.mheap_", 0, mheap_referrers, &mt->mheap_candidates);
 	locate_mheap(mt);
 }
@@ -407,7 +408,9 @@ static void maybe_rewalk(struct map_tracker *mt)
 {
 	uint32_t sweepgen;
 
-	if (!mt->walk_done || !mt->rewalk_ns || monotonic_ns() < mt->last_walk_at + mt->rewalk_ns)
+	/* a launched program's first walk too: its maps that grew small
+	 * have no stack, and none has a holder until then */
+	if ((!mt->walk_done && !mt->from_start) || !mt->rewalk_ns || monotonic_ns() < mt->last_walk_at + mt->rewalk_ns)
 		return;
 	if (!mem_read(&mt->mem, mt->mheap + mt->L->mheap_sweepgen, &sweepgen, 4) || sweepgen == mt->walk_sweepgen) {
 		mt->last_walk_at = monotonic_ns(); /* nothing collected: look again a period later */

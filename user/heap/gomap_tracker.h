@@ -20,6 +20,12 @@
 /* At most this many maps are followed one by one (about 1 KiB each); more
  * are counted in map_tracker.over_limit and said so. */
 #define GOMAP_FOLLOW_MAX 16384
+/* The heap is walked again (the holders, the small maps' summary) this
+ * often when the GC has run since the last walk, within this much time:
+ * each interval in a single trace, less often beside many (host mode). */
+#define GOMAP_REWALK_NS (30ull * 1000000000ull)
+#define GOMAP_REWALK_HOST_NS (120ull * 1000000000ull)
+#define GOMAP_REWALK_BUDGET_NS (2ull * 1000000000ull)
 
 #define MAP_TYPE_LEN 160
 #define GOMAP_STACK_DEPTH 32

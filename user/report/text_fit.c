@@ -29,6 +29,26 @@ static size_t byte_at(const char *s, int col)
 	return i;
 }
 
+/* "[go.shape.int64,go.shape.string]" after a function's name: its type
+ * arguments as the compiler's shapes, which a traceback prints "[...]". */
+static const char *shape_args(const char *s)
+{
+	int depth = 0;
+	const char *p;
+
+	if (*s != '[')
+		return NULL;
+	for (p = s; *p; p++) {
+		depth += *p == '[';
+		depth -= *p == ']';
+		if (!depth)
+			break;
+	}
+	if (!*p)
+		return NULL;
+	return memmem(s, (size_t)(p - s), "go.shape.", 9) ? p + 1 : NULL;
+}
+
 void text_short_names(const char *s, char *buf, size_t len)
 {
 	size_t o = 0;
@@ -37,7 +57,14 @@ void text_short_names(const char *s, char *buf, size_t len)
 	if (!len)
 		return;
 	while (*s && o + 1 < len) {
-		const char *slash = NULL, *p;
+		const char *slash = NULL, *p, *after = shape_args(s);
+
+		if (after && o + 5 < len) {
+			memcpy(buf + o, "[...]", 5);
+			o += 5;
+			s = after;
+			continue;
+		}
 
 		/* a file name in parentheses keeps its base name */
 		if (s == open) {
@@ -80,12 +107,22 @@ void text_fit_middle(char *s, int w)
 	}
 	if (width <= w)
 		return;
-	/* the tail to keep: from the last '.' or '[' of the name on */
-	for (q = end; q > s; q--)
-		if ((q[-1] == '.' || q[-1] == '[') && q - 1 > s) {
-			tail = q - 1;
-			break;
+	/* the tail to keep: from the last '.' or '[' of the name on, outside
+	 * brackets ("pkg.F[...]" keeps ".F[...]") */
+	{
+		int depth = 0;
+
+		for (q = end; q > s; q--) {
+			depth += q[-1] == ']';
+			depth -= q[-1] == '[' && depth > 0;
+			if (depth)
+				continue;
+			if ((q[-1] == '.' || (q[-1] == '[' && q[0] != '.')) && q - 1 > s) {
+				tail = q - 1;
+				break;
+			}
 		}
+	}
 	snprintf(tailbuf, sizeof(tailbuf), "%s", tail);
 	keep_w = text_width(tailbuf);
 	if (w < 4 || keep_w + 2 >= w) {
