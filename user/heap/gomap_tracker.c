@@ -37,7 +37,9 @@ uint64_t tracked_retained(const struct tracked_map *m)
 
 bool tracked_churns(const struct tracked_map *m)
 {
-	return (m->rises && m->falls) || m->replaced;
+	/* and it still holds its working set: a map grown then emptied by
+	 * delete has risen and fallen too */
+	return ((m->rises && m->falls) || m->replaced) && m->m.live * 2 >= m->peak;
 }
 
 /* A working buffer is reused, full or empty at the end: its table is

@@ -125,23 +125,23 @@ void text_fit_middle(char *s, int w)
 	}
 	snprintf(tailbuf, sizeof(tailbuf), "%s", tail);
 	keep_w = text_width(tailbuf);
-	if (w < 4 || keep_w + 2 >= w) {
+	if (w < 3 || keep_w + 1 >= w) {
 		/* no room for a start: the end of the tail */
-		int drop = keep_w - (w - 2);
+		int drop = keep_w - (w - 1);
 		size_t b = drop > 0 ? byte_at(tailbuf, drop) : 0;
 
-		if (w < 3) {
+		if (w < 2) {
 			s[byte_at(s, w)] = '\0';
 			return;
 		}
-		memmove(s + 2, tailbuf + b, strlen(tailbuf + b) + 1);
-		s[0] = s[1] = '.';
+		memmove(s + 1, tailbuf + b, strlen(tailbuf + b) + 1);
+		s[0] = '~';
 		return;
 	}
-	head_w = w - keep_w - 2;
+	head_w = w - keep_w - 1;
 	hb = byte_at(s, head_w);
-	s[hb] = s[hb + 1] = '.';
-	memmove(s + hb + 2, tailbuf, strlen(tailbuf) + 1);
+	s[hb] = '~';
+	memmove(s + hb + 1, tailbuf, strlen(tailbuf) + 1);
 }
 
 void text_put_line(FILE *out, const char *line, int width)

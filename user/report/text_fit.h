@@ -14,7 +14,7 @@ int text_width(const char *s);
  * every qualified name in s; "pkg.F (/long/path/file.go:12)" -> "pkg.F
  * (file.go:12)". */
 void text_short_names(const char *s, char *buf, size_t len);
-/* Fits s (already short) into w columns in place: whole, or with ".."
+/* Fits s (already short) into w columns in place: whole, or with "~"
  * where its middle was, keeping the end from its last '.' or '[' before
  * " (" (the function name and its file:line, or the last field) and as
  * much of the start as fits; w < 1 empties it. */
