@@ -102,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* and words of the input as map headers */
 		for (i = 0; i + 8 <= size && targets[0] < MAX_TARGETS; i += 512)
 			memcpy(&targets[1 + targets[0]++], data + i, 8);
-		if (!holders_find(&h, targets + 1, targets[0], roots, 2, NULL, 0, HOLDER_MAX_DEPTH, 0, &s)) {
+		if (!holders_find(&h, targets + 1, targets[0], roots, 2, NULL, 0, HOLDER_MAX_DEPTH, NULL, 0, &s)) {
 			for (i = 0; i < s.nmaps; i++)
 				if (holders_path(&s, i, path, HOLDER_MAX_DEPTH + 2) > HOLDER_MAX_DEPTH + 2)
 					__builtin_trap();

@@ -149,7 +149,7 @@ static void test_holders_find_chains(void **state)
 	roots[2] = (struct root_range){ .lo = m[5] - 8, .hi = m[5] + 48, .kind = ROOT_STACK, .goid = 9, .pc = 0x402000 };
 	load(&f);
 
-	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, HOLDER_MAX_DEPTH, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, HOLDER_MAX_DEPTH, NULL, 0, &s), 0);
 	assert_false(s.truncated);
 	/* M1: global -> object 0 (+16), not the stale frame */
 	assert_string_equal(path_kinds(&s, 0, kinds), "GO");
@@ -180,7 +180,7 @@ static void test_holders_find_chains(void **state)
 	holders_free(&s);
 
 	/* one pass: who holds each directly */
-	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, 1, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, 1, NULL, 0, &s), 0);
 	assert_int_equal(s.passes, 1);
 	assert_string_equal(path_kinds(&s, 0, kinds), "S"); /* the stale frame is all one pass sees to a root */
 	assert_string_equal(path_kinds(&s, 1, kinds), "");
@@ -189,7 +189,7 @@ static void test_holders_find_chains(void **state)
 	holders_free(&s);
 
 	/* a deadline already past: cut short, said so */
-	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, HOLDER_MAX_DEPTH, 1, &s), 0);
+	assert_int_equal(holders_find(&f.h, m, 7, roots, 3, tables, 1, HOLDER_MAX_DEPTH, NULL, 1, &s), 0);
 	assert_true(s.truncated);
 	holders_free(&s);
 	free_fake(&f);
@@ -216,13 +216,13 @@ static void test_holders_cycle_and_bounds(void **state)
 	put(&f, GLOBALS_AT, A(OBJECTS_AT + 2 * 64), 8);
 	g = (struct root_range){ .lo = A(GLOBALS_AT), .hi = A(GLOBALS_AT + 8), .kind = ROOT_GLOBAL };
 	load(&f);
-	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, NULL, 0, &s), 0);
 	/* global -> object 2 -> object 0 (interior) -> object 1 -> map */
 	assert_string_equal(path_kinds(&s, 0, kinds), "GOOO");
 	assert_true(s.passes <= HOLDER_MAX_DEPTH);
 	holders_free(&s);
 	/* two passes do not reach the global */
-	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, 2, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, 2, NULL, 0, &s), 0);
 	assert_string_equal(path_kinds(&s, 0, kinds), "");
 	holders_free(&s);
 	free_fake(&f);
@@ -264,12 +264,12 @@ static void test_liveness_awaiting_sweep(void **state)
 	load(&f);
 	assert_int_equal(go_heap_visit_spans(&f.h, &v), 0);
 	assert_int_equal(n, 1 + 1); /* the header (allocated, swept) and object 3 */
-	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, NULL, 0, &s), 0);
 	assert_string_equal(path_kinds(&s, 0, kinds), "");
 	holders_free(&s);
 	/* marked: it holds the map */
 	f.img[MARKS_AT + dead * 64] |= 1;
-	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, 0, &s), 0);
+	assert_int_equal(holders_find(&f.h, &map, 1, &g, 1, NULL, 0, HOLDER_MAX_DEPTH, NULL, 0, &s), 0);
 	assert_string_equal(path_kinds(&s, 0, kinds), "GO");
 	holders_free(&s);
 	free_fake(&f);

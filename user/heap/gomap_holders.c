@@ -27,7 +27,50 @@ struct walk_collect {
 	struct small_map *small;
 	size_t nsmall, scap;
 	uint64_t small_unattributed; /* over SMALL_HOLDERS_MAX */
+	struct holder_filter filter;
+	struct type_verdict { uint64_t type; bool runtime; } seen[256];
 };
+
+/* The runtime's objects (its p's saved registers, its GC's queues) and
+ * globals keep words that look like pointers to anything: they hold no
+ * program's map. */
+static bool runtime_name(const char *s)
+{
+	return !strncmp(s, "runtime.", 8) || !strncmp(s, "*runtime.", 9) || !strncmp(s, "internal/runtime", 16);
+}
+
+static bool skip_type(void *ctx, uint64_t type)
+{
+	struct walk_collect *c = ctx;
+	struct type_verdict *v = &c->seen[(type >> 4) % 256];
+	char name[128];
+
+	if (v->type != type) {
+		v->type = type;
+		v->runtime = go_type_name(&c->mt->mem, c->mt->L, c->mt->types_base, type, name, sizeof(name)) &&
+			     runtime_name(name);
+	}
+	return v->runtime;
+}
+
+static bool skip_global(void *ctx, uint64_t at)
+{
+	struct walk_collect *c = ctx;
+	const struct data_symbols *d = target_data_symbols(c->mt->t);
+	uint64_t elf = at - c->mt->t->load_bias;
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->v[mid].addr <= elf)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8) &&
+	       runtime_name(d->v[lo - 1].name);
+}
 
 struct walk_collect *walk_collect_new(struct map_tracker *mt, const struct go_heap *h)
 {
@@ -36,6 +79,7 @@ struct walk_collect *walk_collect_new(struct map_tracker *mt, const struct go_he
 	if (c) {
 		c->mt = mt;
 		c->h = h;
+		c->filter = (struct holder_filter){ skip_type, skip_global, c };
 	}
 	return c;
 }
@@ -211,7 +255,7 @@ static void small_summary(struct walk_collect *c, const struct holder_namer *nm,
 	/* only who holds each directly: one pass */
 	if (c->nsmall && (!deadline_ns || monotonic_ns() < deadline_ns))
 		searched = !holders_find(nm->h, addrs, c->nsmall, roots->v, roots->n, c->tables, c->ntables, 1,
-					 deadline_ns, &s);
+					 &c->filter, deadline_ns, &s);
 	for (i = 0; i < c->nsmall; i++) {
 		char holder[STEP_TYPE_LEN] = "";
 
@@ -252,7 +296,8 @@ static void followed_holders(struct walk_collect *c, const struct holder_namer *
 		}
 	if (!n)
 		goto out;
-	if (!holders_find(nm->h, addrs, n, roots->v, roots->n, c->tables, c->ntables, HOLDER_MAX_DEPTH, deadline_ns, &s)) {
+	if (!holders_find(nm->h, addrs, n, roots->v, roots->n, c->tables, c->ntables, HOLDER_MAX_DEPTH, &c->filter,
+			  deadline_ns, &s)) {
 		mt->holders.ran = true;
 		mt->holders.ns = s.ns;
 		mt->holders.bytes = s.bytes;

@@ -5,6 +5,7 @@
 #include "heap/holder_roots.h"
 #include "target/global_users.h"
 #include "target/godwarf.h"
+#include "target/symbolize.h"
 #include "util/log.h"
 
 #define FRAMES_PER_G 1024
@@ -85,9 +86,15 @@ static void add_stacks(struct holder_roots *r, struct memsrc *mem, const struct 
 		if (!nf)
 			r->not_walked++;
 		for (k = 0; k < nf; k++) {
-			struct root_range *rr = room(r);
+			struct root_range *rr;
+			struct go_func fn;
 
-			if (!rr)
+			/* the runtime's frames hold a program's map only while its
+			 * caller does (and keep stale words after) */
+			if (go_funcs_at(&t->funcs, fr[k].pc - t->load_bias - (k ? 1 : 0), &fn, NULL) &&
+			    go_runtime_func(fn.name))
+				continue;
+			if (!(rr = room(r)))
 				break;
 			*rr = (struct root_range){ .lo = fr[k].sp, .hi = fr[k].end, .kind = ROOT_STACK, .goid = g->goid,
 						   .pc = fr[k].pc, .ret = k > 0, .mem = r->stacks[i] + (fr[k].sp - g->sp) };

@@ -188,14 +188,19 @@ static void found(struct pass *p, const struct source *src, uint64_t at, const s
 	struct holder_ref r = { .node = HOLDER_NONE, .root = src->root, .at = at };
 	const struct map_table *tab;
 	uint32_t n;
+	const struct holder_filter *f = p->s->filter;
 
 	if (src->root != HOLDER_NONE) {
 		r.kind = p->s->roots[src->root].kind == ROOT_GLOBAL ? REF_GLOBAL : REF_STACK;
+		if (r.kind == REF_GLOBAL && f && f->skip_global && f->skip_global(f->ctx, at))
+			return;
 		keep_ref(t, &r);
 		return;
 	}
 	if (has_global(t) || (src->lo == t->lo && !t->is_map))
 		return; /* held by a global already; or a pointer into itself */
+	if (src->type && f && f->skip_type && f->skip_type(f->ctx, src->type))
+		return;
 	if ((tab = table_of(p, src->lo))) {
 		if (tab->header == t->lo)
 			return;
@@ -493,7 +498,7 @@ static void in_frames(struct holder_search *s)
 
 int holders_find(const struct go_heap *h, const uint64_t *maps, size_t nmaps, const struct root_range *roots,
 		 size_t nroots, const struct map_table *tables, size_t ntables, unsigned max_depth,
-		 uint64_t deadline_ns, struct holder_search *s)
+		 const struct holder_filter *filter, uint64_t deadline_ns, struct holder_search *s)
 {
 	struct pass p = { .s = s, .h = h, .tables = tables, .ntables = ntables };
 	uint64_t start = monotonic_ns();
@@ -504,6 +509,7 @@ int holders_find(const struct go_heap *h, const uint64_t *maps, size_t nmaps, co
 	memset(s, 0, sizeof(*s));
 	s->roots = roots;
 	s->nroots = nroots;
+	s->filter = filter;
 	for (i = 0; i < nmaps; i++)
 		if (add_node(&p, maps[i], maps[i] + 1, 0, true, 0) == HOLDER_NONE)
 			break;

@@ -68,11 +68,21 @@ struct holder_node {
 	struct holder_ref refs[HOLDER_REFS];
 };
 
+/* What the caller knows that the search does not: references it must not
+ * follow (the runtime's own structures keep stale words that look like
+ * pointers: register spills, GC work queues). NULL functions: none. */
+struct holder_filter {
+	bool (*skip_type)(void *ctx, uint64_t type);	/* an object of this runtime type */
+	bool (*skip_global)(void *ctx, uint64_t at);	/* a word of a global at this address */
+	void *ctx;
+};
+
 struct holder_search {
 	struct holder_node *nodes; /* the maps asked about first, in their order */
 	size_t n, cap, nmaps;
 	const struct root_range *roots;
 	size_t nroots;
+	const struct holder_filter *filter;
 	unsigned passes;
 	bool truncated;	     /* the deadline cut it short */
 	bool over_limit;     /* HOLDER_MAX_NODES reached */
@@ -86,7 +96,7 @@ struct holder_search {
  * after, also on failure. */
 int holders_find(const struct go_heap *h, const uint64_t *maps, size_t nmaps, const struct root_range *roots,
 		 size_t nroots, const struct map_table *tables, size_t ntables, unsigned max_depth,
-		 uint64_t deadline_ns, struct holder_search *s);
+		 const struct holder_filter *filter, uint64_t deadline_ns, struct holder_search *s);
 void holders_free(struct holder_search *s);
 /* The shortest chain from a root to map i: refs root first (out[0] is a
  * REF_GLOBAL or REF_STACK one), the last one holds the map. 0 when no root

@@ -68,6 +68,7 @@ var (
 	boxed  any
 	cache  *lru
 	grown  store
+	smalls []map[int64]int64
 )
 
 func fillEmpty[K comparable, V any](m map[K]V, n, keep int, key func(int) K, val func(int) V) {
@@ -129,12 +130,12 @@ func churn(c *lru, mu *sync.Mutex) {
 		mu.Lock()
 		for k := 0; k < 200; k++ {
 			key := "k" + strconv.Itoa(i*200+k)
-			c.m[key] = &item{}
-			c.order = append(c.order, key)
-			if len(c.m) > c.bound {
+			if len(c.m) >= c.bound { // evict first: never more than the bound
 				delete(c.m, c.order[0])
 				c.order = c.order[1:]
 			}
+			c.m[key] = &item{}
+			c.order = append(c.order, key)
 		}
 		mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
@@ -164,6 +165,8 @@ func main() {
 	bound := flag.Int("cache", 4096, "the churning cache's bound")
 	inlineAfter := flag.Duration("inline-after", 0, "grow a map through an inlined method after this delay (0: never)")
 	inlineN := flag.Int("inline", 100000, "entries the inlined method grows its map to")
+	smallAfter := flag.Duration("small-after", 0, "make -small small maps after this delay (0: never)")
+	smallN := flag.Int("small", 2000, "small maps made after -small-after")
 	truthPath := flag.String("truth", "", "write ground truth here (default stdout)")
 	wait := flag.Duration("wait", time.Hour, "how long to stay alive afterwards")
 	flag.Parse()
@@ -216,6 +219,20 @@ func main() {
 	if *truthPath != "" {
 		out.Close()
 		os.Rename(*truthPath+".tmp", *truthPath)
+	}
+	if *smallAfter > 0 {
+		time.Sleep(*smallAfter)
+		for i := 0; i < *smallN; i++ {
+			m := make(map[int64]int64)
+			for k := 0; k < 6; k++ {
+				m[int64(k)] = int64(k)
+			}
+			smalls = append(smalls, m)
+		}
+		runtime.GC()
+		if *truthPath != "" {
+			os.WriteFile(*truthPath+".small", []byte(fmt.Sprintf("%d\n", len(smalls))), 0o644)
+		}
 	}
 	if *inlineAfter > 0 {
 		time.Sleep(*inlineAfter)
