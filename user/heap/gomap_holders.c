@@ -256,6 +256,9 @@ static void small_summary(struct walk_collect *c, const struct holder_namer *nm,
 	if (c->nsmall && (!deadline_ns || monotonic_ns() < deadline_ns))
 		searched = !holders_find(nm->h, addrs, c->nsmall, roots->v, roots->n, c->tables, c->ntables, 1,
 					 &c->filter, deadline_ns, &s);
+	/* a global holding small maps is named by its users only if a
+	 * followed map's search found them (searching the code for hundreds
+	 * of globals costs seconds in a large program) */
 	for (i = 0; i < c->nsmall; i++) {
 		char holder[STEP_TYPE_LEN] = "";
 
@@ -305,6 +308,7 @@ static void followed_holders(struct walk_collect *c, const struct holder_namer *
 		mt->holders.truncated = s.truncated;
 		mt->holders.over_limit = s.over_limit;
 		mt->holders.maps = n;
+		holder_names_prepare(nm, &s);
 		for (i = 0; i < n; i++) {
 			struct holder_path *p = holder_path_name(nm, &s, i);
 			struct tracked_map *tm = tms[i];

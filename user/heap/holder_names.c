@@ -16,7 +16,8 @@
 #define MAX_TYPEDEFS 8
 #define MAX_KEY_TEXT 40
 #define USERS_SHOWN 3
-#define GLOBAL_NEAR 256 /* a word this far past an address the code takes is still that global's */
+/* a word this far past an address the code takes is still that global's */
+#define GLOBAL_NEAR HOLDER_GLOBAL_NEAR
 
 const char *step_kind_name(uint8_t kind)
 {
@@ -331,7 +332,7 @@ static void name_root(const struct holder_namer *nm, const struct holder_search 
 	}
 	{
 		uint64_t funcs[USERS_SHOWN + 1], at = 0;
-		size_t n = global_users_of(target_global_users(t), elf, GLOBAL_NEAR, &at, funcs, USERS_SHOWN + 1), k;
+		size_t n = target_global_users_of(t, elf, GLOBAL_NEAR, &at, funcs, USERS_SHOWN + 1), k;
 
 		st->addr = (n ? at : elf) + t->load_bias;
 		snprintf(st->name, sizeof(st->name), "global 0x%" PRIx64, st->addr);
@@ -644,4 +645,30 @@ void holder_direct(const struct holder_namer *nm, const struct holder_search *s,
 		snprintf(buf, len, "%s objects", type);
 	else
 		snprintf(buf, len, "objects of unknown type");
+}
+
+void holder_names_prepare(const struct holder_namer *nm, const struct holder_search *s)
+{
+	const struct target *t = nm->t;
+	const struct holder_ref *refs[HOLDER_MAX_DEPTH + 2];
+	uint64_t *addrs;
+	size_t i, n = 0;
+
+	if (!go_funcs_stripped(&t->funcs) || target_data_symbols(t)->n)
+		return;
+	if (!(addrs = calloc(s->nmaps ? s->nmaps : 1, sizeof(*addrs))))
+		return;
+	for (i = 0; i < s->nmaps; i++) {
+		const struct holder_node *nd = &s->nodes[i];
+		const struct holder_ref *r = NULL;
+
+		if (holders_path(s, i, refs, HOLDER_MAX_DEPTH + 2))
+			r = refs[0];
+		else if (nd->nrefs) /* the direct holder, for a breakdown */
+			r = &nd->refs[0];
+		if (r && r->kind == REF_GLOBAL)
+			addrs[n++] = r->at - t->load_bias;
+	}
+	target_global_users_find(t, addrs, n, HOLDER_GLOBAL_NEAR);
+	free(addrs);
 }

@@ -16,6 +16,9 @@
 #include "target/target.h"
 
 #define HELD_BY_LEN 256
+/* A word this far past an address the code takes is that global's (a
+ * field of a global struct, a slice's length). */
+#define HOLDER_GLOBAL_NEAR 256
 #define STEP_NAME_LEN 96
 #define STEP_TYPE_LEN 128
 #define STEP_FIELD_LEN 96
@@ -53,6 +56,9 @@ struct holder_namer {
 	uint64_t types_base; /* runtime address of moduledata.types, 0 if unknown */
 };
 
+/* In a stripped program: searches the code for the users of the globals
+ * that are roots of the paths found (one pass for all), before naming. */
+void holder_names_prepare(const struct holder_namer *nm, const struct holder_search *s);
 /* The named chain of map i of the search (malloc'ed, free() it), or NULL
  * when the search found no root for it. */
 struct holder_path *holder_path_name(const struct holder_namer *nm, const struct holder_search *s, size_t i);

@@ -14,7 +14,6 @@ void holders_prepare(const struct target *t)
 {
 	target_data_sections(t);
 	target_dwarf(t);
-	target_global_users(t);
 }
 
 static struct root_range *room(struct holder_roots *r)

@@ -60,9 +60,10 @@ struct program_facts {
 	/* the program's global variables (none when stripped) */
 	bool data_symbols_done;
 	struct data_symbols data;
-	/* target/global_users.c: .data and .bss; what code takes their
-	 * addresses (stripped programs); target/godwarf.c: their DWARF */
-	bool sections_done, users_done, dwarf_done;
+	/* target/global_users.c: .data, .bss and .text; what code takes the
+	 * addresses of the globals asked about (stripped programs, found when
+	 * asked); target/godwarf.c: their DWARF */
+	bool sections_done, dwarf_done;
 	struct data_sections sections;
 	struct global_users users;
 	struct go_dwarf dwarf;
