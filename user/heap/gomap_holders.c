@@ -19,142 +19,6 @@ struct small_map {
 	struct map_table_shape shape;
 };
 
-struct walk_collect {
-	struct map_tracker *mt;
-	const struct go_heap *h;
-	struct map_table *tables;
-	size_t ntables, tcap;
-	struct small_map *small;
-	size_t nsmall, scap;
-	uint64_t small_unattributed; /* over SMALL_HOLDERS_MAX */
-	struct holder_filter filter;
-	struct type_verdict { uint64_t type; bool runtime; } seen[256];
-};
-
-/* The runtime's objects (its p's saved registers, its GC's queues) and
- * globals keep words that look like pointers to anything: they hold no
- * program's map. */
-static bool runtime_name(const char *s)
-{
-	return !strncmp(s, "runtime.", 8) || !strncmp(s, "*runtime.", 9) || !strncmp(s, "internal/runtime", 16);
-}
-
-static bool skip_type(void *ctx, uint64_t type)
-{
-	struct walk_collect *c = ctx;
-	struct type_verdict *v = &c->seen[(type >> 4) % 256];
-	char name[128];
-
-	if (v->type != type) {
-		v->type = type;
-		v->runtime = go_type_name(&c->mt->mem, c->mt->L, c->mt->types_base, type, name, sizeof(name)) &&
-			     runtime_name(name);
-	}
-	return v->runtime;
-}
-
-static bool skip_global(void *ctx, uint64_t at)
-{
-	struct walk_collect *c = ctx;
-	const struct data_symbols *d = target_data_symbols(c->mt->t);
-	uint64_t elf = at - c->mt->t->load_bias;
-	size_t lo = 0, hi = d->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->v[mid].addr <= elf)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8) &&
-	       runtime_name(d->v[lo - 1].name);
-}
-
-struct walk_collect *walk_collect_new(struct map_tracker *mt, const struct go_heap *h)
-{
-	struct walk_collect *c = calloc(1, sizeof(*c));
-
-	if (c) {
-		c->mt = mt;
-		c->h = h;
-		c->filter = (struct holder_filter){ skip_type, skip_global, c };
-	}
-	return c;
-}
-
-static void add_table(void *ctx, const struct go_map *m, uint64_t lo, uint64_t hi)
-{
-	struct walk_collect *c = ctx;
-
-	if (!lo || hi <= lo || c->ntables >= MAP_TABLES_MAX)
-		return;
-	if (c->ntables == c->tcap) {
-		size_t nc = c->tcap ? 2 * c->tcap : 4096;
-		struct map_table *v = realloc(c->tables, nc * sizeof(*v));
-
-		if (!v)
-			return;
-		c->tables = v;
-		c->tcap = nc;
-	}
-	c->tables[c->ntables++] = (struct map_table){ lo, hi, m->addr };
-}
-
-/* The table object at `a` (the program's pointer) of map m. */
-static void add_object(struct walk_collect *c, const struct go_map *m, uint64_t a)
-{
-	struct go_object o;
-
-	if (a && go_heap_object_at(c->h, a, &o))
-		add_table(c, m, o.start, o.start + o.size);
-}
-
-void walk_collect_maps(struct walk_collect *c, const struct go_map *maps, size_t n, const bool *small)
-{
-	size_t i;
-
-	if (!c)
-		return;
-	for (i = 0; i < n; i++) {
-		const struct go_map *m = &maps[i];
-
-		/* a table without pointers holds no map */
-		if (!m->array_noscan || (m->swiss && m->tables)) {
-			add_object(c, m, m->table);
-			add_object(c, m, m->old);
-		}
-		if (!small[i])
-			continue;
-		if (c->nsmall >= SMALL_HOLDERS_MAX) {
-			c->small_unattributed++;
-			continue;
-		}
-		if (c->nsmall == c->scap) {
-			size_t nc = c->scap ? 2 * c->scap : 4096;
-			struct small_map *v = realloc(c->small, nc * sizeof(*v));
-
-			if (!v)
-				continue;
-			c->small = v;
-			c->scap = nc;
-		}
-		c->small[c->nsmall++] = (struct small_map){
-			m->addr, m->table_bytes, m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0,
-			m->type, { m->array_units, m->array_bytes, m->array_noscan } };
-	}
-	/* a Swiss map's values are in its groups' arrays, behind its directory */
-	gomap_swiss_groups(c->h, maps, n, add_table, c);
-}
-
-static int cmp_table(const void *a, const void *b)
-{
-	const struct map_table *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
 /* Sums by key, then the SMALL_TOP largest by table bytes. */
 struct groups {
 	struct small_group *v;
@@ -235,20 +99,172 @@ static const char *small_type(struct map_tracker *mt, const struct small_map *m,
 	return e->text;
 }
 
+
+struct walk_collect {
+	struct map_tracker *mt;
+	const struct go_heap *h;
+	struct map_table *tables;
+	size_t ntables, tcap;
+	struct small_map *small;
+	size_t nsmall, scap;
+	uint64_t small_unattributed, unattributed_bytes, unattributed_retained; /* over SMALL_HOLDERS_MAX */
+	struct holder_filter filter;
+	struct type_verdict { uint64_t type; bool runtime; } seen[256];
+	/* every small map by type, as the scan finds them */
+	struct groups types;
+	struct type_cache cache[256];
+};
+
+/* The runtime's objects (its p's saved registers, its GC's queues) and
+ * globals keep words that look like pointers to anything: they hold no
+ * program's map. */
+static bool runtime_name(const char *s)
+{
+	return !strncmp(s, "runtime.", 8) || !strncmp(s, "*runtime.", 9) || !strncmp(s, "internal/runtime", 16);
+}
+
+static bool skip_type(void *ctx, uint64_t type)
+{
+	struct walk_collect *c = ctx;
+	struct type_verdict *v = &c->seen[(type >> 4) % 256];
+	char name[128];
+
+	if (v->type != type) {
+		v->type = type;
+		v->runtime = go_type_name(&c->mt->mem, c->mt->L, c->mt->types_base, type, name, sizeof(name)) &&
+			     runtime_name(name);
+	}
+	return v->runtime;
+}
+
+static bool skip_global(void *ctx, uint64_t at)
+{
+	struct walk_collect *c = ctx;
+	const struct data_symbols *d = target_data_symbols(c->mt->t);
+	uint64_t elf = at - c->mt->t->load_bias;
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->v[mid].addr <= elf)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8) &&
+	       runtime_name(d->v[lo - 1].name);
+}
+
+struct walk_collect *walk_collect_new(struct map_tracker *mt, const struct go_heap *h)
+{
+	struct walk_collect *c = calloc(1, sizeof(*c));
+
+	if (c && !(c->types.v = calloc(GROUPS_MAX, sizeof(*c->types.v)))) {
+		free(c);
+		c = NULL;
+	}
+	if (c) {
+		c->mt = mt;
+		c->h = h;
+		c->filter = (struct holder_filter){ skip_type, skip_global, c };
+	}
+	return c;
+}
+
+static void add_table(void *ctx, const struct go_map *m, uint64_t lo, uint64_t hi)
+{
+	struct walk_collect *c = ctx;
+
+	if (!lo || hi <= lo || c->ntables >= MAP_TABLES_MAX)
+		return;
+	if (c->ntables == c->tcap) {
+		size_t nc = c->tcap ? 2 * c->tcap : 4096;
+		struct map_table *v = realloc(c->tables, nc * sizeof(*v));
+
+		if (!v)
+			return;
+		c->tables = v;
+		c->tcap = nc;
+	}
+	c->tables[c->ntables++] = (struct map_table){ lo, hi, m->addr };
+}
+
+/* The table object at `a` (the program's pointer) of map m. */
+static void add_object(struct walk_collect *c, const struct go_map *m, uint64_t a)
+{
+	struct go_object o;
+
+	if (a && go_heap_object_at(c->h, a, &o))
+		add_table(c, m, o.start, o.start + o.size);
+}
+
+void walk_collect_maps(struct walk_collect *c, const struct go_map *maps, size_t n, const bool *small)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct go_map *m = &maps[i];
+
+		/* a table without pointers holds no map */
+		if (!m->array_noscan || (m->swiss && m->tables)) {
+			add_object(c, m, m->table);
+			add_object(c, m, m->old);
+		}
+		if (!small[i])
+			continue;
+		{
+			struct small_map sm = { m->addr, m->table_bytes,
+						m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0,
+						m->type, { m->array_units, m->array_bytes, m->array_noscan } };
+
+			group_add(&c->types, small_type(c->mt, &sm, c->cache, 256), &sm);
+		}
+		if (c->nsmall >= SMALL_HOLDERS_MAX) {
+			c->small_unattributed++;
+			c->unattributed_bytes += m->table_bytes;
+			c->unattributed_retained += m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0;
+			continue;
+		}
+		if (c->nsmall == c->scap) {
+			size_t nc = c->scap ? 2 * c->scap : 4096;
+			struct small_map *v = realloc(c->small, nc * sizeof(*v));
+
+			if (!v)
+				continue;
+			c->small = v;
+			c->scap = nc;
+		}
+		c->small[c->nsmall++] = (struct small_map){
+			m->addr, m->table_bytes, m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0,
+			m->type, { m->array_units, m->array_bytes, m->array_noscan } };
+	}
+	/* a Swiss map's values are in its groups' arrays, behind its directory */
+	gomap_swiss_groups(c->h, maps, n, add_table, c);
+}
+
+static int cmp_table(const void *a, const void *b)
+{
+	const struct map_table *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
 static void small_summary(struct walk_collect *c, const struct holder_namer *nm, const struct holder_roots *roots,
 			  uint64_t deadline_ns)
 {
 	struct map_tracker *mt = c->mt;
 	struct small_summary *ss = &mt->small;
-	struct groups types = { .v = calloc(GROUPS_MAX, sizeof(struct small_group)) };
 	struct groups holders = { .v = calloc(GROUPS_MAX, sizeof(struct small_group)) };
-	struct type_cache *cache = calloc(256, sizeof(*cache));
 	uint64_t *addrs = calloc(c->nsmall ? c->nsmall : 1, sizeof(*addrs));
 	struct holder_search s = { 0 };
 	bool searched = false;
 	size_t i;
 
-	if (!types.v || !holders.v || !cache || !addrs)
+	ss->ntype = group_top(&c->types, ss->by_type);
+	if (!holders.v || !addrs)
 		goto out;
 	for (i = 0; i < c->nsmall; i++)
 		addrs[i] = c->small[i].addr;
@@ -262,21 +278,26 @@ static void small_summary(struct walk_collect *c, const struct holder_namer *nm,
 	for (i = 0; i < c->nsmall; i++) {
 		char holder[STEP_TYPE_LEN] = "";
 
-		group_add(&types, small_type(mt, &c->small[i], cache, 256), &c->small[i]);
 		if (searched) {
 			holder_direct(nm, &s, i, holder, sizeof(holder));
 			group_add(&holders, holder[0] ? holder : "(holder not found)", &c->small[i]);
 		}
 	}
-	ss->ntype = group_top(&types, ss->by_type);
+	if (searched && c->small_unattributed) {
+		/* past the bound on maps searched: said, and summed apart */
+		struct small_group g = { .maps = c->small_unattributed, .table_bytes = c->unattributed_bytes,
+					 .retained_bytes = c->unattributed_retained };
+
+		snprintf(g.key, sizeof(g.key), "(not searched: over %u small maps)", SMALL_HOLDERS_MAX);
+		if (holders.n < GROUPS_MAX)
+			holders.v[holders.n++] = g;
+	}
 	ss->nholder = group_top(&holders, ss->by_holder);
 	ss->holders_searched = searched ? c->nsmall : 0;
 out:
 	if (searched)
 		holders_free(&s);
-	free(types.v);
 	free(holders.v);
-	free(cache);
 	free(addrs);
 }
 
@@ -351,10 +372,14 @@ void map_holders_finish(struct walk_collect *c, const struct holder_roots *roots
 	snprintf(mt->holders.why_no_goroutines, sizeof(mt->holders.why_no_goroutines), "%s", roots->why_no_goroutines);
 	if (c->ntables)
 		qsort(c->tables, c->ntables, sizeof(*c->tables), cmp_table);
+	now = monotonic_ns();
 	followed_holders(c, &nm, roots, deadline_ns);
+	ht_debug("pid %d: holders of %llu followed maps in %.1f ms", mt->t->pid, (unsigned long long)mt->holders.maps,
+		 (double)(monotonic_ns() - now) / 1e6);
 	/* the small maps' holders with a share of the time left */
 	now = monotonic_ns();
 	small_summary(c, &nm, roots, deadline_ns && deadline_ns > now ? now + (deadline_ns - now) / SMALL_SHARE : deadline_ns);
+	ht_debug("pid %d: small maps' summary in %.1f ms", mt->t->pid, (double)(monotonic_ns() - now) / 1e6);
 	walk_collect_free(c);
 }
 
@@ -364,5 +389,6 @@ void walk_collect_free(struct walk_collect *c)
 		return;
 	free(c->tables);
 	free(c->small);
+	free(c->types.v);
 	free(c);
 }

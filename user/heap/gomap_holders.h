@@ -13,7 +13,7 @@
 
 /* Small maps whose direct holder is looked for, and table objects indexed,
  * at most. */
-#define SMALL_HOLDERS_MAX (1u << 16)
+#define SMALL_HOLDERS_MAX (1u << 14)
 #define MAP_TABLES_MAX (1u << 19)
 
 struct walk_collect;

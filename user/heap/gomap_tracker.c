@@ -378,6 +378,8 @@ int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
 		go_heap_free(&h);
 		return -1;
 	}
+	ht_debug("pid %d: heap walk: spans and goroutines read, %zu maps in %.1f ms", mt->t->pid, (size_t)scan.maps,
+		 (double)(monotonic_ns() - start) / 1e6);
 	for (i = 0; i < roots.n; i++) {
 		struct map_scan fs = { .found = walk_found, .ctx = &w };
 

@@ -22,7 +22,7 @@
 
 #define HOLDER_REFS 4		/* references kept per node */
 #define HOLDER_MAX_DEPTH 8	/* passes over the heap */
-#define HOLDER_MAX_NODES (1u << 18)
+#define HOLDER_MAX_NODES (1u << 17)
 #define HOLDER_NONE UINT32_MAX
 #define HOLDER_FAR 0xff		/* no root known through a node's references */
 
