@@ -13,7 +13,7 @@
 #include "heap/holders.h"
 
 #define BASE 0xc000000000ull
-#define IMAGE (1u << 20)
+#define IMAGE (512u << 10)
 #define SPANS_AT 0x1000u
 #define SPAN_STRUCTS_AT 0x2000u
 #define BITS_AT 0x8000u
@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < nspans; i++) {
 		const uint8_t *d = data + 3 + i * SPAN_DESC;
 		uint64_t sp = SPAN_STRUCTS_AT + i * L->span_size;
-		uint64_t start = DATA_AT + (uint64_t)(d[0] % 112) * 8192, npages = 1 + d[1] % 8;
+		uint64_t start = DATA_AT + (uint64_t)(d[0] % 48) * 8192, npages = 1 + d[1] % 8;
 		uint64_t elemsize = d[3] | (uint64_t)d[4] << 8, nelems = d[5] | (uint64_t)d[6] << 8;
 
 		put(img, SPANS_AT + i * 8, BASE + sp, 8);
@@ -94,15 +94,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memsrc_buffer(&mem, img, BASE, IMAGE);
 	if (go_heap_is_mheap(&mem, L, mheap) && go_heap_load(&h, &mem, L, mheap, 0) == 0) {
 		map_scan(&h, L->smap_used != GO_ABSENT, 0, &scan);
-		/* frames: the first 64 KiB of data, as a goroutine's stack */
-		roots[0] = (struct root_range){ .lo = BASE + DATA_AT, .hi = BASE + DATA_AT + 0x10000, .kind = ROOT_STACK,
+		/* frames: the first 16 KiB of data, as a goroutine's stack; the next, globals */
+		roots[0] = (struct root_range){ .lo = BASE + DATA_AT, .hi = BASE + DATA_AT + 0x4000, .kind = ROOT_STACK,
 						.mem = img + DATA_AT };
-		roots[1] = (struct root_range){ .lo = BASE + DATA_AT + 0x10000, .hi = BASE + IMAGE, .kind = ROOT_GLOBAL };
-		map_scan_memory(&h, L->smap_used != GO_ABSENT, roots[0].lo, roots[0].mem, 0x10000, &scan);
+		roots[1] = (struct root_range){ .lo = BASE + DATA_AT + 0x4000, .hi = BASE + DATA_AT + 0x8000,
+						.kind = ROOT_GLOBAL };
+		map_scan_memory(&h, L->smap_used != GO_ABSENT, roots[0].lo, roots[0].mem, 0x4000, &scan);
 		/* and words of the input as map headers */
 		for (i = 0; i + 8 <= size && targets[0] < MAX_TARGETS; i += 512)
 			memcpy(&targets[1 + targets[0]++], data + i, 8);
-		if (!holders_find(&h, targets + 1, targets[0], roots, 2, NULL, 0, HOLDER_MAX_DEPTH, NULL, 0, &s)) {
+		if (!holders_find(&h, targets + 1, targets[0], roots, 2, NULL, 0, (unsigned)(1 + nspans % HOLDER_MAX_DEPTH), NULL, 0, &s)) {
 			for (i = 0; i < s.nmaps; i++)
 				if (holders_path(&s, i, path, HOLDER_MAX_DEPTH + 2) > HOLDER_MAX_DEPTH + 2)
 					__builtin_trap();

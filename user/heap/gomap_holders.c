@@ -365,7 +365,8 @@ void map_holders_finish(struct walk_collect *c, const struct holder_roots *roots
 	if (!c)
 		return;
 	mt = c->mt;
-	nm = (struct holder_namer){ .t = mt->t, .mem = &mt->mem, .h = c->h, .types_base = mt->types_base };
+	nm = (struct holder_namer){ .t = mt->t, .mem = &mt->mem, .h = c->h, .types_base = mt->types_base,
+				    .tc = { mt->t, &mt->mem, mt->types_base } };
 	memset(&mt->holders, 0, sizeof(mt->holders));
 	mt->holders.goroutines = roots->goroutines;
 	mt->holders.goroutines_not_walked = roots->not_walked;

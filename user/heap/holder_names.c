@@ -7,13 +7,12 @@
 #include "heap/gomap_parse.h"
 #include "heap/gotypes.h"
 #include "heap/holder_names.h"
+#include "heap/type_view.h"
 #include "target/global_users.h"
 #include "target/godwarf.h"
 #include "target/symbolize.h"
 #include "util/textsafe.h"
 
-#define MAX_DESCRIBE_DEPTH 16
-#define MAX_TYPEDEFS 8
 #define MAX_KEY_TEXT 40
 #define USERS_SHOWN 3
 /* a word this far past an address the code takes is still that global's */
@@ -26,246 +25,6 @@ const char *step_kind_name(uint8_t kind)
 	case STEP_GOROUTINE: return "goroutine";
 	case STEP_MAP_VALUE: return "map_value";
 	default: return "object";
-	}
-}
-
-/* A type as DWARF or the runtime describes it. */
-enum tv_src { TV_NONE, TV_DWARF, TV_RUNTIME };
-struct tview {
-	enum tv_src src;
-	uint32_t dw;	/* TV_DWARF: the type as named (a defined type's name) */
-	uint64_t rt;	/* TV_RUNTIME: its descriptor (runtime address) */
-};
-
-/* How the next object is reached from a word: through a pointer to one
- * value, or a slice's array; or the word is a map. */
-enum via { VIA_NONE, VIA_POINTER, VIA_ARRAY, VIA_MAP };
-struct leaf {
-	enum via via;
-	struct tview t; /* the pointee (element), or the map type */
-};
-
-static const struct go_dwarf *dwarf_of(const struct holder_namer *nm)
-{
-	return target_dwarf(nm->t);
-}
-
-/* A DWARF type with its defined types' names looked through. */
-static const struct dw_type *dw_under(const struct go_dwarf *d, uint32_t i)
-{
-	const struct dw_type *t = go_dwarf_type(d, i);
-	int k;
-
-	for (k = 0; t && !t->kind && t->elem != DW_NONE && k < MAX_TYPEDEFS; k++)
-		t = go_dwarf_type(d, t->elem);
-	return t && t->kind ? t : NULL;
-}
-
-static struct tview tv_dw(uint32_t i)
-{
-	return i == DW_NONE ? (struct tview){ TV_NONE } : (struct tview){ TV_DWARF, i, 0 };
-}
-
-static struct tview tv_rt(uint64_t a)
-{
-	return a ? (struct tview){ TV_RUNTIME, DW_NONE, a } : (struct tview){ TV_NONE };
-}
-
-struct tinfo {
-	uint8_t kind;
-	uint64_t size, len;
-	struct tview elem, key;
-};
-
-static bool tv_info(const struct holder_namer *nm, struct tview t, struct tinfo *o)
-{
-	memset(o, 0, sizeof(*o));
-	if (t.src == TV_DWARF) {
-		const struct go_dwarf *d = dwarf_of(nm);
-		const struct dw_type *u = dw_under(d, t.dw);
-
-		if (!u)
-			return false;
-		o->kind = u->kind;
-		o->size = u->size;
-		o->len = u->count;
-		o->elem = tv_dw(u->elem);
-		o->key = tv_dw(u->key);
-		return true;
-	}
-	if (t.src == TV_RUNTIME) {
-		struct go_rtype r;
-
-		if (!go_rtype_read(nm->mem, nm->t->layout, t.rt, &r))
-			return false;
-		o->kind = r.kind;
-		o->size = r.size;
-		o->len = r.len;
-		o->elem = tv_rt(r.elem);
-		return true;
-	}
-	return false;
-}
-
-/* "main.T" with the import paths of DWARF's names left as they are. */
-static bool tv_name(const struct holder_namer *nm, struct tview t, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (t.src == TV_DWARF) {
-		const struct go_dwarf *d = dwarf_of(nm);
-		const struct dw_type *dt = go_dwarf_type(d, t.dw);
-		const struct go_map_types *mts = target_map_types(nm->t);
-		const struct go_map_type *mt;
-
-		if (!dt)
-			return false;
-		/* a map: the runtime's own name for it, as every other map type heaptrace prints */
-		if (dt->rtype && nm->t->facts && nm->t->facts->types_base &&
-		    (mt = go_map_types_at(mts, nm->t->facts->types_base + dt->rtype))) {
-			snprintf(buf, len, "%s", mt->name);
-			return true;
-		}
-		snprintf(buf, len, "%s", go_dwarf_name(d, dt->name));
-		return buf[0] != '\0';
-	}
-	if (t.src == TV_RUNTIME)
-		return go_type_name(nm->mem, nm->t->layout, nm->types_base, t.rt, buf, len);
-	return false;
-}
-
-static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
-
-/* The struct field holding `off` in t: its name, type and offset. */
-static bool field_at(const struct holder_namer *nm, struct tview t, uint64_t off, char *name, size_t len,
-		     struct tview *ft, uint64_t *foff)
-{
-	if (t.src == TV_DWARF) {
-		const struct go_dwarf *d = dwarf_of(nm);
-		const struct dw_type *u = dw_under(d, t.dw);
-		const struct dw_field *best = NULL;
-		uint32_t k;
-
-		for (k = 0; u && k < u->nfields && u->fields + k < d->nfields; k++) {
-			const struct dw_field *f = &d->fields[u->fields + k];
-
-			if (f->offset <= off && (!best || f->offset >= best->offset))
-				best = f;
-		}
-		if (!best)
-			return false;
-		snprintf(name, len, "%s", go_dwarf_name(d, best->name));
-		*ft = tv_dw(best->type);
-		*foff = best->offset;
-		return true;
-	}
-	if (t.src == TV_RUNTIME) {
-		uint64_t ty;
-
-		if (!go_rtype_field(nm->mem, nm->t->layout, t.rt, off, name, len, &ty, foff))
-			return false;
-		*ft = tv_rt(ty);
-		return true;
-	}
-	return false;
-}
-
-/* The dynamic type in an interface whose data word is at `at`: the word
- * before holds a *_type (interface {}) or an *itab (its _type at +8). */
-static struct tview dynamic_type(const struct holder_namer *nm, struct tview t, uint64_t at)
-{
-	uint64_t w, ty;
-	char name[32];
-
-	if (!mem_word(nm->mem, at - 8, &w) || !w)
-		return (struct tview){ TV_NONE };
-	tv_name(nm, t, name, sizeof(name));
-	if (!strcmp(name, "interface {}") || !strcmp(name, "any"))
-		return tv_rt(w);
-	return mem_word(nm->mem, w + 8, &ty) ? tv_rt(ty) : (struct tview){ TV_NONE };
-}
-
-/*
- * Appends to `field` the path to byte `off` of a value of type t
- * (".a.b[2].c"), and says how the word there leads on. `at` is the word's
- * address (to read an interface's type word).
- */
-static void describe(const struct holder_namer *nm, struct tview t, uint64_t off, uint64_t at, char *field,
-		     size_t len, struct leaf *lf)
-{
-	int depth;
-
-	lf->via = VIA_NONE;
-	for (depth = 0; depth < MAX_DESCRIBE_DEPTH; depth++) {
-		struct tinfo ti;
-		char name[STEP_FIELD_LEN];
-		struct tview ft;
-		uint64_t foff;
-
-		if (!tv_info(nm, t, &ti)) {
-			if (off)
-				append(field, len, ".+%" PRIu64, off);
-			return;
-		}
-		switch (ti.kind) {
-		case GO_KIND_STRUCT:
-			if (!field_at(nm, t, off, name, sizeof(name), &ft, &foff)) {
-				append(field, len, ".+%" PRIu64, off);
-				return;
-			}
-			append(field, len, ".%s", name);
-			off -= foff;
-			t = ft;
-			continue;
-		case GO_KIND_ARRAY: {
-			struct tinfo ei;
-
-			if (!tv_info(nm, ti.elem, &ei) || !ei.size) {
-				append(field, len, ".+%" PRIu64, off);
-				return;
-			}
-			append(field, len, "[%" PRIu64 "]", off / ei.size);
-			off %= ei.size;
-			t = ti.elem;
-			continue;
-		}
-		case GO_KIND_POINTER:
-			if (!off)
-				*lf = (struct leaf){ VIA_POINTER, ti.elem };
-			return;
-		case GO_KIND_SLICE:
-			if (!off)
-				*lf = (struct leaf){ VIA_ARRAY, ti.elem };
-			return;
-		case GO_KIND_MAP:
-			if (!off)
-				*lf = (struct leaf){ VIA_MAP, t };
-			return;
-		case GO_KIND_INTERFACE:
-			if (off == 8) {
-				struct tview dt = dynamic_type(nm, t, at);
-				struct tinfo di;
-
-				if (tv_info(nm, dt, &di) && di.kind == GO_KIND_MAP)
-					*lf = (struct leaf){ VIA_MAP, dt };
-				else if (di.kind == GO_KIND_POINTER)
-					*lf = (struct leaf){ VIA_POINTER, di.elem };
-			}
-			return;
-		default:
-			if (off)
-				append(field, len, ".+%" PRIu64, off);
-			return;
-		}
 	}
 }
 
@@ -306,8 +65,8 @@ static void name_root(const struct holder_namer *nm, const struct holder_search 
 	if ((g = go_dwarf_global_at(target_dwarf(t), elf))) {
 		st->addr = g->addr + t->load_bias;
 		snprintf(st->name, sizeof(st->name), "%s", go_dwarf_name(target_dwarf(t), g->name));
-		tv_name(nm, tv_dw(g->type), st->type, sizeof(st->type));
-		describe(nm, tv_dw(g->type), elf - g->addr, r->at, st->field, sizeof(st->field), lf);
+		tv_name(&nm->tc, tv_dw(g->type), st->type, sizeof(st->type));
+		tv_describe(&nm->tc, tv_dw(g->type), elf - g->addr, r->at, st->field, sizeof(st->field), lf);
 		return;
 	}
 	{
@@ -326,7 +85,7 @@ static void name_root(const struct holder_namer *nm, const struct holder_search 
 			st->addr = d->v[lo - 1].addr + t->load_bias;
 			snprintf(st->name, sizeof(st->name), "%s", d->v[lo - 1].name);
 			if (elf != d->v[lo - 1].addr)
-				append(st->field, sizeof(st->field), ".+%" PRIu64, elf - d->v[lo - 1].addr);
+				tv_append(st->field, sizeof(st->field), ".+%" PRIu64, elf - d->v[lo - 1].addr);
 			return;
 		}
 	}
@@ -337,15 +96,15 @@ static void name_root(const struct holder_namer *nm, const struct holder_search 
 		st->addr = (n ? at : elf) + t->load_bias;
 		snprintf(st->name, sizeof(st->name), "global 0x%" PRIx64, st->addr);
 		if (n && elf != at)
-			append(st->field, sizeof(st->field), ".+%" PRIu64, elf - at);
+			tv_append(st->field, sizeof(st->field), ".+%" PRIu64, elf - at);
 		for (k = 0; k < n && k < USERS_SHOWN; k++) {
 			struct go_func fn;
 
 			if (go_funcs_at(&t->funcs, funcs[k], &fn, NULL))
-				append(st->used_by, sizeof(st->used_by), "%s%s", k ? ", " : "", fn.name);
+				tv_append(st->used_by, sizeof(st->used_by), "%s%s", k ? ", " : "", fn.name);
 		}
 		if (n > USERS_SHOWN)
-			append(st->used_by, sizeof(st->used_by), ", ...");
+			tv_append(st->used_by, sizeof(st->used_by), ", ...");
 	}
 }
 
@@ -382,17 +141,17 @@ static void name_object(const struct holder_namer *nm, const struct holder_node 
 	if (ty) {
 		t = tv_rt(ty);
 		array = false;
-		if (tv_info(nm, t, &ti) && ti.size && nd->hi - nd->lo >= 2 * ti.size)
+		if (tv_info(&nm->tc, t, &ti) && ti.size && nd->hi - nd->lo >= 2 * ti.size)
 			array = true; /* a slice's array of them, or make([]T) */
 	} else if (lf->via != VIA_POINTER && lf->via != VIA_ARRAY) {
 		t = (struct tview){ TV_NONE };
 	}
-	tv_name(nm, t, st->type, sizeof(st->type));
-	if (t.src != TV_NONE && tv_info(nm, t, &ti) && ti.size && (array || off >= ti.size)) {
-		append(st->field, sizeof(st->field), "[%" PRIu64 "]", off / ti.size);
+	tv_name(&nm->tc, t, st->type, sizeof(st->type));
+	if (t.src != TV_NONE && tv_info(&nm->tc, t, &ti) && ti.size && (array || off >= ti.size)) {
+		tv_append(st->field, sizeof(st->field), "[%" PRIu64 "]", off / ti.size);
 		off %= ti.size;
 	}
-	describe(nm, t, off, r->at, st->field, sizeof(st->field), lf);
+	tv_describe(&nm->tc, t, off, r->at, st->field, sizeof(st->field), lf);
 	if (st->field[0] == '.')
 		memmove(st->field, st->field + 1, strlen(st->field));
 }
@@ -503,7 +262,7 @@ static const struct go_map_type *table_map_type(const struct holder_namer *nm, c
 
 	name[0] = '\0';
 	if (lf->via == VIA_MAP) {
-		tv_name(nm, lf->t, name, len);
+		tv_name(&nm->tc, lf->t, name, len);
 		if (lf->t.src == TV_RUNTIME)
 			mt = go_map_types_at(mts, lf->t.rt - nm->t->load_bias);
 		if (!mt && name[0])
@@ -535,7 +294,7 @@ static void name_map_value(const struct holder_namer *nm, const struct holder_no
 	if (lf->t.src == TV_DWARF && lf->t.dw != DW_NONE) {
 		struct tinfo mi, ei;
 
-		if (tv_info(nm, lf->t, &mi) && tv_info(nm, mi.elem, &ei))
+		if (tv_info(&nm->tc, lf->t, &mi) && tv_info(&nm->tc, mi.elem, &ei))
 			*lf = ei.kind == GO_KIND_MAP ? (struct leaf){ VIA_MAP, mi.elem } :
 			      ei.kind == GO_KIND_POINTER ? (struct leaf){ VIA_POINTER, ei.elem } : (struct leaf){ VIA_NONE };
 		return;
@@ -544,7 +303,7 @@ static void name_map_value(const struct holder_namer *nm, const struct holder_no
 		struct tview et = tv_rt(mt->elem_type + nm->t->load_bias);
 		struct tinfo ei;
 
-		if (tv_info(nm, et, &ei))
+		if (tv_info(&nm->tc, et, &ei))
 			*lf = ei.kind == GO_KIND_MAP ? (struct leaf){ VIA_MAP, et } :
 			      ei.kind == GO_KIND_POINTER ? (struct leaf){ VIA_POINTER, ei.elem } : (struct leaf){ VIA_NONE };
 	}
@@ -567,18 +326,18 @@ static void compose(const struct holder_path *p, size_t upto, bool goid, char *b
 		const struct holder_step *st = &p->steps[k];
 
 		if (root->kind == STEP_GOROUTINE && k == 1)
-			append(b, len, " -> %s", st->type[0] ? st->type : "object");
+			tv_append(b, len, " -> %s", st->type[0] ? st->type : "object");
 		/* an object of no known type: "->+16" (16 bytes into what the
 		 * pointer before points at), not a field of the step before */
 		if (st->kind == STEP_MAP_VALUE || !st->field[0])
-			append(b, len, "%s", st->field);
+			tv_append(b, len, "%s", st->field);
 		else if (st->kind == STEP_OBJECT && !st->type[0])
-			append(b, len, "->%s", st->field);
+			tv_append(b, len, "->%s", st->field);
 		else
-			append(b, len, "%s%s", st->field[0] == '[' ? "" : ".", st->field);
+			tv_append(b, len, "%s%s", st->field[0] == '[' ? "" : ".", st->field);
 	}
 	if (root->used_by[0])
-		append(b, len, " (used by %s)", root->used_by);
+		tv_append(b, len, " (used by %s)", root->used_by);
 }
 
 void holder_path_prefix(const struct holder_path *p, size_t k, char *buf, size_t len)
@@ -607,7 +366,7 @@ struct holder_path *holder_path_name(const struct holder_namer *nm, const struct
 	}
 	/* the word that holds the map: its declared type is the map's */
 	if (lf.via == VIA_MAP)
-		tv_name(nm, lf.t, p->map_type, sizeof(p->map_type));
+		tv_name(&nm->tc, lf.t, p->map_type, sizeof(p->map_type));
 	compose(p, p->n - 1, true, p->held_by, sizeof(p->held_by));
 	return p;
 }
@@ -640,7 +399,7 @@ void holder_direct(const struct holder_namer *nm, const struct holder_search *s,
 		snprintf(buf, len, "%s values", type[0] ? type : "map");
 		return;
 	}
-	if (r->node != HOLDER_NONE && tv_name(nm, tv_rt(s->nodes[r->node].type ? s->nodes[r->node].type :
+	if (r->node != HOLDER_NONE && tv_name(&nm->tc, tv_rt(s->nodes[r->node].type ? s->nodes[r->node].type :
 						     carried_type(nm, s->nodes[r->node].lo)), type, sizeof(type)))
 		snprintf(buf, len, "%s objects", type);
 	else

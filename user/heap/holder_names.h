@@ -13,6 +13,7 @@
 #define HT_HEAP_HOLDER_NAMES_H
 #include "heap/goheap.h"
 #include "heap/holders.h"
+#include "heap/type_view.h"
 #include "target/target.h"
 
 #define HELD_BY_LEN 256
@@ -54,6 +55,7 @@ struct holder_namer {
 	struct memsrc *mem;
 	const struct go_heap *h;
 	uint64_t types_base; /* runtime address of moduledata.types, 0 if unknown */
+	struct type_ctx tc;  /* the same, for type_view.h */
 };
 
 /* In a stripped program: searches the code for the users of the globals
