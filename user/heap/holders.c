@@ -418,8 +418,11 @@ static int build_targets(struct pass *p, const uint8_t *need)
 	p->nt = 0;
 	p->lo = UINT64_MAX;
 	p->hi = 0;
+	/* an empty range (a "map" at the last address: the caller's input
+	 * is the target's) is never a target */
 	for (i = 0; i < p->s->n; i++)
-		p->nt += need[i] && p->s->nodes[i].depth == p->depth && !has_global(&p->s->nodes[i]);
+		p->nt += need[i] && p->s->nodes[i].depth == p->depth && !has_global(&p->s->nodes[i]) &&
+			 p->s->nodes[i].hi > p->s->nodes[i].lo;
 	if (!p->nt)
 		return 0;
 	p->t = malloc(p->nt * sizeof(*p->t));
@@ -429,7 +432,7 @@ static int build_targets(struct pass *p, const uint8_t *need)
 	for (i = 0; i < p->s->n; i++) {
 		const struct holder_node *n = &p->s->nodes[i];
 
-		if (!need[i] || n->depth != p->depth || has_global(n))
+		if (!need[i] || n->depth != p->depth || has_global(n) || n->hi <= n->lo)
 			continue;
 		p->t[p->nt++] = (struct target){ n->lo, n->hi, (uint32_t)i, n->is_map };
 		p->lo = n->lo < p->lo ? n->lo : p->lo;
