@@ -220,6 +220,6 @@ void print_maps_advice(FILE *out, const struct map_tracker *mt, int width)
 
 	map_tracker_totals(mt, &tot);
 	if (tot.retained_by_verdict[MAP_RETAINED])
-		text_put_line(out, "advice    retained: copy its live entries into a fresh map, drop the old one "
-				   "(delete never shrinks a map)", width);
+		text_put_line(out, "advice    retained: copy its live entries into a fresh map and drop the old one",
+			      width);
 }
