@@ -18,7 +18,7 @@ endif
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -Iinclude -Iuser -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lcapstone -ljansson
+LDLIBS := -lbpf -ldw -lelf -lz -lcapstone -ljansson
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH) -MMD -MP
 

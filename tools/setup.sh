@@ -19,7 +19,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	clang llvm make pkg-config \
-	libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	libcapstone-dev libjansson-dev libcmocka-dev libclang-rt-14-dev \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
 	docker.io curl tmux strace \

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -128,6 +129,10 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		return -1;
 	map_tracker_open(&s->maps, t);
 	s->maps.from_start = o->launched;
+	s->maps.rewalk_ns = o->host ? GOMAP_REWALK_HOST_NS : GOMAP_REWALK_NS;
+	s->maps.rewalk_budget_ns = GOMAP_REWALK_BUDGET_NS;
+	if (getenv("HEAPTRACE_REWALK_MS")) /* tests: walk again sooner */
+		s->maps.rewalk_ns = strtoull(getenv("HEAPTRACE_REWALK_MS"), NULL, 10) * 1000000ull;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	runtime_watch_open(&s->rt, t, o->launched);

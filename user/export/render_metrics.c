@@ -30,7 +30,7 @@ struct probe_row {
 	uint64_t hits;
 };
 
-#define MAP_LABELS 4
+#define MAP_LABELS 5
 struct map_row {
 	const struct tracked_map *m;
 	char addr[24];
@@ -125,9 +125,11 @@ static int collect_maps(struct target_ctx *c, unsigned top_maps)
 		r->m = top[i];
 		snprintf(r->addr, sizeof(r->addr), "0x%" PRIx64, top[i]->m.addr);
 		r->labels[0] = (struct metrics_label){ "addr", r->addr };
-		r->labels[1] = (struct metrics_label){ "type", top[i]->type[0] ? top[i]->type : "map" };
+		/* the exact type, or the layout the candidates agree on: never one of them */
+		r->labels[1] = (struct metrics_label){ "type", tracked_type_text(top[i]) };
 		r->labels[2] = (struct metrics_label){ "site", top[i]->site };
 		r->labels[3] = (struct metrics_label){ "verdict", map_verdict_name(tracked_verdict(top[i])) };
+		r->labels[4] = (struct metrics_label){ "held_by", top[i]->held ? top[i]->held->held_by : "" };
 	}
 	free(top);
 	return 0;
@@ -345,14 +347,51 @@ static void map_series(struct metrics_writer *w, const struct target_ctx *c, enu
 
 	for (i = 0; i < c->nmaps; i++) {
 		const struct tracked_map *m = c->maps[i].m;
-		bool implied;
 		uint64_t v = what == MAP_RETAINED_BYTES ? tracked_retained(m)
 			     : what == MAP_TABLE_BYTES	? m->m.table_bytes
 			     : what == MAP_LIVE		? m->m.live
-							: tracked_peak(m, &implied);
+							: tracked_peak(m);
 
 		metrics_sample_u64(w, c->maps[i].labels, MAP_LABELS, v);
 	}
+}
+
+/* The small maps, as the last walk found them, and the types and holders
+ * that hold most of their bytes. */
+static bool small_known(const struct target_ctx *c)
+{
+	return c->s->maps->walk_done;
+}
+
+static void small_maps(struct metrics_writer *w, const struct target_ctx *c)
+{
+	metrics_sample_u64(w, NULL, 0, c->s->maps->small.tot.maps);
+}
+
+static void small_table(struct metrics_writer *w, const struct target_ctx *c)
+{
+	metrics_sample_u64(w, NULL, 0, c->s->maps->small.tot.table_bytes);
+}
+
+static void small_groups(struct metrics_writer *w, const struct small_group *g, size_t n, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct metrics_label l = { label, g[i].key };
+
+		metrics_sample_u64(w, &l, 1, g[i].table_bytes);
+	}
+}
+
+static void small_by_type(struct metrics_writer *w, const struct target_ctx *c)
+{
+	small_groups(w, c->s->maps->small.by_type, c->s->maps->small.ntype, "type");
+}
+
+static void small_by_holder(struct metrics_writer *w, const struct target_ctx *c)
+{
+	small_groups(w, c->s->maps->small.by_holder, c->s->maps->small.nholder, "held_by");
 }
 
 static void map_retained(struct metrics_writer *w, const struct target_ctx *c)
@@ -415,8 +454,8 @@ static void overhead_seconds(struct metrics_writer *w, const struct target_ctx *
 
 #define MAP_HELP_LABELS                                                                             \
 	" Top --top-maps maps by retained bytes (default 20); addr is the map header, type the map " \
-	"type, site the code that grew it or the global variable that holds it, verdict retained, "  \
-	"reused or fits (JSON maps[])."
+	"type (or, when not known, the layout of its slots), site the code that grew it, held_by "   \
+	"what holds it (a global, its field, a goroutine), verdict retained, reused or fits (JSON maps[])."
 
 static const struct family families[] = {
 	{ "heaptrace_target_info", METRICS_INFO, NULL,
@@ -509,9 +548,22 @@ static const struct family families[] = {
 	{ "heaptrace_map_live_entries", METRICS_GAUGE, NULL, "Entries one map holds now." MAP_HELP_LABELS, map_live,
 	  any_map },
 	{ "heaptrace_map_peak_entries", METRICS_GAUGE, NULL,
-	  "The most entries one map is known to have held: seen, or implied by its table's size "
-	  "(JSON maps[].peak)." MAP_HELP_LABELS,
+	  "The most entries heaptrace saw one map hold, a lower bound of its peak (JSON maps[].peak)." MAP_HELP_LABELS,
 	  map_peak, any_map },
+	{ "heaptrace_small_maps", METRICS_GAUGE, NULL,
+	  "Maps under 32 KiB, summed rather than followed, as the last heap walk found them (live objects "
+	  "only; JSON maps_summary.small_maps.maps).",
+	  small_maps, small_known },
+	{ "heaptrace_small_maps_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps (JSON maps_summary.small_maps.table_bytes).", small_table, small_known },
+	{ "heaptrace_small_maps_by_type_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps of the types that hold most (type: the map type, or its slots' layout "
+	  "when not known; JSON maps_summary.small_maps.by_type).",
+	  small_by_type, small_known },
+	{ "heaptrace_small_maps_by_holder_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps by what holds them directly, the holders that hold most "
+	  "(JSON maps_summary.small_maps.by_holder).",
+	  small_by_holder, small_known },
 	{ "heaptrace_lost_events_total", METRICS_COUNTER, NULL,
 	  "Ring-buffer records lost because the buffer was full (--ringbuf-kb; JSON lost_events).", lost_events,
 	  NULL },
