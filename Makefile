@@ -32,8 +32,14 @@ HARDEN_CFLAGS := -fPIE -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOU
 		 -fstack-clash-protection $(CF_PROTECTION)
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 CFLAGS += $(HARDEN_CFLAGS)
-LDFLAGS += $(HARDEN_LDFLAGS)
-LDLIBS := -lbpf -lelf -lz -lcapstone -ljansson
+LDFLAGS += $(HARDEN_LDFLAGS) $(PSX_LDFLAGS)
+# libpsx makes libcap's changes (the capability drop, no_new_privs) apply to
+# every thread, not only the caller's: it must see each thread created, and
+# come before libcap, whose own weak psx_load_syscalls the dynamic linker
+# would otherwise pick.
+PSX_LDFLAGS := -Wl,-wrap,pthread_create
+PSX_LDLIBS := -lpsx -lpthread
+LDLIBS := -lbpf -lelf -lz -lcapstone -ljansson $(PSX_LDLIBS) -lcap
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH) -MMD -MP
 
@@ -149,7 +155,7 @@ $(TSAN_BIN): $(USER_SRCS) $(PROTO_C) | $(SKELS) $(PROTO_H)
 	$(call msg,TSAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) -fsanitize=thread \
-		$(USER_SRCS) $(PROTO_C) $(LDLIBS) -o $@
+		$(USER_SRCS) $(PROTO_C) $(PSX_LDFLAGS) $(LDLIBS) -o $@
 
 tsan: $(TSAN_BIN) targets
 	$(Q)tools/tsan.sh $(TSAN_BIN) $(OUT)/targets

@@ -18,12 +18,14 @@
 #include "export/render_metrics.h"
 #include "report/plan_print.h"
 #include "host/host.h"
+#include "priv/caps.h"
 #include "session.h"
 #include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
-       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS };
+       OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS,
+       OPT_USER };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -52,6 +54,7 @@ static struct env {
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
 	unsigned max_procs;
 	char **command;	    /* after "--" */
+	const char *user;   /* --user: who runs the command */
 } env = {
 	.interval_ns = 1000000000ull,
 	.max_procs = 256,
@@ -72,6 +75,7 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242                 # attach; Ctrl-C prints the report\n"
 	"  sudo heaptrace -p 4242 -d 30s --json out.json -q\n"
 	"  sudo heaptrace -- ./server --flag      # trace from the first instruction\n"
+	"  sudo heaptrace --user \"$SUDO_USER\" -- ./server   # ... run as the user who ran sudo\n"
 	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
@@ -94,6 +98,7 @@ static const struct argp_option options[] = {
 	{ "exclude-exe", OPT_EXCLUDE_EXE, "GLOB", 0, "With --all: not executables whose path matches GLOB", 1 },
 	{ "cgroup", OPT_CGROUP, "PREFIX", 0, "With --all: only processes whose cgroup path starts with PREFIX", 1 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "With --all: trace at most N processes at once (default 256); more are counted and refused", 1 },
+	{ "user", OPT_USER, "USER", 0, "Run the program given after -- as USER (a name or #UID), as sudo -u would; without it the program runs as heaptrace's user (root under sudo), with none of heaptrace's capabilities", 0 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ NULL, 0, NULL, 0, "Exports:", 1 },
@@ -155,6 +160,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_ALL:
 		env.all = true;
 		break;
+	case OPT_USER:
+		env.user = arg;
+		break;
 	case OPT_EXE:
 		env.exe_glob = arg;
 		break;
@@ -214,6 +222,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
 		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
 			argp_error(state, "--exe, --exclude-exe and --cgroup choose processes for --all");
+		} else if (env.user && !env.command) {
+			argp_error(state, "--user says who runs the program given after --");
 		} else if (env.all && env.hot) {
 			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
 		}
@@ -295,6 +305,7 @@ static int launch_checked(pid_t *pid)
 	char path[PATH_MAX];
 	struct elf_image img;
 	struct target host = { 0 };
+	struct launch_user as = { 0 };
 
 	if (launch_resolve(env.command[0], path, sizeof(path)))
 		goto fail;
@@ -307,12 +318,28 @@ static int launch_checked(pid_t *pid)
 			goto fail;
 		}
 	}
-	if (launch_stopped(path, env.command, pid))
+	if (env.user && (priv_check_setuid() || launch_user_resolve(env.user, &as)))
 		goto fail;
+	if (launch_stopped(path, env.command, env.user ? &as : NULL, pid))
+		goto fail;
+	launch_user_free(&as);
 	return 0;
 fail:
+	launch_user_free(&as);
 	ht_err("%s", ht_last_error());
 	return -1;
+}
+
+/* After the first attach (see priv/caps.h). */
+static int drop_privileges(void)
+{
+	char caps[256];
+
+	if (priv_drop_tracer())
+		return -1;
+	priv_describe(caps, sizeof(caps));
+	ht_debug("capabilities kept: %s; no_new_privs set", caps);
+	return 0;
 }
 
 /* One target, one session. */
@@ -337,6 +364,9 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 		target_borrow_program(&t, &e->prog);
 		err = session_start(s, o, &t, &run, e);
 	}
+	/* Loaded and attached: from here on only what tracing needs. */
+	if (!err)
+		err = drop_privileges();
 	if (!err) {
 		sessions_run(&run.cons, &g);
 		consumer_drain(&run.cons);
@@ -392,8 +422,8 @@ static int trace(FILE *json_out)
 
 	if (env.hot && (!o.duration_ns || o.duration_ns > HOT_MAX_NS))
 		o.duration_ns = o.duration_ns ? HOT_MAX_NS : HOT_DEFAULT_NS;
-	if (geteuid() != 0) {
-		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo");
+	if (priv_check_trace()) {
+		ht_err("%s", ht_last_error());
 		return EXIT_RUNTIME;
 	}
 	/* No SA_RESTART: poll() must return so the loop sees the flag. */

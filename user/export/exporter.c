@@ -15,6 +15,23 @@
 #include "export/textfile.h"
 #include "export/exporter.h"
 
+/* Whether the directory's mode lets this process create files without
+ * CAP_DAC_OVERRIDE, which the tracer drops after attaching (priv/caps.h):
+ * its files are written later, without it. */
+static bool writable_by_mode(const struct stat *st)
+{
+	gid_t groups[256];
+	int n, i;
+
+	if (st->st_uid == geteuid())
+		return (st->st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR);
+	n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+	for (i = -1; i < n; i++)
+		if ((i < 0 ? getegid() : groups[i]) == st->st_gid)
+			return (st->st_mode & (S_IWGRP | S_IXGRP)) == (S_IWGRP | S_IXGRP);
+	return (st->st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+}
+
 /* A file heaptrace will write later: its directory must take a new file
  * (textfile_write creates one beside it), and it is not a directory. */
 static int check_writable(const char *opt, const char *path)
@@ -35,6 +52,10 @@ static int check_writable(const char *opt, const char *path)
 		return ht_fail("%s %s: directory %s does not exist", opt, path, dir);
 	if (access(dir, W_OK | X_OK))
 		return ht_fail("%s %s: cannot create files in %s: %s", opt, path, dir, strerror(errno));
+	if (!writable_by_mode(&st))
+		return ht_fail("%s %s: %s is writable by root only through CAP_DAC_OVERRIDE, which heaptrace gives up once "
+			       "attached (it keeps BPF, PERFMON and SYS_PTRACE): choose a directory uid %u may write to",
+			       opt, path, dir, (unsigned)geteuid());
 	return 0;
 }
 
