@@ -96,6 +96,10 @@ PROTO_H := $(PROTO_C:.c=.h)
 LIB_SRCS += $(PROTO_C)
 LIB_OBJS += $(PROTO_C:.c=.o)
 LDLIBS += -lmicrohttpd -lprotobuf-c
+# The HTTP server stage (user/serve/): TLS (GnuTLS, which libmicrohttpd is
+# built with), --web-config (libyaml), bcrypt (libxcrypt's crypt_rn), the
+# seccomp allow-list (libseccomp).
+LDLIBS += -lgnutls -lyaml -lcrypt -lseccomp
 $(PROTO_C) $(PROTO_H) &: user/export/profile.proto
 	$(call msg,PROTOC,$@)
 	$(Q)mkdir -p $(@D)

@@ -19,13 +19,15 @@
 #include "report/plan_print.h"
 #include "host/host.h"
 #include "priv/caps.h"
+#include "serve/stage.h"
+#include "export/exporter.h"
 #include "session.h"
 #include "util/fd_closer.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
        OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS,
-       OPT_USER };
+       OPT_USER, OPT_WEB_CONFIG };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -48,6 +50,7 @@ static struct env {
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
 	const char *listen, *textfile, *pprof_path; /* exports */
+	const char *web_config; /* --web-config: TLS, basic auth, headers of --listen */
 	unsigned top_maps;
 	const char *file;   /* --list-probes FILE */
 	bool all;	    /* --all: host mode */
@@ -78,6 +81,7 @@ static const char doc[] =
 	"  sudo heaptrace --user \"$SUDO_USER\" -- ./server   # ... run as the user who ran sudo\n"
 	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
+	"  sudo heaptrace --all -q --listen :9464 --web-config web.yml   # TLS, basic auth\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
 	"\n"
@@ -103,6 +107,7 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ NULL, 0, NULL, 0, "Exports:", 1 },
 	{ "listen", OPT_LISTEN, "HOST:PORT", 0, "Serve http://HOST:PORT/metrics (Prometheus text, OpenMetrics on request) and /debug/pprof/maps (map retention profile) while tracing, e.g. 127.0.0.1:9464; a port in use is refused", 1 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0, "TLS, basic authentication and response headers for --listen, in Prometheus exporter-toolkit's web config format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers); read again on SIGHUP", 1 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0, "Rewrite FILE atomically with the metrics each interval (node_exporter's textfile collector reads DIR/*.prom)", 1 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write the map retention profile (gzipped profile.proto) to FILE at the end", 1 },
 	{ "top-maps", OPT_TOP_MAPS, "N", 0, "Per-map metric series for the N maps retaining most (default 20, 0 for none)", 1 },
@@ -194,6 +199,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.listen = arg;
 		break;
 	}
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			argp_error(state, "--web-config needs a file name");
+		env.web_config = arg;
+		break;
 	case OPT_TEXTFILE:
 	case OPT_PPROF:
 		if (!*arg)
@@ -218,6 +228,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
 			if (env.listen || env.textfile || env.pprof_path)
 				argp_error(state, "--listen, --textfile and --pprof export a trace, not --list-probes");
+		} else if (env.web_config && !env.listen) {
+			argp_error(state, "--web-config configures the server of --listen HOST:PORT");
 		} else if (!!env.pid + !!env.command + env.all != 1) {
 			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
 		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
@@ -242,10 +254,12 @@ static void on_signal(int sig)
 }
 
 /* SIGHUP: unattended runs are told to reopen what they write (--textfile is
- * rewritten by rename anyway): never a reason to stop. */
+ * rewritten by rename anyway) and to read --web-config again: never a
+ * reason to stop. */
 static void on_hup(int sig)
 {
 	session_hup = 1;
+	exporter_request_reload();
 }
 
 /* --json FILE: opened before any work, so that a bad path fails fast, and
@@ -410,8 +424,8 @@ static int trace(FILE *json_out)
 		.ringbuf_bytes = env.ringbuf_bytes,
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,
-		.exports = { .listen = env.listen, .textfile = env.textfile, .pprof_path = env.pprof_path,
-			     .top_maps = env.top_maps },
+		.exports = { .listen = env.listen, .web_config = env.web_config, .textfile = env.textfile,
+			     .pprof_path = env.pprof_path, .top_maps = env.top_maps },
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};
@@ -461,6 +475,11 @@ int main(int argc, char **argv)
 	FILE *json_out = NULL;
 	int i, nopts = argc, rc;
 
+	/* heaptrace --listen's own HTTP server process (serve/stage.h) */
+	if (argc >= 2 && !strcmp(argv[1], SERVE_STAGE_ARG)) {
+		ht_verbose = argc > 2 && !strcmp(argv[2], "-v");
+		return serve_stage_main();
+	}
 	argp_err_exit_status = EXIT_USAGE;
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
