@@ -28,6 +28,10 @@
  * hold a quarter of them. */
 #define MAX_CONNECTIONS 1024u
 #define PER_IP_CONNECTIONS 256u
+/* libmicrohttpd's own limits, a little above: it checks the per-address
+ * one before the accept policy and refuses without saying which limit, so
+ * the policy (which says) refuses first and these only back it up. */
+#define MHD_SLACK 16u
 /* A client that neither sends nor reads for this long is dropped. */
 #define IDLE_TIMEOUT_S 10
 /* A request must be answered within this long of its connection's accept
@@ -403,8 +407,8 @@ struct http_server *http_start(int listen_fd, const struct serve_config *c)
 	s->nheaders = c->nheaders;
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, POOL_THREADS, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_CONNECTIONS, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS + MHD_SLACK, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, PER_IP_CONNECTIONS + MHD_SLACK, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, s };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s };
