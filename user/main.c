@@ -27,7 +27,7 @@
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
        OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS,
-       OPT_USER, OPT_WEB_CONFIG };
+       OPT_USER, OPT_WEB_CONFIG, OPT_REDACT };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -52,6 +52,7 @@ static struct env {
 	const char *listen, *textfile, *pprof_path; /* exports */
 	const char *web_config; /* --web-config: TLS, basic auth, headers of --listen */
 	unsigned top_maps;
+	bool redact;	    /* --redact */
 	const char *file;   /* --list-probes FILE */
 	bool all;	    /* --all: host mode */
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
@@ -110,6 +111,7 @@ static const struct argp_option options[] = {
 	{ "web-config", OPT_WEB_CONFIG, "FILE", 0, "TLS, basic authentication and response headers for --listen, in Prometheus exporter-toolkit's web config format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers); read again on SIGHUP", 1 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0, "Rewrite FILE atomically with the metrics each interval (node_exporter's textfile collector reads DIR/*.prom)", 1 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write the map retention profile (gzipped profile.proto) to FILE at the end", 1 },
+	{ "redact", OPT_REDACT, NULL, 0, "Leave the programs' addresses and variable names out of the exports: map addresses become opaque tokens, sites keep their kind (global) or function, profiles lose source paths and load addresses (the live view and --json keep all)", 1 },
 	{ "top-maps", OPT_TOP_MAPS, "N", 0, "Per-map metric series for the N maps retaining most (default 20, 0 for none)", 1 },
 	{ 0 },
 };
@@ -199,6 +201,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.listen = arg;
 		break;
 	}
+	case OPT_REDACT:
+		env.redact = true;
+		break;
 	case OPT_WEB_CONFIG:
 		if (!*arg)
 			argp_error(state, "--web-config needs a file name");
@@ -228,6 +233,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
 			if (env.listen || env.textfile || env.pprof_path)
 				argp_error(state, "--listen, --textfile and --pprof export a trace, not --list-probes");
+		} else if (env.redact && !env.listen && !env.textfile && !env.pprof_path) {
+			argp_error(state, "--redact applies to --listen, --textfile and --pprof");
 		} else if (env.web_config && !env.listen) {
 			argp_error(state, "--web-config configures the server of --listen HOST:PORT");
 		} else if (!!env.pid + !!env.command + env.all != 1) {
@@ -425,7 +432,7 @@ static int trace(FILE *json_out)
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,
 		.exports = { .listen = env.listen, .web_config = env.web_config, .textfile = env.textfile,
-			     .pprof_path = env.pprof_path, .top_maps = env.top_maps },
+			     .pprof_path = env.pprof_path, .top_maps = env.top_maps, .redact = env.redact },
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
 	};

@@ -14,6 +14,7 @@
 #include "export/render_pprof.h"
 #include "export/textfile.h"
 #include "export/exporter.h"
+#include "export/redact.h"
 #include "serve/stage.h"
 
 /* Whether the directory's mode lets this process create files without
@@ -68,7 +69,7 @@ int exporter_start(struct exporter **out, const struct exporter_opts *o)
 	if (!o->listen && !o->textfile && !o->pprof_path)
 		return 0;
 	if ((o->textfile && check_writable("--textfile", o->textfile)) ||
-	    (o->pprof_path && check_writable("--pprof", o->pprof_path)))
+	    (o->pprof_path && check_writable("--pprof", o->pprof_path)) || (o->redact && redact_enable()))
 		return -1;
 	e = calloc(1, sizeof(*e));
 	if (!e)

@@ -23,6 +23,7 @@ struct exporter_opts {
 	const char *textfile;	/* --textfile FILE; NULL: none */
 	const char *pprof_path;	/* --pprof FILE, written at the end; NULL: none */
 	unsigned top_maps;	/* --top-maps: per-map series */
+	bool redact;		/* --redact: no addresses or variable names (export/redact.h) */
 };
 
 struct serve_stage;

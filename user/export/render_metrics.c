@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "trace/madvise_probe.h"
 #include "export/map_select.h"
+#include "export/redact.h"
 #include "export/render_metrics.h"
 
 /* madvise figures merged by the labels they are exported under: advice
@@ -33,6 +34,7 @@ struct probe_row {
 struct map_row {
 	const struct tracked_map *m;
 	char addr[24];
+	char site[MAP_SITE_LEN];	/* the site, redacted */
 	struct metrics_label labels[MAP_LABELS];
 };
 
@@ -122,10 +124,9 @@ static int collect_maps(struct target_ctx *c, unsigned top_maps)
 		struct map_row *r = &c->maps[i];
 
 		r->m = top[i];
-		snprintf(r->addr, sizeof(r->addr), "0x%" PRIx64, top[i]->m.addr);
-		r->labels[0] = (struct metrics_label){ "addr", r->addr };
+		r->labels[0] = (struct metrics_label){ "addr", redact_addr(top[i]->m.addr, r->addr, sizeof(r->addr)) };
 		r->labels[1] = (struct metrics_label){ "type", top[i]->type[0] ? top[i]->type : "map" };
-		r->labels[2] = (struct metrics_label){ "site", top[i]->site };
+		r->labels[2] = (struct metrics_label){ "site", redact_site(top[i]->site, r->site, sizeof(r->site)) };
 		r->labels[3] = (struct metrics_label){ "verdict", map_verdict_name(tracked_verdict(top[i])) };
 	}
 	free(top);
