@@ -79,18 +79,23 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242                 # attach; Ctrl-C prints the report\n"
 	"  sudo heaptrace -p 4242 -d 30s --json out.json -q\n"
 	"  sudo heaptrace -- ./server --flag      # trace from the first instruction\n"
-	"  sudo heaptrace --user \"$SUDO_USER\" -- ./server   # ... run as the user who ran sudo\n"
+	"  sudo heaptrace --user \"$SUDO_USER\" -- ./server  # run it as you\n"
 	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
-	"  sudo heaptrace --all -q --listen :9464 --web-config web.yml   # TLS, basic auth\n"
+	"  sudo heaptrace --all -q --listen :9464 --web-config web.yml  # TLS, auth\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
-	"the program's own status.\n";
+	"the program's own status.\n"
+	"\n"
+	"Privileges: tracing needs CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (root has\n"
+	"them); heaptrace drops every other capability once attached, and serves\n"
+	"--listen from processes of its own with none.\n";
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Attach to the running Go process PID", 0 },
+	{ "user", OPT_USER, "USER", 0, "Run the program given after -- as USER (a name or #UID), as sudo -u would; without it the program runs as heaptrace's user (root under sudo), with none of heaptrace's capabilities", 0 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (e.g. 500ms, 30s, 2m)", 0 },
 	{ "interval", 'i', "DUR", 0, "Live view refresh interval (default 1s)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view, only the final report", 0 },
@@ -103,7 +108,6 @@ static const struct argp_option options[] = {
 	{ "exclude-exe", OPT_EXCLUDE_EXE, "GLOB", 0, "With --all: not executables whose path matches GLOB", 1 },
 	{ "cgroup", OPT_CGROUP, "PREFIX", 0, "With --all: only processes whose cgroup path starts with PREFIX", 1 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "With --all: trace at most N processes at once (default 256); more are counted and refused", 1 },
-	{ "user", OPT_USER, "USER", 0, "Run the program given after -- as USER (a name or #UID), as sudo -u would; without it the program runs as heaptrace's user (root under sudo), with none of heaptrace's capabilities", 0 },
 	{ "hot", OPT_HOT, NULL, 0, "Also probe per-operation functions (every map assignment): costly, so the trace stops after -d (10s by default, 60s at most)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ NULL, 0, NULL, 0, "Exports:", 1 },

@@ -82,6 +82,7 @@ static const struct rule RULES[] = {
 	ALLOW(getppid, K),		/* ... which it checks is still there */
 	/* Time. */
 	ALLOW(clock_gettime, KW),	/* when the vDSO falls back */
+	ALLOW(gettimeofday, KW),	/* sanitizer runtimes call it, not the vDSO */
 	ALLOW(clock_nanosleep, KW),	/* the keeper's wait before a restart */
 	ALLOW(nanosleep, KW),
 	ALLOW(getrandom, KW),		/* GnuTLS's keys and nonces */
