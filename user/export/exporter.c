@@ -133,8 +133,9 @@ static int publish(struct exporter *e, const struct trace_snapshot *const *v, si
 	err = render_metrics_text(v, n, e->o.top_maps, METRICS_PROMETHEUS, &text, &text_len);
 	if (!err && e->http) {
 		err = render_metrics_text(v, n, e->o.top_maps, METRICS_OPENMETRICS, &om, &b.metrics_openmetrics.len);
+		/* no process (yet, in host mode): no profile, 503 for it */
 		pb = err || !n ? NULL : render_pprof(v, n);
-		err = err || !pb || pprof_serialize(pb, &gz, &b.pprof_maps.len) ? -1 : 0;
+		err = err || (n && (!pb || pprof_serialize(pb, &gz, &b.pprof_maps.len))) ? -1 : 0;
 	}
 	e->render_ns = monotonic_ns() - t0;
 	if (e->render_ns > e->max_render_ns)
@@ -144,7 +145,8 @@ static int publish(struct exporter *e, const struct trace_snapshot *const *v, si
 		b.metrics_text = (struct serve_bytes){ (const uint8_t *)text, text_len };
 		b.metrics_openmetrics.p = (const uint8_t *)om;
 		b.pprof_maps.p = gz;
-		b.have_text = b.have_openmetrics = b.have_pprof = true;
+		b.have_text = b.have_openmetrics = true;
+		b.have_pprof = gz != NULL;
 		err = serve_stage_publish(e->http, &b);
 	}
 	if (!err && e->o.textfile)
