@@ -134,12 +134,12 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | $(SKELS) $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(LDLIBS) -o $@
 
-# make fuzz: long runs; make test runs a short one (a minute a harness).
+# make fuzz: long runs; make test runs a short one (30 s a harness).
 fuzz: $(FUZZ_BINS) targets
 	$(Q)tools/fuzz.sh $(FUZZ_SECONDS) $(OUT)/targets $(FUZZ_BINS)
 
 fuzz-short: $(FUZZ_BINS) targets
-	$(Q)tools/fuzz.sh 60 $(OUT)/targets $(FUZZ_BINS)
+	$(Q)tools/fuzz.sh 30 $(OUT)/targets $(FUZZ_BINS)
 
 # Go programs the tests run and read, built with every toolchain we support.
 targets:
@@ -176,12 +176,101 @@ bench: heaptrace targets
 demo: heaptrace
 	$(Q)tools/demo.sh
 
+# $(call need,TOOL,PACKAGE): stop with what to install when TOOL is missing.
+need = command -v $(1) >/dev/null || { echo "make: $(1) not found: run make setup (Debian package $(2))" >&2; exit 1; }
+
+# The manual page, rendered by scdoc. groff's .TH turns hyphenation back on
+# after scdoc's .nh: turn it off again, so that option and metric names are
+# never split.
+MAN_PAGE := $(OUT)/man/heaptrace.8.gz
+$(OUT)/man/heaptrace.8: doc/heaptrace.8.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(call need,scdoc,scdoc)
+	$(Q)scdoc < $< > $@
+	$(Q)sed -i '/^\.TH /a .nh' $@
+
+$(OUT)/man/%.gz: $(OUT)/man/%
+	$(Q)gzip -9 -n -c $< > $@
+
+# Shell completion, generated from the built binary's --help (the options
+# argp parses), so that it cannot drift from them.
+COMPLETIONS := $(OUT)/completion/heaptrace $(OUT)/completion/_heaptrace
+$(OUT)/completion/heaptrace: completion/heaptrace.bash.in tools/gen-completion.py heaptrace
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)tools/gen-completion.py bash $< ./heaptrace > $@
+$(OUT)/completion/_heaptrace: completion/heaptrace.zsh.in tools/gen-completion.py heaptrace
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)tools/gen-completion.py zsh $< ./heaptrace > $@
+
+.PHONY: man completion uninstall deb package-check
+man: $(MAN_PAGE)
+completion: $(COMPLETIONS)
+
+# Where `make install` puts things; the Debian package is `make install
+# PREFIX=/usr`, so both hold the same files at the same places.
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/vendor-completions
 SYSTEMD_UNIT_DIR ?= /lib/systemd/system
-install: heaptrace
-	install -D -m 0755 heaptrace $(DESTDIR)$(PREFIX)/sbin/heaptrace
-	install -D -m 0644 deploy/heaptrace.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/heaptrace.service
+DOC_DIR ?= $(PREFIX)/share/doc/heaptrace
+EXAMPLES_DIR := $(DOC_DIR)/examples
+# Mode, file, destination: what install installs and uninstall removes.
+INSTALLED := \
+	0755 heaptrace $(SBINDIR)/heaptrace \
+	0644 $(MAN_PAGE) $(MANDIR)/man8/heaptrace.8.gz \
+	0644 $(OUT)/completion/heaptrace $(BASH_COMPLETION_DIR)/heaptrace \
+	0644 $(OUT)/completion/_heaptrace $(ZSH_COMPLETION_DIR)/_heaptrace \
+	0644 deploy/heaptrace.service $(SYSTEMD_UNIT_DIR)/heaptrace.service \
+	0644 deploy/daemonset.yaml $(EXAMPLES_DIR)/daemonset.yaml \
+	0644 deploy/grafana-heaptrace.json $(EXAMPLES_DIR)/grafana-heaptrace.json
+
+# The unit runs heaptrace by its path, whatever deploy/ says it is: the
+# installed copy names $(SBINDIR).
+install: heaptrace $(MAN_PAGE) $(COMPLETIONS)
+	$(Q)set -e; set -- $(INSTALLED); while [ $$# -gt 0 ]; do \
+		printf '  %-8s %s\n' INSTALL "$(DESTDIR)$$3"; \
+		install -D -m $$1 $$2 "$(DESTDIR)$$3"; shift 3; done
+	$(Q)sed -i 's#^\(ExecStart=[-+!@:]*\)[^ ]*/heaptrace\b#\1$(SBINDIR)/heaptrace#' \
+		"$(DESTDIR)$(SYSTEMD_UNIT_DIR)/heaptrace.service"
+
+uninstall:
+	$(Q)set -- $(INSTALLED); while [ $$# -gt 0 ]; do \
+		printf '  %-8s %s\n' RM "$(DESTDIR)$$3"; rm -f "$(DESTDIR)$$3"; shift 3; done
+	$(Q)for d in "$(DESTDIR)$(EXAMPLES_DIR)" "$(DESTDIR)$(DOC_DIR)"; do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done
+
+# The Debian package, built by dpkg-buildpackage from debian/ (which runs
+# `make install PREFIX=/usr`): heaptrace_VERSION_ARCH.deb lands here, the
+# .changes, .buildinfo, debug symbols and build log in $(OUT)/deb. The tree
+# is not cleaned first: the package holds the binary that was built and
+# tested.
+DEB_OUT := $(CURDIR)/$(OUT)/deb
+# What debhelper leaves in debian/ (.gitignore lists them too).
+DEB_LEFTOVERS := debian/heaptrace debian/.debhelper debian/files debian/debhelper-build-stamp \
+	debian/*.substvars debian/*.debhelper debian/*.debhelper.log
+deb:
+	$(Q)$(call need,dpkg-buildpackage,dpkg-dev)
+	$(Q)$(call need,dh,debhelper)
+	$(Q)rm -rf $(DEB_OUT) heaptrace_*.deb && mkdir -p $(DEB_OUT)
+	$(Q)DEB_DESTDIR=$(DEB_OUT) dpkg-buildpackage --build=binary --no-pre-clean --no-sign -Jauto \
+		--buildinfo-file=$(DEB_OUT)/heaptrace.buildinfo --buildinfo-option=-u$(DEB_OUT) \
+		--changes-file=$(DEB_OUT)/heaptrace.changes --changes-option=-u$(DEB_OUT) \
+		$(if $(Q),>$(DEB_OUT)/build.log 2>&1 || { tail -40 $(DEB_OUT)/build.log; \
+			echo "make deb: dpkg-buildpackage failed (its whole output: $(DEB_OUT)/build.log)" >&2; exit 1; })
+	$(Q)cd $(DEB_OUT) && for deb in heaptrace_*.deb; do cp $$deb $(CURDIR)/; printf '  %-8s %s\n' DEB $$deb; done
+
+# The package as Debian's lintian sees it: any error fails; warnings are
+# printed (README says which remain and why).
+package-check: deb
+	$(Q)$(call need,lintian,lintian)
+	$(Q)for deb in heaptrace_*.deb; do printf '  %-8s %s\n' LINTIAN $$deb; \
+		lintian --fail-on error --display-info $$deb || exit 1; done
 
 clean:
-	rm -rf $(OUT) heaptrace
+	rm -rf $(OUT) heaptrace heaptrace_*.deb $(DEB_LEFTOVERS)
 
 -include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)

@@ -51,8 +51,10 @@ struct inflight_val {
 	__u64 a0, a1, a2; /* what the entry saw, per handler */
 };
 
+/* LRU: an entry whose exit was never seen (a RET attached a part of the
+ * time, a goroutine that died in a call) must not fill the map for good. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct inflight_key);
 	__type(value, struct inflight_val);
@@ -126,6 +128,7 @@ struct hit {
 	struct pt_regs *ctx;
 	const struct ht_point_info *pi;
 	struct ht_figures *f;
+	const struct ht_proc_config *cfg;
 	__u32 tgid;
 	__u64 regs[GO_ARG_REGS]; /* the register ABI's integer arguments/results */
 };
@@ -160,7 +163,10 @@ static __always_inline __u64 go_arg(const struct hit *h, __u32 i)
 	if (where == HT_ARG_ABSENT)
 		return 0;
 	if (where & HT_ARG_STACK) {
-		bpf_probe_read_user(&v, sizeof(v), (void *)(stack_pointer(h->ctx) + 8 + 8 * (where & 0x0f)));
+		/* above the return address at an entry; at a call, none yet */
+		__u64 base = stack_pointer(h->ctx) + (h->pi->flags & HT_POINT_CALLSITE ? 0 : 8);
+
+		bpf_probe_read_user(&v, sizeof(v), (void *)(base + 8 * (where & 0x0f)));
 		return v;
 	}
 	return where < GO_ARG_REGS ? h->regs[where] : 0;

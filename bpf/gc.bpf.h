@@ -149,7 +149,7 @@ static __always_inline void on_gc_cycle(struct hit *h)
 /* stopTheWorldWithSema's entry (Go < 1.22). */
 static __always_inline void on_stw_stop(struct hit *h)
 {
-	struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &h->tgid);
+	const struct ht_proc_config *c = h->cfg;
 	__u64 reason = go_arg(h, 0);
 	struct inflight_val v = { .ts = bpf_ktime_get_ns(),
 				  .a0 = with_kind(reason, stop_kind(c, has_arg(h, 0), reason, caller_pc(h->ctx))) };
@@ -184,7 +184,7 @@ static __always_inline void on_stw_start(struct hit *h)
 	if (!h->pi->exit && has_arg(h, 2)) {
 		/* Go 1.22+: (now, worldStop{reason, startedStopping, finishedStopping}) */
 		__u64 now = go_arg(h, 0), reason = go_arg(h, 1) & 0xff;
-		struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &h->tgid);
+		const struct ht_proc_config *c = h->cfg;
 		__u32 kind = stop_kind(c, true, reason, 0);
 
 		v = (struct inflight_val){ .ts = bpf_ktime_get_ns(), .a1 = go_arg(h, 2), .a2 = go_arg(h, 3) };
@@ -202,13 +202,10 @@ static __always_inline void on_stw_start(struct hit *h)
 			return; /* attached in the middle of a stop */
 		v = *p;
 		if (!h->pi->exit) {
-			struct ht_proc_config *c;
-
 			/* Go < 1.22: only the final pause ends before this call. */
 			if (kind_of(&v) != HT_STOP_GC_FINAL)
 				return;
-			c = bpf_map_lookup_elem(&proc_config, &h->tgid);
-			ns = c ? final_pause(c, h->tgid, &v) : 0;
+			ns = final_pause(h->cfg, h->tgid, &v);
 			bpf_map_delete_elem(&inflight, &k);
 			if (!ns)
 				ns = since(bpf_ktime_get_ns(), &v);

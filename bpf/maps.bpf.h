@@ -53,13 +53,11 @@ static __always_inline long with_caller(const struct hit *h, __u64 *stack, long 
 
 static __always_inline void on_map_grow(struct hit *h)
 {
-	struct ht_proc_config *c = bpf_map_lookup_elem(&proc_config, &h->tgid);
+	const struct ht_proc_config *c = h->cfg;
 	__u64 map = go_arg(h, 0), type = go_arg(h, 1), bytes;
 	struct ht_map_grow_record *m;
 	long n;
 
-	if (!c)
-		return;
 	bytes = grown_table_bytes(h, c, map, type);
 	if (bytes && bytes < c->map_grow_min_bytes) {
 		__sync_fetch_and_add(&h->f->map_grows_small, 1);

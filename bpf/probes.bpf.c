@@ -45,13 +45,19 @@ static __always_inline int on_point(struct pt_regs *ctx)
 	__u64 t0;
 
 	h.pi = bpf_map_lookup_elem(&point_info, &point);
-	/* The uprobe is already filtered on the target's mm; this guards a
-	 * point that someone attaches without a pid. */
+	/* Host mode attaches one link per executable file, for every process
+	 * that runs it: the processes heaptrace traces are those with figures,
+	 * and a process counts only the points of the program it runs. */
 	h.f = traced_figures(h.tgid);
-	if (!h.pi || !h.f)
+	h.cfg = bpf_map_lookup_elem(&proc_config, &h.tgid);
+	if (!h.pi || !h.f || !h.cfg || h.cfg->exe_slot != point / HT_EXE_POINTS)
 		return 0;
 	count = &h.f->points[point & (HT_EXE_POINTS - 1)];
 	__sync_fetch_and_add(&count->hits, 1);
+	/* Its tier taken away from this process (--max-overhead): the trap was
+	 * paid, and is counted; the handler is not. */
+	if (h.cfg->tiers_off & (1u << (h.pi->tier & 7)))
+		return 0;
 	/* On its way to morestack: the function restarts from its entry
 	 * and passes here again; count the call once. */
 	if (h.pi->morestack && to_morestack(ctx, h.pi->morestack)) {

@@ -90,15 +90,24 @@ static __always_inline __u32 advice_slot(__u64 advice)
 	return advice < HT_MAX_ADVICE ? (__u32)advice : HT_MAX_ADVICE - 1;
 }
 
-/* One madvise call of the runtime's, as the kernel answered it. */
-static __always_inline void madvise_done(struct ht_figures *f, __u64 len, __u64 advice, __s64 ret, __u64 dur)
+static __always_inline struct ht_madvise_figures *madvise_of(struct ht_figures *f, __u64 advice)
 {
-	struct ht_madvise_figures *m = &f->madvise[advice_slot(advice) & (HT_MAX_ADVICE - 1)];
+	return &f->madvise[advice_slot(advice) & (HT_MAX_ADVICE - 1)];
+}
 
-	__sync_fetch_and_add(&m->calls, 1);
-	if (ret == 0)
-		__sync_fetch_and_add(&m->bytes, len);
-	else
+/* One madvise call of the runtime's, as the kernel answered it; `counts`:
+ * it is counted here (no call site counts it). */
+static __always_inline void madvise_done(struct ht_figures *f, __u64 len, __u64 advice, __s64 ret, __u64 dur,
+					 bool counts)
+{
+	struct ht_madvise_figures *m = madvise_of(f, advice);
+
+	if (counts) {
+		__sync_fetch_and_add(&m->calls, 1);
+		if (ret == 0)
+			__sync_fetch_and_add(&m->bytes, len);
+	}
+	if (ret != 0)
 		__sync_fetch_and_add(&m->errors, 1);
 	hist_add(&m->latency, dur);
 }
@@ -111,14 +120,27 @@ static __always_inline void madvise_other(struct ht_figures *f, __u64 len, __u64
 	__sync_fetch_and_add(&m->bytes, len);
 }
 
+/* Sampled windows are EXE_SAMPLE_PERIOD_NS (10 s) apart: an entry older
+ * than this was seen in another window. */
+#define STALE_ENTRY_NS 5000000000ull
+
 /* runtime.madvise(addr, n, flags) int32: an assembly (ABI0) function that
  * makes the syscall on the calling thread; its RET sees the result in the
- * first result register. */
+ * first result register. Its calls count it (emulated, cheap: the bytes
+ * asked for); its entry and RETs (single-stepped) time it, a part of the
+ * time, or count it too where no call site was found. */
 static __always_inline void on_runtime_madvise(struct hit *h)
 {
 	__u64 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight_val v;
 
+	if (h->pi->flags & HT_POINT_CALLSITE) {
+		struct ht_madvise_figures *m = madvise_of(h->f, go_arg(h, 2));
+
+		__sync_fetch_and_add(&m->calls, 1);
+		__sync_fetch_and_add(&m->bytes, go_arg(h, 1));
+		return;
+	}
 	if (!h->pi->exit) {
 		struct inflight_val e = { .ts = bpf_ktime_get_ns(), .a0 = go_arg(h, 0),
 					  .a1 = go_arg(h, 1), .a2 = go_arg(h, 2) };
@@ -126,8 +148,14 @@ static __always_inline void on_runtime_madvise(struct hit *h)
 		enter(h->tgid, tid, HT_H_MADVISE, &e);
 		return;
 	}
-	if (leave(h->f, h->tgid, tid, HT_H_MADVISE, &v))
-		madvise_done(h->f, v.a1, v.a2, (__s32)go_result0(h), bpf_ktime_get_ns() - v.ts);
+	if (!leave(h->f, h->tgid, tid, HT_H_MADVISE, &v))
+		return;
+	/* A window opened on this thread's RET of a call whose entry was seen
+	 * in an earlier window: not this call's time. */
+	if (h->pi->tier == HT_TIER_SAMPLED && bpf_ktime_get_ns() - v.ts > STALE_ENTRY_NS)
+		return;
+	madvise_done(h->f, v.a1, v.a2, (__s32)go_result0(h), bpf_ktime_get_ns() - v.ts,
+		     h->pi->flags & HT_POINT_COUNTS);
 }
 
 /* ---- the syscall itself, where the kernel lets BPF see it cheaply ---- */
@@ -168,6 +196,6 @@ static __always_inline void syscall_exit(__s64 ret)
 		return;
 	v = *p;
 	bpf_map_delete_elem(&inflight, &k);
-	madvise_done(f, v.a1, v.a2, ret, bpf_ktime_get_ns() - v.ts);
+	madvise_done(f, v.a1, v.a2, ret, bpf_ktime_get_ns() - v.ts, true);
 }
 #endif

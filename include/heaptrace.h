@@ -23,7 +23,13 @@ enum ht_tier {
 	HT_TIER_COLD = 0, /* per GC cycle, scavenger pass, heap growth */
 	HT_TIER_WARM = 1, /* per growth of a large map table */
 	HT_TIER_HOT = 2,  /* per map operation or allocation: opt-in only */
+	/* Points that only time calls whose counts cold points give exactly
+	 * (runtime.madvise's entry and RETs, which the kernel single-steps):
+	 * attached a part of the time (trace/sampling.h). Never a table's
+	 * tier, a point's. */
+	HT_TIER_SAMPLED = 3,
 };
+#define HT_TIERS 4
 
 /* What the BPF handler does with a hit; one value per runtime function family.
  * The handler's arguments a0..a3 are the arguments the probe table lists for
@@ -42,7 +48,8 @@ enum ht_handler {
 	HT_H_FREE_OS_MEMORY,
 	HT_H_MAP_GROW,		/* a0 = the map header, a1 = its map type */
 	HT_H_MAP_ASSIGN,	/* hot: a0 = the map header */
-	HT_H_MADVISE,		/* runtime.madvise: a0 addr, a1 length, a2 advice */
+	HT_H_MADVISE,		/* runtime.madvise: a0 addr, a1 length, a2 advice; at its
+				 * calls (counts) or its entry and RETs (latency) */
 	HT_H_COUNT,
 };
 
@@ -80,8 +87,14 @@ struct ht_point_info {
 	__u8 exit;	/* 1 on a RET instruction, 0 at the function's attach point */
 	__u8 morestack; /* enum ht_morestack_cond of the attach point */
 	__u8 arg[HT_POINT_ARGS]; /* where a0..a3 are (HT_ARG_*) */
-	__u8 pad[2];
+	__u8 tier;	/* enum ht_tier */
+	__u8 flags;	/* HT_POINT_* */
 };
+
+/* ht_point_info.flags */
+#define HT_POINT_CALLSITE 1 /* a call of the probed function: its ABI0 stack
+			     * arguments are at SP + 8n (no return address yet) */
+#define HT_POINT_COUNTS 2   /* an exit that counts the call (no call sites) */
 
 /* log2 histograms of nanoseconds: slot i counts values in [2^i, 2^(i+1)). */
 #define HT_HIST_SLOTS 40
@@ -159,7 +172,15 @@ struct ht_proc_config {
 	__u16 hmap_b_off;	 /* bucket maps: hmap.B */
 	__u16 map_slot_size_off; /* maptype.bucketsize (u16), or the Swiss map type's GroupSize (u64) */
 	__u8 swiss;
-	__u8 pad;
+	/* Tiers whose handlers do not run for this process (1 << tier):
+	 * --max-overhead took them away while the points stay attached for
+	 * the other processes of the same file (host mode). */
+	__u8 tiers_off;
+	/* The executable it runs: the points of its plan are at cookies
+	 * exe_slot * HT_EXE_POINTS + i. A hit through another plan's points
+	 * (the process executed another traced program) is not counted. */
+	__u32 exe_slot;
+	__u32 pad;
 };
 
 enum ht_gc_stop {

@@ -3,11 +3,13 @@
 """The host-mode section of `make bench` (issue 16), called by tools/bench.py;
 also runs alone: `tools/bench_host.py` (as root, after `make` and `make targets`).
 
-BENCH_HOST_IDLE (default 50) idle Go processes (gcload -wait: blocked on stdin)
-and BENCH_HOST_BUSY (10) busy ones (gcload: maps, allocation, runtime.GC and
-FreeOSMemory rounds, BENCH_HOST_ROUNDS rounds with a pause, each timing its
-own work) are copies of one binary named htbench-* (`--exe '*htbench*'` keeps
-heaptrace to them on a shared machine). Alternated BENCH_RUNS times:
+BENCH_HOST_IDLE (default 200) idle Go processes (gcload -wait: blocked on
+stdin) and BENCH_HOST_BUSY (5) busy ones (gcload: a 20,000-entry map filled
+and dropped, allocation, runtime.GC every round and FreeOSMemory every 8th,
+BENCH_HOST_ROUNDS rounds, each timing its own work and printing the
+runtime's NumGC) are copies of one binary named htbench-* (`--exe
+'*htbench*'` keeps heaptrace to them on a shared machine): issue 23's
+measure. Alternated BENCH_RUNS times:
 
   plain   the busy ones run beside the idle ones, no heaptrace;
   traced  `heaptrace --all --exe '*htbench*' --json F` follows the idle ones
@@ -18,7 +20,8 @@ Figures: the busy processes' work time and CPU time traced / plain (each
 traced run against the plain runs either side, median), heaptrace's CPU over its whole life and while only the idle ones
 ran (per cent of one CPU), its peak RSS, the slowest attach after an exec
 (discovery.attach_latency_max_ns), how many executables it analysed (one:
-every copy is one binary, cached by file identity) and lost records.
+every copy is one binary, cached by file identity), lost records, and how
+many busy copies' collection counts equal the runtime's NumGC.
 """
 import json
 import os
@@ -36,9 +39,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HT = os.path.join(ROOT, "heaptrace")
 TARGETS = os.environ.get("HT_TARGETS", os.path.join(ROOT, "build", "targets"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-IDLE = int(os.environ.get("BENCH_HOST_IDLE", "50"))
-BUSY = int(os.environ.get("BENCH_HOST_BUSY", "10"))
-ROUNDS = os.environ.get("BENCH_HOST_ROUNDS", "40")
+IDLE = int(os.environ.get("BENCH_HOST_IDLE", "200"))
+BUSY = int(os.environ.get("BENCH_HOST_BUSY", "5"))
+ROUNDS = os.environ.get("BENCH_HOST_ROUNDS", "150")
 IDLE_S = float(os.environ.get("BENCH_HOST_IDLE_S", "5"))
 log = rs.log
 
@@ -48,7 +51,7 @@ def peak_rss_mb(pid):
 
 
 def start_busy(bin_):
-    return [subprocess.Popen([bin_, "-rounds", ROUNDS, "-pause", "20ms", "-timing"], stdout=subprocess.DEVNULL,
+    return [subprocess.Popen([bin_, "-rounds", ROUNDS, "-freeos-every", "8", "-timing"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True) for _ in range(BUSY)]
 
 
@@ -56,7 +59,7 @@ def busy_work_s(procs):
     """Each busy process's own work time (its elapsed_ns line) and CPU time
     (user + system: where a uprobe hit's cost lands), medians. CPU is the
     steadier figure: 10 busy processes on 2 cores make wall time noisy."""
-    times, cpus = [], []
+    times, cpus, numgc = [], [], {}
     for p in procs:
         err = p.stderr.read()
         _, status, ru = os.wait4(p.pid, 0)
@@ -64,7 +67,9 @@ def busy_work_s(procs):
         if p.returncode != 0:
             raise RuntimeError(f"a busy gcload failed ({p.returncode}): {err}")
         times += [int(l.split()[1]) / 1e9 for l in err.splitlines() if l.startswith("elapsed_ns ")]
+        numgc[p.pid] = [int(l.split()[1]) for l in err.splitlines() if l.startswith("numgc ")][0]
         cpus.append(ru.ru_utime + ru.ru_stime)
+    busy_work_s.numgc = numgc
     return statistics.median(times), statistics.median(cpus)
 
 
@@ -94,7 +99,13 @@ def traced_run(bin_, tmp):
     with open(out) as f:
         r = json.load(f)
     d = r["discovery"]
+    # each busy copy's collections as heaptrace counts them (since the
+    # process started, where the runtime's own count is read) against NumGC
+    cycles = {p["target"]["pid"]: p["gc"].get("since_start", {}).get("cycles") or p["gc"]["cycles"]
+              for p in r["processes"]}
+    equal = sum(cycles.get(pid) == n for pid, n in busy_work_s.numgc.items())
     return (work, cpu), {"idle_cpu_pct": idle_pct, "cpu_pct": 100 * total_cpu / life, "peak_rss_mb": rss,
+                         "numgc_equal": equal,
                   "attach_latency_max_ms": d["attach_latency_max_ns"] / 1e6, "attached": d["attached"],
                   "executables_analyzed": d["executables_analyzed"],
                   "lost": sum(p.get("lost_events", 0) for p in r["processes"])}
@@ -121,7 +132,8 @@ def run():
                     f"{plains[-1][0]:.3f}s, CPU {plains[-2][1]:.3f}s/{plains[-1][1]:.3f}s plain; "
                     f"heaptrace {f['cpu_pct']:.1f}% CPU ({f['idle_cpu_pct']:.2f}% idle), {f['peak_rss_mb']:.0f} MB, "
                     f"{f['attached']} attached, attach after exec <= {f['attach_latency_max_ms']:.0f} ms, "
-                    f"{f['executables_analyzed']} executable(s) analysed, {f['lost']} lost")
+                    f"{f['executables_analyzed']} executable(s) analysed, {f['lost']} lost, "
+                    f"GC cycles equal NumGC in {f['numgc_equal']} of {BUSY}")
         finally:
             for p in idle:
                 p.kill()
@@ -138,6 +150,7 @@ def run():
                "host_ht_rss_mb": f"{max(f['peak_rss_mb'] for f in figs):.0f}",
                "host_attach_ms_max": f"{max(f['attach_latency_max_ms'] for f in figs):.0f}",
                "host_executables": str(max(f["executables_analyzed"] for f in figs)),
+               "host_numgc_equal": f"{sum(f['numgc_equal'] for f in figs)}/{BUSY * len(figs)}",
                "host_lost": str(sum(f["lost"] for f in figs))}
     log("  " + " ".join(f"{k}={v}" for k, v in summary.items()))
     return summary

@@ -16,10 +16,17 @@ for h in "$@"; do
 	seeds=$work/seeds-$name corpus=$work/corpus-$name
 	rm -rf "$seeds"
 	mkdir -p "$seeds" "$corpus"
+	if [ "$name" = fuzz_text ]; then
+		# what the parsers read: this machine's own /proc files
+		for f in stat maps smaps_rollup cgroup comm; do
+			cat /proc/self/$f > "$seeds/$f" 2>/dev/null || true
+		done
+		printf '0::/system.slice/docker-%s.scope\n' "$(printf 'a%.0s' $(seq 64))" > "$seeds/cgroup-docker"
+	fi
 	for b in "$targets"/go119-gcload.stripped "$targets"/go122-gcload-pie.stripped \
 		"$targets"/gocur-gcload.stripped "$targets"/gocur-cgoload.stripped; do
 		case $name in
-		fuzz_wire) break ;; # seeded below with messages, not programs
+		fuzz_text | fuzz_wire) continue ;; # seeded with what they read, not programs
 		fuzz_pclntab) objcopy -O binary --only-section=.gopclntab "$b" "$seeds/$(basename "$b").pclntab" 2>/dev/null ||
 				objcopy -O binary --only-section=.data.rel.ro.gopclntab "$b" "$seeds/$(basename "$b").pclntab" ;;
 		*) cp "$b" "$seeds/" ;;

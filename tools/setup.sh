@@ -24,8 +24,9 @@ apt-get install -y -qq --no-install-recommends \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
 	libcap-dev libseccomp-dev libgnutls28-dev libyaml-dev libcrypt-dev \
 	openssl python3-yaml systemd \
-	docker.io curl tmux \
-	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest >/dev/null
+	docker.io curl tmux strace \
+	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest \
+	build-essential dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null
 
 go_bin=$(command -v go || echo /usr/local/go/bin/go)
 if [ ! -x "$go_bin" ]; then

@@ -23,6 +23,8 @@
 #include "export/exporter.h"
 #include "session.h"
 #include "util/fd_closer.h"
+#include "util/outfile.h"
+#include "util/proc_title.h"
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
@@ -274,7 +276,7 @@ static void on_hup(int sig)
 }
 
 /* --json FILE: opened before any work, so that a bad path fails fast, and
- * never through a symlink someone else planted. */
+ * never through a symlink someone else planted (outfile.h). */
 static FILE *open_json_out(const char *path)
 {
 	FILE *f;
@@ -282,9 +284,9 @@ static FILE *open_json_out(const char *path)
 
 	if (!strcmp(path, "-"))
 		return stdout;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = outfile_open(path, "the JSON report");
 	if (fd < 0) {
-		ht_err("cannot write the JSON report to %s: %s", path, strerror(errno));
+		ht_err("%s", ht_last_error());
 		return NULL;
 	}
 	f = fdopen(fd, "w");
@@ -492,6 +494,7 @@ int main(int argc, char **argv)
 		return serve_stage_main();
 	}
 	argp_err_exit_status = EXIT_USAGE;
+	proc_title_init(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			nopts = i;

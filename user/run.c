@@ -22,6 +22,7 @@ int run_open(struct run *r, const struct tracer_opts *to, enum ht_tier max_tier,
 {
 	memset(r, 0, sizeof(*r));
 	exe_cache_init(&r->exes, max_tier);
+	r->exes.tr = &r->tr; /* an evicted executable gives its cookies back */
 	/* before anything it would close is opened */
 	fd_closer_start();
 	attach_warmup_start(); /* while the programs load and the plan is made */

@@ -10,12 +10,18 @@
 #include "trace/proc_config.h"
 #include "util/log.h"
 #include "util/monotonic.h"
+#include "util/proc_stat.h"
 
 volatile sig_atomic_t session_stop_signal;
 volatile sig_atomic_t session_hup;
 
 /* The heap walk at attach stops after this long and says so. */
 #define HEAP_WALK_BUDGET_NS (10ull * 1000000000ull)
+/* A process that used no CPU and hit no probe since the last full read is
+ * read again (its maps, its page accounting, smaps) only this often: what
+ * those reads give cannot change while it does not run, and heaptrace --all
+ * beside hundreds of idle processes must not cost a CPU's share. */
+#define IDLE_FULL_NS (30ull * 1000000000ull)
 /* The kernel's view of memory is sampled this often at first, so that a
  * short-lived launched program is seen alive; then once an interval. */
 #define FIRST_MEM_SAMPLE_NS (20ull * 1000000ull)
@@ -31,6 +37,10 @@ static void refresh_snapshot(struct session *s, uint64_t now)
 {
 	s->snap.duration_ns = now - s->start;
 	s->snap.stop_reason = s->stop_reason;
+	if (s->link && s->link->sampling) {
+		s->snap.latency_sampled = true;
+		s->snap.latency_sampled_ns = exe_link_sampled_ns(s->link, now) - s->sampled_at_start;
+	}
 }
 
 /* The runtime's page accounting; memstats, once found, also tells BPF where
@@ -87,27 +97,40 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	s->t = t;
 	s->tr = tr;
 	s->pidfd = -1;
+	s->entry = e;
+	e->users++;
 	s->plan = &e->plan;
 	s->pp = &e->pp;
 	/* --listen binds (and refuses a port in use) before anything is attached. */
 	if (exporter_start(&s->exporter, &o->exports))
 		return -1;
 	map_tracker_open(&s->maps, t);
+	s->maps.from_start = o->launched;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	s->tally = (struct event_tally){ .maps = &s->maps };
 	proc_config_init(&s->cfg, t, GOMAP_FOLLOW_MIN_BYTES);
-	if (exe_entry_add_to_tracer(e, tr) || tracer_add_process(tr, t->pid, &s->cfg))
+	if (exe_entry_add_to_tracer(e, tr))
+		return -1;
+	s->cfg.exe_slot = e->pp.base / HT_EXE_POINTS;
+	if (tracer_add_process(tr, t->pid, &s->cfg))
 		return -1;
 	s->added = true;
-	if (probe_set_attach(&s->ps, tr, s->pp, t->open_path, t->pid))
+	/* host mode: one link for every process that runs the file */
+	s->link = exe_link_get(e, tr, t, o->host);
+	if (!s->link)
 		return -1;
+	/* The probes went on the file the process ran when it was identified:
+	 * if it has executed another since, they are not its own. */
+	if (target_exe_state(t) != EXE_SAME)
+		return ht_fail("pid %d executed another program while heaptrace attached to it", t->pid);
 	/* This boot's per-hit cost, or measured beside the trace. */
 	overhead_start(&s->ovh, &run->cal, o->max_overhead_pct);
 	s->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 	if (o->launched && launch_release(t->pid))
 		return -1;
 	s->start = s->last_tick = monotonic_ns();
+	s->sampled_at_start = exe_link_sampled_ns(s->link, s->start);
 	s->snap = (struct trace_snapshot){ .target = t, .plan = s->plan, .hits = s->hits, .figures = &s->figures,
 					   .tally = &s->tally, .maps = &s->maps, .overhead = &s->ovh,
 					   .attach_method = tr->method, .madvise = &tr->madvise,
@@ -134,7 +157,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 	report_exports(o->out, s->exporter);
 	live_view_init(&s->view, o->out);
 	s->deadline = o->duration_ns ? s->start + o->duration_ns : UINT64_MAX;
-	s->next_tick = s->start + o->interval_ns;
+	/* Host mode: every process ticks on one grid, so that hundreds of them
+	 * wake heaptrace once an interval, not each at its own moment. */
+	s->next_tick = o->host ? (s->start / o->interval_ns + 1) * o->interval_ns : s->start + o->interval_ns;
 	return 0;
 }
 
@@ -150,6 +175,13 @@ void session_walk(struct session *s, uint64_t budget_ns)
 		report_heap_walk(s->o->out, &s->maps, err ? ht_last_error() : NULL);
 }
 
+static bool alive(pid_t pid)
+{
+	struct proc_stat st;
+
+	return proc_stat_read(pid, &st) && st.state != 'Z' && st.state != 'X';
+}
+
 /* Why the trace of a running target ends now, if it does. */
 static const char *ended(struct session *s, uint64_t now, bool exited)
 {
@@ -159,8 +191,14 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	 * process: the host ends the run */
 	if (session_stop_signal && !s->o->host)
 		return session_stop_signal == SIGINT ? "interrupted" : "terminated";
-	if (exited || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
+	/* A pidfd also turns readable while a thread other than the leader
+	 * executes a program (the old leader goes): the process still there,
+	 * running another file, has not exited. */
+	if ((exited && !alive(s->t->pid)) || (s->pidfd < 0 && kill(s->t->pid, 0) && errno == ESRCH))
 		return "the target exited";
+	if (exited)
+		return target_exe_state(s->t) == EXE_CHANGED ? "the target executed another program"
+							      : "the target exited";
 	/* The rest waits for the session's own next wakeup: the exe check stats
 	 * /proc, and a wakeup for one of many sessions (or for the consumer)
 	 * must not cost one of those per session. */
@@ -174,20 +212,69 @@ static const char *ended(struct session *s, uint64_t now, bool exited)
 	return st == EXE_GONE ? "the target exited" : NULL;
 }
 
+static uint64_t all_hits(const struct ht_figures *f)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < HT_EXE_POINTS; i++)
+		n += f->points[i].hits;
+	return n;
+}
+
+/* Has the process run (CPU time, probe hits) since the last full read, or
+ * is that read IDLE_FULL_NS old? Then it is read in full again. */
+static bool due_full_read(struct session *s, uint64_t now)
+{
+	struct proc_stat st;
+	uint64_t hits = all_hits(&s->figures);
+	bool ran = !proc_stat_read(s->t->pid, &st) || st.cpu_ticks != s->read_cpu_ticks || hits != s->read_hits ||
+		   now - s->read_at >= IDLE_FULL_NS;
+
+	if (ran) {
+		s->read_cpu_ticks = st.cpu_ticks;
+		s->read_hits = hits;
+		s->read_at = now;
+	}
+	return ran;
+}
+
+/* Host mode, at each tick of the grid: the kernel's view with the rest, and
+ * an idle process's reads only on a slow timer (due_full_read). */
+static void host_tick_reads(struct session *s, uint64_t now)
+{
+	read_figures(s);
+	if (!due_full_read(s, now))
+		return;
+	sample_memory(s, now);
+	map_tracker_tick(&s->maps);
+	read_page_stats(s);
+}
+
 void session_tick(struct session *s, uint64_t now)
 {
 	int tier;
 
-	if (now >= s->next_mem)
+	if (!s->o->host && now >= s->next_mem)
 		sample_memory(s, now);
 	if (now < s->next_tick)
 		return;
-	map_tracker_tick(&s->maps);
-	read_page_stats(s);
-	read_figures(s);
+	exe_link_sample(s->link, now);
+	if (s->o->host) {
+		host_tick_reads(s, now);
+	} else {
+		map_tracker_tick(&s->maps);
+		read_page_stats(s);
+		read_figures(s);
+	}
 	tier = overhead_tick(&s->ovh, s->plan, s->hits, now - s->last_tick);
 	if (tier >= 0) {
-		probe_set_detach_tier(&s->ps, (enum ht_tier)tier);
+		/* this process's handlers stop at once; the points themselves go
+		 * when no process of the file needs them */
+		s->cfg.tiers_off |= (__u8)(1u << tier);
+		if (tracer_update_process(s->tr, s->t->pid, &s->cfg))
+			ht_debug("%s", ht_last_error());
+		exe_link_tier_off(s->link, (enum ht_tier)tier);
 		report_budget_detach(s->o->out, &s->ovh, (enum ht_tier)tier);
 	}
 	s->last_tick = now;
@@ -201,7 +288,11 @@ void session_tick(struct session *s, uint64_t now)
 
 uint64_t session_next_wakeup(const struct session *s)
 {
-	uint64_t t = s->next_tick < s->next_mem ? s->next_tick : s->next_mem;
+	uint64_t t = s->next_tick;
+
+	/* host mode samples memory at its ticks */
+	if (!s->o->host && s->next_mem < t)
+		t = s->next_mem;
 
 	return t < s->deadline ? t : s->deadline;
 }
@@ -274,7 +365,7 @@ int session_finish(struct session *s)
 		s->snap.have_mem = true;
 	}
 	read_figures(s); /* before the probes go: the figures go with the process */
-	probe_set_detach(&s->ps);
+	session_detach(s);
 	if (s->o->host)
 		return 0; /* the host reports every process at once */
 	report_text(s->o->out, &s->snap);
@@ -286,6 +377,13 @@ int session_finish(struct session *s)
 	return export_snapshot(s, true);
 }
 
+void session_detach(struct session *s)
+{
+	if (s->link)
+		exe_link_put(s->entry, s->link, s->cfg.tiers_off);
+	s->link = NULL;
+}
+
 void session_close(struct session *s)
 {
 	if (!s->o)
@@ -293,7 +391,10 @@ void session_close(struct session *s)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pidfd = -1;
-	probe_set_detach(&s->ps);
+	session_detach(s);
+	if (s->entry)
+		s->entry->users--;
+	s->entry = NULL;
 	if (s->added)
 		tracer_remove_process(s->tr, s->t->pid);
 	map_tracker_close(&s->maps);

@@ -36,9 +36,10 @@ struct session {
 	const struct session_opts *o;
 	struct target *t;
 	struct tracer *tr;	/* shared by every session of the run */
-	const struct probe_plan *plan;	/* the executable's (exe_cache.h) */
+	struct exe_entry *entry;	/* its executable (exe_cache.h), in use while traced */
+	const struct probe_plan *plan;	/* the executable's */
 	const struct plan_points *pp;	/* its points, at their cookies */
-	struct probe_set ps;	/* attached to this process */
+	struct exe_link *link;	/* the probes it is traced through */
 	bool added;		/* the tracer counts figures for it */
 	struct event_tally tally;
 	struct map_tracker maps;
@@ -53,6 +54,11 @@ struct session {
 	int pidfd;
 	uint64_t start, next_tick, last_tick, deadline, next_mem;
 	uint64_t walk_at;	/* host: when the heap walk is due (0: done or none) */
+	/* what the last full read saw: a process that has not run since is not
+	 * read again until IDLE_FULL_NS (session.c) */
+	unsigned long long read_cpu_ticks;
+	uint64_t read_hits, read_at;
+	uint64_t sampled_at_start; /* the link's sampled time when the trace began */
 	const char *stop_reason; /* set once the trace ends */
 };
 
@@ -88,4 +94,6 @@ void session_walk(struct session *s, uint64_t budget_ns);
 /* Final reads, detach, the report. */
 int session_finish(struct session *s);
 void session_close(struct session *s);
+/* Its probes go (with the file's last traced process, in host mode). */
+void session_detach(struct session *s);
 #endif

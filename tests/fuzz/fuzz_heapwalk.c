@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* libFuzzer: the heap walk and both map parsers over a heap laid out from
- * the input. The first bytes describe spans (where, how big, which class,
- * how many objects, which are allocated); the rest fills the span memory,
- * where map headers, directories and tables are looked for. Everything the
- * walk reads comes from the target, so none of it may be trusted. */
+ * the input, in every Go layout heaptrace knows. The first bytes describe
+ * spans (where, how big, which class, how many objects, which are
+ * allocated); the rest fills the span memory, where map headers,
+ * directories and tables are looked for. Then the maps are followed as
+ * each interval does: some added as a growth probe would (with a map type
+ * whose name is read from memory), the image changed under them, and
+ * re-read. Everything comes from the target, so none of it may be trusted. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "heap/gomap_parse.h"
 #include "heap/goheap.h"
 #include "heap/gomap_scan.h"
+#include "heap/gomap_tracker.h"
+#include "heap/gotypes.h"
 
 #define BASE 0xc000000000ull
 #define IMAGE (1u << 20)
@@ -33,9 +38,45 @@ static void put(uint8_t *img, uint64_t off, uint64_t v, unsigned size)
 	memcpy(img + off, &v, size);
 }
 
+/* The maps followed across reads of a changing image. */
+static void follow(const struct go_layout *L, uint64_t mheap, uint8_t *img, const uint8_t *data, size_t size)
+{
+	struct map_tracker mt = { .L = L, .mheap = mheap, .swiss = L->smap_used != GO_ABSENT,
+				  .types_base = BASE + DATA_AT };
+	struct map_totals tot;
+	const struct tracked_map *top[8];
+	char name[128];
+	size_t i;
+
+	memsrc_buffer(&mt.mem, img, BASE, IMAGE);
+	map_tracker_walk(&mt, 50 * 1000000ull);
+	/* growth records point anywhere, with any type */
+	for (i = 0; i + 8 <= size && i < 64; i += 8) {
+		uint32_t off, type;
+
+		memcpy(&off, data + i, 4);
+		memcpy(&type, data + i + 4, 4);
+		map_tracker_grew(&mt, BASE + off % IMAGE, BASE + type % IMAGE, off, NULL, 0);
+		go_type_name(&mt.mem, L, mt.types_base, BASE + type % IMAGE, name, sizeof(name));
+	}
+	for (i = 0; i < 3; i++) {
+		size_t k;
+
+		/* what the target wrote meanwhile */
+		for (k = 0; k < 64 && i * 64 + k < size; k++)
+			img[DATA_AT + (data[i * 64 + k] * 4099u + k) % (IMAGE - DATA_AT)] ^= data[i * 64 + k];
+		map_tracker_refresh(&mt);
+	}
+	map_tracker_totals(&mt, &tot);
+	if (tot.retained_bytes > tot.table_bytes)
+		__builtin_trap();
+	map_tracker_top(&mt, top, 8);
+	map_tracker_close(&mt);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const int minors[] = { 19, 22, 26 };
+	static const int minors[] = { 19, 20, 21, 22, 24, 25, 26, 27 };
 	const struct go_layout *L;
 	struct map_scan scan = { .found = found };
 	struct memsrc mem;
@@ -46,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	L = go_layout_for(minors[data[0] % 3]);
+	L = go_layout_for(minors[data[0] % (sizeof(minors) / sizeof(minors[0]))]);
 	nspans = 1 + data[1] % 6;
 	if (size < 2 + nspans * SPAN_DESC)
 		return 0;
@@ -81,6 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (go_heap_is_mheap(&mem, L, mheap) && go_heap_load(&h, &mem, L, mheap, 0) == 0)
 		map_scan(&h, L->smap_used != GO_ABSENT, 0, &scan);
 	go_heap_free(&h);
+	follow(L, mheap, img, data, size);
 	free(img);
 	return 0;
 }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 """GC and page-release figures against the runtime's own accounting
 (runtime/metrics, written by the gcload fixture) for every toolchain."""
+import os
 import subprocess
 
 import pytest
@@ -96,3 +97,39 @@ def test_live_view_in_a_log_has_no_escape_codes():
     block = p.stderr.split("interval figures, then totals")[1].split("\n\n")[0]
     assert len(block.splitlines()) <= 24
     assert max(len(l) for l in block.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("tc", TOOLCHAINS)
+def test_madvise_counted_at_its_calls_equals_the_syscall(tc, tmp_path):
+    """runtime.madvise is counted at its calls (emulated, cheap) and timed in
+    windows: its calls and bytes by advice equal what a second heaptrace sees
+    at the syscall itself, over the same rounds (issue 23)."""
+    calls, sys = tmp_path / "calls.json", tmp_path / "sys.json"
+    t = spawn([target(f"{tc}-gcload"), "-wait", "-rounds", "10", "-freeos-every", "2"])
+    t.out.wait_for("ready")
+    a = spawn([HEAPTRACE, "-q", "-p", str(t.pid), "--json", str(calls)])
+    b = spawn([HEAPTRACE, "-q", "-p", str(t.pid), "--json", str(sys)],
+              env=dict(os.environ, HEAPTRACE_MADVISE="raw_tracepoint"))
+    a.out.wait_for("tracing pid")
+    b.out.wait_for("tracing pid")
+    t.stdin.write("go\n")
+    t.stdin.flush()
+    assert finish(t) == 0
+    assert finish(a) == 0, a.err.text()
+    assert finish(b) == 0, b.err.text()
+    ra, rb = read_json(calls), read_json(sys)
+    assert ra["madvise_probe"] == "uprobe" and rb["madvise_probe"] == "raw_tracepoint"
+    madv = [p for p in ra["probes"] if p["symbol"].startswith("runtime.madvise")][0]
+    assert madv["call_hits"] > 0, "counted at its calls"
+    by_advice = {m["advice"]: (m["calls"], m["bytes"]) for m in ra["release"]["madvise"]}
+    # the syscall side counts bytes of the calls that succeeded; the calls
+    # count what was asked: equal for releases, which do not fail
+    want = {m["advice"]: (m["calls"], m["bytes"]) for m in rb["release"]["madvise"]}
+    assert {k: v[0] for k, v in by_advice.items()} == {k: v[0] for k, v in want.items()}
+    for adv in ("DONTNEED", "FREE"):
+        if adv in want:
+            assert by_advice[adv][1] == want[adv][1], adv
+    # timed in windows (the first opens at the attach): a part of the calls
+    assert ra["release"]["latency_sampled"] is True and ra["release"]["latency_sampled_ns"] > 0
+    timed = sum(m["timed"] for m in ra["release"]["madvise"])
+    assert timed <= sum(m["calls"] for m in ra["release"]["madvise"])

@@ -113,20 +113,30 @@ def test_user_without_setuid_is_refused():
     assert "--user needs CAP_SETUID and CAP_SETGID" in p.stderr
 
 
-def same_command(pid):
-    """Every process whose command line is pid's: the tracer and the
-    descriptor closer it forked (heaptrace's helpers never exec)."""
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
-        mine = f.read()
+def stat_fields(pid):
+    """/proc/PID/stat after the command: field 3 (state) is [0]."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def link_closers_of(pid):
+    """The link closer heaptrace pid forked (fd_closer.c): a process named
+    ht-link-closer in pid's session, started after it (a double fork leaves
+    no parent link; other heaptraces on the machine have their own)."""
+    mine = stat_fields(pid)
     out = []
     for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if f.read() == mine:
-                        out.append(int(d))
-            except OSError:
-                pass
+        if not d.isdigit() or int(d) == pid:
+            continue
+        try:
+            with open(f"/proc/{d}/comm") as f:
+                if f.read().strip() != "ht-link-closer":
+                    continue
+            st = stat_fields(int(d))
+        except OSError:
+            continue
+        if st[3] == mine[3] and int(st[19]) >= int(mine[19]):  # session, start time
+            out.append(int(d))
     return out
 
 
@@ -141,8 +151,8 @@ def test_tracer_drops_every_other_capability_after_attaching(mapleak, tmp_path):
         assert int(s["CapPrm"], 16) == TRACE_CAPS and int(s["CapBnd"], 16) == TRACE_CAPS, s
         assert int(s["CapInh"], 16) == 0 and int(s["CapAmb"], 16) == 0, s
         assert s["NoNewPrivs"] == "1"
-    helpers = [p for p in same_command(h.pid) if p != h.pid]
-    assert helpers, "the descriptor closer"
+    helpers = link_closers_of(h.pid)
+    assert helpers, "the link closer"
     for p in helpers:
         s = proc_status(p)
         assert s["Uid"].split() == ["65534"] * 4, s

@@ -319,15 +319,20 @@ static void test_textfile_replaces_atomically(void **state)
 	snprintf(dir, sizeof(dir), "%s/textfile", tmpdir);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	snprintf(path, sizeof(path), "%s/heaptrace.prom", dir);
-	old = umask(077); /* the collector runs as another user: 0644 whatever the umask */
+	/* the umask decides who may read it (the metrics name every
+	 * tenant's programs): 0600 under 077, 0640 under 027 */
+	old = umask(077);
 	assert_int_equal(textfile_write(path, "a 1\n", 4), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	umask(027);
 	assert_int_equal(textfile_write(path, "a 2\n", 4), 0);
 	umask(old);
 	got = test_read_file(path, NULL);
 	assert_string_equal(got, "a 2\n");
 	free(got);
 	assert_int_equal(stat(path, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(count_entries(dir), 1); /* no temporary file left */
 
 	/* a symlink at the path is replaced, never written through */

@@ -139,7 +139,7 @@ static void check_binary(const char *bin)
 	assert_non_null(out);
 	for (k = 0; k < n; k++) {
 		struct go_frame fr[MAX_FRAMES], sf[2 * MAX_FRAMES];
-		size_t nf = go_inline_frames(&t.funcs, &t.elf, t.layout, pcs[k], fr, MAX_FRAMES);
+		size_t nf = go_inline_frames(&t, t.layout, pcs[k], fr, MAX_FRAMES);
 		char *sp, site[4200], wsite[8192];
 
 		if (!fgets(line, sizeof(line), out))
@@ -226,7 +226,7 @@ static void test_ends_match_addr2line(void **state)
 		for (i = 0; i < n; i++) {
 			char fn_line[2048], file_line[4096], inner[4200];
 			struct go_frame fr[MAX_FRAMES];
-			size_t nf = go_inline_frames(&t.funcs, &t.elf, t.layout, pcs[i], fr, MAX_FRAMES);
+			size_t nf = go_inline_frames(&t, t.layout, pcs[i], fr, MAX_FRAMES);
 
 			if (!fgets(fn_line, sizeof(fn_line), out) || !fgets(file_line, sizeof(file_line), out))
 				fail_msg("addr2line gave too few lines");
@@ -256,9 +256,9 @@ static void test_unknown_layout_gives_the_physical_frame(void **state)
 	open_target(&t, "gocur-mapleak", ".stripped");
 	fn = go_funcs_find(&t.funcs, "main.main");
 	assert_non_null(fn);
-	assert_int_equal(go_inline_frames(&t.funcs, &t.elf, NULL, fn->entry + 0x40, fr, 4), 1);
+	assert_int_equal(go_inline_frames(&t, NULL, fn->entry + 0x40, fr, 4), 1);
 	assert_string_equal(fr[0].func, "main.main");
-	assert_int_equal(go_inline_frames(&t.funcs, &t.elf, t.layout, fn->end + 0x100000000ull, fr, 4), 0);
+	assert_int_equal(go_inline_frames(&t, t.layout, fn->end + 0x100000000ull, fr, 4), 0);
 	target_close(&t);
 }
 

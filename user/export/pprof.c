@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/textsafe.h"
 #include "util/log.h"
 #include "export/pprof_tables.h"
 
@@ -46,17 +47,12 @@ static bool str_eq(const void *ctx, uint32_t pos)
 	return !strcmp(b->strings[pos], b->probe_str);
 }
 
-/* The string table index of s, added if new; index 0 is "" (and NULL). */
-static int64_t str_index(struct pprof_builder *b, const char *s)
+static int64_t str_index_valid(struct pprof_builder *b, const char *s)
 {
 	uint64_t h;
 	int64_t pos;
 	char *copy;
 
-	if (b->err)
-		return -1;
-	if (!s)
-		s = "";
 	h = intern_hash(INTERN_HASH_INIT, s, strlen(s));
 	b->probe_str = s;
 	pos = intern_find(&b->string_index, h, str_eq, b);
@@ -71,6 +67,30 @@ static int64_t str_index(struct pprof_builder *b, const char *s)
 	}
 	b->strings[b->n_strings] = copy;
 	return (int64_t)b->n_strings++;
+}
+
+/* The string table index of s, added if new; index 0 is "" (and NULL).
+ * proto3 strings are UTF-8, and readers that check it refuse the whole
+ * profile: a name that is not UTF-8 gets U+FFFD where it fails. */
+static int64_t str_index(struct pprof_builder *b, const char *s)
+{
+	size_t len;
+	int64_t pos;
+	char *lossy;
+
+	if (b->err)
+		return -1;
+	if (!s)
+		s = "";
+	if (utf8_valid(s))
+		return str_index_valid(b, s);
+	len = 3 * strlen(s) + 1;
+	lossy = malloc(len);
+	if (!lossy)
+		return bfail(b, "out of memory for the string table");
+	pos = str_index_valid(b, utf8_lossy(lossy, len, s));
+	free(lossy);
+	return pos;
 }
 
 struct pprof_builder *pprof_new(void)

@@ -310,6 +310,13 @@ static void lazyfree(struct metrics_writer *w, const struct target_ctx *c)
 	metrics_sample_u64(w, NULL, 0, c->s->mem.lazyfree);
 }
 
+/* Map totals before the heap walk miss the maps that predate the probes:
+ * absent until known. */
+static bool maps_complete(const struct target_ctx *c)
+{
+	return map_tracker_complete(c->s->maps);
+}
+
 static void maps_followed(struct metrics_writer *w, const struct target_ctx *c)
 {
 	metrics_sample_u64(w, NULL, 0, c->tot.maps);
@@ -488,11 +495,11 @@ static const struct family families[] = {
 	{ "heaptrace_maps_freed", METRICS_GAUGE, NULL,
 	  "Followed maps the GC has freed since heaptrace attached (JSON maps_summary.freed).", maps_freed, NULL },
 	{ "heaptrace_maps_table_bytes", METRICS_GAUGE, "bytes",
-	  "Table bytes of the followed maps (JSON maps_summary.table_bytes).", maps_table, NULL },
+	  "Table bytes of the followed maps (JSON maps_summary.table_bytes).", maps_table, maps_complete },
 	{ "heaptrace_maps_retained_bytes", METRICS_GAUGE, "bytes",
 	  "Table bytes the followed maps hold beyond what fresh maps of their live entries would need "
 	  "(JSON maps_summary.retained_bytes).",
-	  maps_retained, NULL },
+	  maps_retained, maps_complete },
 	{ "heaptrace_map_retained_bytes", METRICS_GAUGE, "bytes",
 	  "Table bytes one map holds beyond what a fresh map of its live entries would need." MAP_HELP_LABELS,
 	  map_retained, any_map },

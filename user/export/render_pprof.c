@@ -39,13 +39,13 @@ struct src_frame {
 static size_t frames_at(const struct target *t, uint64_t pc, bool ret, struct src_frame *out, size_t max)
 {
 	uint64_t at = pc - t->load_bias - (ret ? 1 : 0);
-	const struct go_func *f = max ? go_funcs_at(&t->funcs, at) : NULL;
+	struct go_func f;
 	const char *file;
 	int line;
 
-	if (!f)
+	if (!max || !go_funcs_at(&t->funcs, at, &f, NULL))
 		return 0;
-	out[0] = (struct src_frame){ .func = f->name };
+	out[0] = (struct src_frame){ .func = f.name };
 	if (!go_funcs_line(&t->funcs, at, &file, &line)) {
 		out[0].file = file;
 		out[0].line = line;
@@ -53,40 +53,10 @@ static size_t frames_at(const struct target *t, uint64_t pc, bool ret, struct sr
 	return 1;
 }
 
-/* The build id readers match the binary by: GNU's (hex) when the linker
- * wrote one, as runtime/pprof does; else Go's; NULL when neither. */
-static const char *build_id(const struct elf_image *img, char *buf, size_t len)
-{
-	static const char *const notes[] = { ".note.gnu.build-id", ".note.go.buildid" };
-	struct elf_section sec;
-	size_t k, i;
-
-	for (k = 0; k < 2; k++) {
-		Elf64_Nhdr nh;
-		const uint8_t *desc;
-
-		if (!elf_find_section(img, notes[k], &sec) || !sec.data || sec.size < sizeof(nh))
-			continue;
-		memcpy(&nh, sec.data, sizeof(nh));
-		desc = sec.data + sizeof(nh) + ((nh.n_namesz + 3) & ~3u);
-		if (!nh.n_descsz || desc + nh.n_descsz > sec.data + sec.size)
-			continue;
-		if (k == 0) {
-			for (i = 0; i < nh.n_descsz && 2 * i + 2 < len; i++)
-				snprintf(buf + 2 * i, 3, "%02x", desc[i]);
-		} else {
-			snprintf(buf, len, "%.*s", (int)nh.n_descsz, (const char *)desc);
-		}
-		return buf;
-	}
-	return NULL;
-}
-
 /* The main binary's text, where the target maps it. */
 static uint64_t add_mapping(struct pprof_builder *b, const struct target *t)
 {
 	struct pprof_mapping m = { .filename = t->exe };
-	char id[256];
 	int i;
 
 	for (i = 0; i < t->elf.nsegs; i++)
@@ -96,7 +66,7 @@ static uint64_t add_mapping(struct pprof_builder *b, const struct target *t)
 			m.offset = t->elf.segs[i].offset;
 			break;
 		}
-	m.build_id = build_id(&t->elf, id, sizeof(id));
+	m.build_id = target_build_id(t);
 	return pprof_mapping(b, &m);
 }
 

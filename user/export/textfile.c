@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "util/log.h"
 #include "export/textfile.h"
+#include "util/outfile.h"
 
 /* What to do about the usual failures, after strerror(). */
 static const char *remedy(int err)
@@ -80,8 +81,10 @@ int textfile_write(const char *path, const void *data, size_t len)
 	step = "cannot write";
 	if (write_all(fd, data, len))
 		goto fail;
+	/* mkostemp makes it 0600: the umask decides who reads it, as for
+	 * any file heaptrace creates */
 	step = "cannot set the mode of";
-	if (fchmod(fd, 0644))
+	if (fchmod(fd, outfile_mode()))
 		goto fail;
 	step = "cannot sync";
 	if (fsync(fd))

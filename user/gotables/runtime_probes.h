@@ -32,6 +32,14 @@ struct probe_spec {
 	const char *what;
 	struct probe_arg args[PROBE_MAX_ARGS];	  /* read at the attach point */
 	struct probe_arg results[PROBE_MAX_ARGS]; /* read at the RETs */
+	/* Also probe every direct call of the function (in any function: the
+	 * callers are small and inlined here and there), reading `args` at
+	 * the call; the calls count it, exactly and cheaply (a call is
+	 * emulated, the assembly function's entry single-stepped). */
+	bool call_sites;
+	/* The entry and RETs only time it: sampled points (HT_TIER_SAMPLED),
+	 * as long as call sites were found to count it. */
+	bool timing_sampled;
 };
 
 extern const struct probe_spec runtime_probes[];

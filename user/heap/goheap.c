@@ -6,9 +6,14 @@
 #include "heap/goheap.h"
 #include "util/log.h"
 
-#define MAX_SPANS (1ull << 26)	   /* 512 GiB of 8 KiB spans */
+#define MAX_SPANS (1ull << 26)	   /* 512 GiB of 8 KiB spans: a plausible allspans */
 #define MAX_SPAN_PAGES (1ull << 24) /* 128 GiB in one span */
 #define SPAN_BATCH 4096
+/* Spans heaptrace keeps of one walk (64 bytes each: 64 MiB): a heap of
+ * millions of small spans is walked in part, and says so. The span list is
+ * the target's to write: whatever length it claims, heaptrace reads it in
+ * batches and keeps only spans in use, within this bound. */
+#define MAX_KEPT_SPANS (1ull << 20)
 
 /* Says why, when the caller wants to know (why != NULL); returns false. */
 static bool __attribute__((format(printf, 3, 4))) reject(char *why, size_t len, const char *fmt, ...)
@@ -226,12 +231,34 @@ static int cmp_span(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* Room for n more spans in h->spans; false at the bound or out of memory. */
+static bool spans_room(struct go_heap *h, size_t *cap, size_t n)
+{
+	struct go_span *v;
+	size_t nc;
+
+	if (h->nspans + n <= *cap)
+		return true;
+	if (h->nspans + n > MAX_KEPT_SPANS)
+		return false;
+	for (nc = *cap ? *cap : SPAN_BATCH; nc < h->nspans + n; nc *= 2)
+		;
+	if (nc > MAX_KEPT_SPANS)
+		nc = MAX_KEPT_SPANS;
+	v = realloc(h->spans, nc * sizeof(*v));
+	if (!v)
+		return false;
+	h->spans = v;
+	*cap = nc;
+	return true;
+}
+
 static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_layout *L, uint64_t mheap,
 		      uint64_t deadline_ns)
 {
+	uint64_t ptrs[SPAN_BATCH];
 	struct span_list l;
-	uint64_t *ptrs;
-	size_t i, bad = 0;
+	size_t i, bad = 0, cap = 0;
 
 	memset(h, 0, sizeof(*h));
 	h->mem = mem;
@@ -240,17 +267,6 @@ static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_lay
 	if (!read_span_list(mem, L, mheap, &l))
 		return ht_fail("cannot read the span list of runtime.mheap_ at 0x%llx",
 			       (unsigned long long)mheap);
-	ptrs = malloc(l.len * 8);
-	h->spans = malloc(l.len * sizeof(*h->spans));
-	if (!ptrs || !h->spans) {
-		free(ptrs);
-		return ht_fail("out of memory for %llu spans", (unsigned long long)l.len);
-	}
-	if (!mem_read(mem, l.ptr, ptrs, l.len * 8)) {
-		free(ptrs);
-		return ht_fail("cannot read the %llu span pointers at 0x%llx", (unsigned long long)l.len,
-			       (unsigned long long)l.ptr);
-	}
 	for (i = 0; i < l.len; i += SPAN_BATCH) {
 		size_t n = l.len - i < SPAN_BATCH ? l.len - i : SPAN_BATCH;
 
@@ -258,10 +274,17 @@ static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_lay
 			h->truncated = true;
 			break;
 		}
-		h->nspans += read_spans(mem, L, ptrs + i, n, h->spans + h->nspans, &bad);
+		if (!spans_room(h, &cap, n)) {
+			h->truncated = h->over_limit = true;
+			break;
+		}
+		if (!mem_read(mem, l.ptr + i * 8, ptrs, n * 8))
+			return ht_fail("cannot read span pointers %zu-%zu of %llu at 0x%llx", i, i + n,
+				       (unsigned long long)l.len, (unsigned long long)(l.ptr + i * 8));
+		h->nspans += read_spans(mem, L, ptrs, n, h->spans + h->nspans, &bad);
 	}
-	free(ptrs);
-	qsort(h->spans, h->nspans, sizeof(*h->spans), cmp_span);
+	if (h->nspans)
+		qsort(h->spans, h->nspans, sizeof(*h->spans), cmp_span);
 	/* Spans never overlap; if they do, this is not a heap we understand. */
 	for (i = 0; i < h->nspans; i++) {
 		if (i && h->spans[i].start < h->spans[i - 1].start + h->spans[i - 1].size)

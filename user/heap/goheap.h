@@ -33,7 +33,8 @@ struct go_heap {
 	struct go_span *spans;	   /* in-use spans, by start address */
 	size_t nspans;
 	uint64_t in_use_bytes;
-	bool truncated;		   /* the time bound cut the span list short */
+	bool truncated;		   /* the time bound (or over_limit) cut the span list short */
+	bool over_limit;	   /* more spans in use than heaptrace keeps of one walk */
 };
 
 

@@ -12,6 +12,11 @@
 #include "heap/gomap_tracker.h"
 #include "heap/runtime_globals.h"
 
+bool map_tracker_complete(const struct map_tracker *mt)
+{
+	return mt->walk_done || mt->from_start;
+}
+
 uint64_t tracked_retained(const struct tracked_map *m)
 {
 	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;
@@ -125,8 +130,6 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 
 void map_tracker_close(struct map_tracker *mt)
 {
-	go_map_types_free(&mt->maptypes);
-	mt->maptypes_read = false;
 	free(mt->v);
 	free(mt->index);
 	mt->v = NULL;
@@ -211,6 +214,7 @@ static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 {
 	const struct go_map_type *cand[TYPE_CANDIDATES];
 	struct map_table_shape shape = { tm->m.array_units, tm->m.array_bytes, tm->m.array_noscan };
+	const struct go_map_types *types;
 	char slot[MAP_TYPE_LEN];
 	size_t n;
 
@@ -222,12 +226,8 @@ static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 	}
 	/* No type in the span (noscan, small, or before 1.22): the binary's
 	 * map types whose tables have this shape. */
-	if (!mt->maptypes_read && mt->t) {
-		mt->maptypes_read = true;
-		if (go_map_types_load(&mt->t->elf, mt->t->funcs.moduledata, mt->L, &mt->maptypes))
-			ht_debug("map types: %s", ht_last_error());
-	}
-	n = go_map_types_match(&mt->maptypes, mt->L, &shape, cand, TYPE_CANDIDATES);
+	types = mt->t ? target_map_types(mt->t) : NULL;
+	n = types ? go_map_types_match(types, mt->L, &shape, cand, TYPE_CANDIDATES) : 0;
 	go_map_types_describe(cand, n, tm->type, sizeof(tm->type));
 }
 
@@ -245,22 +245,6 @@ static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const str
 }
 
 /* Global variables that point at a map header name it (needs .symtab). */
-struct object_syms {
-	GElf_Sym *v;
-	const char **names;
-	size_t n, cap;
-};
-
-static void collect_object(void *ctx, const GElf_Sym *s, const char *name)
-{
-	struct object_syms *o = ctx;
-
-	if (s->st_size != 8 || o->n == o->cap)
-		return;
-	o->v[o->n] = *s;
-	o->names[o->n++] = name;
-}
-
 static int cmp_addr(const void *a, const void *b)
 {
 	uint64_t x = ((const struct tracked_map *const *)a)[0]->m.addr;
@@ -271,31 +255,33 @@ static int cmp_addr(const void *a, const void *b)
 
 static void name_globals(struct map_tracker *mt)
 {
-	struct object_syms o = { 0 };
+	static const struct data_symbols none;
+	const struct data_symbols *d = mt->t ? target_data_symbols(mt->t) : &none;
+	const struct data_symbol **o = NULL;
 	struct tracked_map **byaddr = NULL;
 	struct memrange *r = NULL;
 	uint64_t *words = NULL;
-	size_t i;
+	size_t i, n = 0;
 
-	o.cap = elf_symbols(&mt->t->elf, STT_OBJECT, collect_object, &o);
-	if (!o.cap || !mt->n)
+	if (!d->n || !mt->n)
 		return;
-	o.v = calloc(o.cap, sizeof(*o.v));
-	o.names = calloc(o.cap, sizeof(*o.names));
+	o = calloc(d->n, sizeof(*o));
 	byaddr = calloc(mt->n, sizeof(*byaddr));
-	r = calloc(o.cap, sizeof(*r));
-	words = calloc(o.cap, sizeof(*words));
-	if (!o.v || !o.names || !byaddr || !r || !words)
+	r = calloc(d->n, sizeof(*r));
+	words = calloc(d->n, sizeof(*words));
+	if (!o || !byaddr || !r || !words)
 		goto out;
 	/* Pointer-sized globals only: a map variable is one pointer. */
-	elf_symbols(&mt->t->elf, STT_OBJECT, collect_object, &o);
-	for (i = 0; i < o.n; i++)
-		r[i] = (struct memrange){ .addr = o.v[i].st_value + mt->t->load_bias, .buf = &words[i], .len = 8 };
-	mt->mem.readv(&mt->mem, r, o.n);
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].size == 8)
+			o[n++] = &d->v[i];
+	for (i = 0; i < n; i++)
+		r[i] = (struct memrange){ .addr = o[i]->addr + mt->t->load_bias, .buf = &words[i], .len = 8 };
+	mt->mem.readv(&mt->mem, r, n);
 	for (i = 0; i < mt->n; i++)
 		byaddr[i] = &mt->v[i];
 	qsort(byaddr, mt->n, sizeof(*byaddr), cmp_addr);
-	for (i = 0; i < o.n; i++) {
+	for (i = 0; i < n; i++) {
 		struct tracked_map key, *kp = &key, **hit;
 
 		if (!r[i].ok || !words[i])
@@ -303,11 +289,10 @@ static void name_globals(struct map_tracker *mt)
 		key.m.addr = words[i];
 		hit = bsearch(&kp, byaddr, mt->n, sizeof(*byaddr), cmp_addr);
 		if (hit && !(*hit)->site[0])
-			snprintf((*hit)->site, sizeof((*hit)->site), "global %s", o.names[i]);
+			snprintf((*hit)->site, sizeof((*hit)->site), "global %s", o[i]->name);
 	}
 out:
-	free(o.v);
-	free(o.names);
+	free(o);
 	free(byaddr);
 	free(r);
 	free(words);
@@ -374,6 +359,7 @@ int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
 	mt->walk_spans = scan.spans_scanned;
 	mt->walk_objects = scan.objects_checked;
 	mt->walk_truncated = h.truncated || scan.truncated;
+	mt->walk_spans_over_limit = h.over_limit;
 	mt->heap_in_use = h.in_use_bytes;
 	mt->walk_done = true;
 	go_heap_free(&h);
@@ -393,6 +379,9 @@ void map_tracker_tick(struct map_tracker *mt)
  * the count between tables) may not parse; only this many failures in a row
  * drop a map whose slot still looks allocated, or that is not on the heap. */
 #define UNREADABLE_LIMIT 3
+/* A refresh that must re-parse a grown map reads the span list, at most
+ * this long (the span list is the target's to make as long as it likes). */
+#define REFRESH_SPANS_NS (200ull * 1000000ull)
 
 /* Freed maps leave the list (counted): a busy server frees maps all the
  * time, and heaptrace's memory must not grow with them. */
@@ -525,7 +514,7 @@ void map_tracker_refresh(struct map_tracker *mt)
 		if (count_only_changed(mt, tm, hdr))
 			continue;
 		if (!have_heap) {
-			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, 0))
+			if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, monotonic_ns() + REFRESH_SPANS_NS))
 				break;
 			have_heap = true;
 		}

@@ -63,9 +63,6 @@ struct map_tracker {
 	uint64_t mheap;		 /* runtime address; 0 when the heap cannot be walked */
 	const char *mheap_how;	 /* "symbol" or "decoded" */
 	uint64_t types_base;
-	/* The binary's map types, read at the first map the span cannot name. */
-	struct go_map_types maptypes;
-	bool maptypes_read;
 	/* Every map growth path is probed (set by the session): a Swiss header
 	 * whose directory is unchanged then has unchanged tables. */
 	bool growth_probed;
@@ -80,6 +77,8 @@ struct map_tracker {
 	size_t walk_found;
 	struct map_totals small; /* maps too small to follow, as the walk found them */
 	bool walk_done, walk_truncated;
+	bool from_start;	   /* traced from its first instruction: no map predates the probes */
+	bool walk_spans_over_limit; /* cut short by the bound on spans kept, not the time */
 };
 
 /* Never fails: a heap it cannot walk leaves mheap 0 and says why. */
@@ -99,6 +98,9 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 /* Live maps by retained bytes, largest first: fills out[0..max), returns the count. */
 size_t map_tracker_top(const struct map_tracker *mt, const struct tracked_map **out, size_t max);
 void map_tracker_totals(const struct map_tracker *mt, struct map_totals *out);
+/* Are the totals every map's (walked, or traced from the start)? Until
+ * then they are not known: the maps that predate the probes are missing. */
+bool map_tracker_complete(const struct map_tracker *mt);
 uint64_t tracked_retained(const struct tracked_map *m);
 
 /* Every count read goes through here (`emptied`: its hash seed changed

@@ -8,11 +8,17 @@
 
 uint64_t go_types_base(const struct target *t, const struct go_layout *L)
 {
+	struct program_facts *pf = t->facts;
 	uint64_t v;
 
-	if (!t->funcs.moduledata || !elf_read_word(&t->elf, t->funcs.moduledata + L->md_types, &v) || !v)
+	if (!pf)
 		return 0;
-	return v + t->load_bias;
+	if (!pf->types_base_done && !t->elf.trimmed) {
+		pf->types_base_done = true;
+		if (t->funcs.moduledata && elf_read_word(&t->elf, t->funcs.moduledata + L->md_types, &v))
+			pf->types_base = v;
+	}
+	return pf->types_base ? pf->types_base + t->load_bias : 0;
 }
 
 bool go_type_name(struct memsrc *m, const struct go_layout *L, uint64_t types_base, uint64_t type,

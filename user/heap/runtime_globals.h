@@ -21,4 +21,7 @@ struct global_candidates {
  * Only addresses in writable segments are kept, each once. */
 void global_candidates(const struct target *t, const char *symbol, uint64_t add,
 		       const char *const referrers[], struct global_candidates *out);
+/* Reads what global_candidates needs of every global heaptrace looks for,
+ * while the program's file is there (program_facts.h). */
+void runtime_globals_prepare(const struct target *t);
 #endif

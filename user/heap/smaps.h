@@ -10,4 +10,6 @@ struct smaps {
 };
 
 int smaps_read(pid_t pid, struct smaps *out);
+/* One line of smaps_rollup into out (fields it does not know are skipped). */
+void smaps_parse_line(const char *line, struct smaps *out);
 #endif

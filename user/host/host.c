@@ -2,7 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +14,8 @@
 #include "report/messages.h"
 #include "util/log.h"
 #include "util/monotonic.h"
+#include "util/proc_stat.h"
 
-/* Ended processes kept for the final report, the oldest forgotten first. */
-#define DONE_KEEP 64
 
 static bool running(const struct host_proc *p)
 {
@@ -66,25 +65,6 @@ static void host_on_exec(void *ctx, pid_t tgid)
 	h->execs[h->nexecs++] = tgid;
 }
 
-/* /proc/PID/stat field 22: the process's start, in clock ticks since boot. */
-static bool start_time(pid_t pid, unsigned long long *out)
-{
-	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			   out) == 1;
-}
-
 /* Forgets the oldest ended process once too many are kept. */
 static void forget_old_done(struct host *h)
 {
@@ -92,7 +72,7 @@ static void forget_old_done(struct host *h)
 
 	for (i = 0; i < h->n; i++)
 		done += !running(h->procs[i]);
-	for (i = 0; done > DONE_KEEP && i < h->n; i++) {
+	for (i = 0; done > HOST_DONE_KEEP && i < h->n; i++) {
 		if (running(h->procs[i]))
 			continue;
 		session_close(&h->procs[i]->s);
@@ -102,13 +82,32 @@ static void forget_old_done(struct host *h)
 		h->n--;
 		i--;
 		done--;
+		h->stats.ended_dropped++;
 	}
+}
+
+/* What epoll_wait hands back for the ring buffer (processes: their host_proc). */
+static char ring_event;
+
+static void watch(struct host *h, struct host_proc *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+
+	if (p->s.pidfd >= 0 && epoll_ctl(h->epfd, EPOLL_CTL_ADD, p->s.pidfd, &ev))
+		ht_debug("pid %d: epoll: %s", p->t.pid, strerror(errno));
+}
+
+static void unwatch(struct host *h, struct host_proc *p)
+{
+	if (p->s.pidfd >= 0)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, p->s.pidfd, NULL);
 }
 
 /* A process's trace ended: final reads, its figures out of BPF (its pid
  * may come back as another process). */
 static void finish(struct host *h, struct host_proc *p)
 {
+	unwatch(h, p);
 	consumer_drain(&h->run.cons);
 	if (session_finish(&p->s))
 		ht_debug("pid %d: %s", p->t.pid, ht_last_error());
@@ -150,11 +149,13 @@ static int add_proc(struct host *h, struct host_proc *p)
 static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 {
 	struct host_proc *old = running_pid(h, pid), *p;
+	struct proc_stat ps;
 	unsigned long long st;
 	struct exe_entry *e;
 
-	if (pid == getpid() || !start_time(pid, &st))
+	if (pid == getpid() || !proc_stat_read(pid, &ps))
 		return;
+	st = ps.starttime;
 	if (old) {
 		if (old->starttime == st && target_exe_state(&old->t) == EXE_SAME)
 			return;
@@ -175,6 +176,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 	}
 	e = exe_cache_get(&h->run.exes, &p->t);
 	if (!e || !e->usable) {
+		ht_debug("pid %d (%s) not traced: %s", pid, p->t.exe, e ? e->why : "out of memory");
 		h->stats.not_go++;
 		goto drop;
 	}
@@ -186,8 +188,15 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 	}
 	target_borrow_program(&p->t, &e->prog);
 	if (session_start(&p->s, &h->o->so, &p->t, &h->run, e)) {
-		ht_err("pid %d (%s) not traced: %s", pid, p->t.exe, ht_last_error());
-		h->stats.failed++;
+		/* A process that ended (or executed another program) meanwhile
+		 * is no failure: it is counted, and -v says it. */
+		if (target_exe_state(&p->t) != EXE_SAME) {
+			h->stats.exited_before_attach++;
+			ht_debug("pid %d (%s) ended before heaptrace attached: %s", pid, p->t.exe, ht_last_error());
+		} else {
+			ht_err("pid %d (%s) not traced: %s", pid, p->t.exe, ht_last_error());
+			h->stats.failed++;
+		}
 		session_close(&p->s);
 		goto drop;
 	}
@@ -196,6 +205,7 @@ static void consider(struct host *h, pid_t pid, uint64_t seen_ns)
 		session_close(&p->s);
 		goto drop;
 	}
+	watch(h, p);
 	h->stats.attached++;
 	if (seen_ns && monotonic_ns() - seen_ns > h->stats.attach_latency_max_ns)
 		h->stats.attach_latency_max_ns = monotonic_ns() - seen_ns;
@@ -307,44 +317,41 @@ static uint64_t next_wakeup(const struct host *h, uint64_t next_scan, uint64_t n
 	return t;
 }
 
+#define EVENTS_MAX 64
+
 static void loop(struct host *h, struct host_view *view)
 {
 	uint64_t deadline = h->o->so.duration_ns ? h->start + h->o->so.duration_ns : UINT64_MAX;
 	uint64_t next_scan = h->start + h->o->rescan_ns, next_view = h->start + h->o->so.interval_ns;
-	struct pollfd *pfd = NULL;
+	struct epoll_event ev[EVENTS_MAX];
 
 	while (!session_stop_signal) {
 		uint64_t now = monotonic_ns(), until;
-		int i, n = 0, polled, timeout_ms;
-		struct pollfd *v;
+		int i, n, known, timeout_ms;
 
-		/* only here: the array may move, and pfd[] follows it below */
 		forget_old_done(h);
 		until = next_wakeup(h, next_scan, next_view);
-		v = realloc(pfd, (size_t)(1 + h->n) * sizeof(*pfd));
-		if (now >= deadline || !v)
+		if (now >= deadline)
 			break;
-		pfd = v;
 		if (until > deadline)
 			until = deadline;
-		pfd[n++] = (struct pollfd){ .fd = consumer_fd(&h->run.cons), .events = POLLIN };
-		for (i = 0; i < h->n; i++)
-			pfd[n++] = (struct pollfd){ .fd = running(h->procs[i]) ? h->procs[i]->s.pidfd : -1,
-						    .events = POLLIN };
-		polled = h->n; /* processes added below are ticked from the next round */
 		timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
-		poll(pfd, (nfds_t)n, timeout_ms);
+		n = epoll_wait(h->epfd, ev, EVENTS_MAX, timeout_ms);
+		for (i = 0; i < n; i++)
+			if (ev[i].data.ptr != &ring_event)
+				((struct host_proc *)ev[i].data.ptr)->exited = true;
 		consumer_drain(&h->run.cons);
 		now = monotonic_ns();
+		known = h->n; /* processes added below are ticked from the next round */
 		for (i = 0; i < h->nexecs; i++)
 			consider(h, h->execs[i], now);
 		h->nexecs = 0;
-		for (i = 0; i < polled; i++) {
+		for (i = 0; i < known; i++) {
 			struct host_proc *p = h->procs[i];
 
 			if (!running(p))
 				continue;
-			if (session_ended(&p->s, now, pfd[1 + i].revents & POLLIN))
+			if (session_ended(&p->s, now, p->exited))
 				finish(h, p);
 			else
 				session_tick(&p->s, now);
@@ -352,6 +359,7 @@ static void loop(struct host *h, struct host_view *view)
 		walks(h, now);
 		if (now >= next_scan) {
 			scan(h);
+			exe_cache_expire(&h->run.exes, now);
 			next_scan = now + h->o->rescan_ns;
 		}
 		if (now >= next_view) {
@@ -361,7 +369,6 @@ static void loop(struct host *h, struct host_view *view)
 			next_view = now + h->o->so.interval_ns;
 		}
 	}
-	free(pfd);
 }
 
 int host_run(const struct host_opts *o)
@@ -381,6 +388,16 @@ int host_run(const struct host_opts *o)
 		return -1;
 	}
 	h.run.cons.on_exec = host_on_exec;
+	h.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h.epfd < 0 || epoll_ctl(h.epfd, EPOLL_CTL_ADD, consumer_fd(&h.run.cons),
+				    &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &ring_event })) {
+		err = ht_fail("epoll: %s", strerror(errno));
+		if (h.epfd >= 0)
+			close(h.epfd);
+		run_close(&h.run);
+		exporter_stop(h.exporter);
+		return -1;
+	}
 	h.start = monotonic_ns();
 	clock_gettime(CLOCK_REALTIME, &h.started_at);
 	host_view_init(&view, o->so.out);
@@ -416,6 +433,7 @@ int host_run(const struct host_opts *o)
 	}
 	free(h.procs);
 	free(h.execs);
+	close(h.epfd);
 	run_close(&h.run);
 	return err || drop_err ? -1 : 0;
 }

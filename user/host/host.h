@@ -24,6 +24,10 @@ struct host_opts {
 	struct exporter_opts exports; /* for every process at once (so.exports is empty) */
 };
 
+/* Ended processes kept for the final report, the oldest forgotten first
+ * (and counted: discovery.ended_dropped). */
+#define HOST_DONE_KEEP 64
+
 /* One process, traced or done. */
 struct host_proc {
 	struct session s;
@@ -33,10 +37,13 @@ struct host_proc {
 	bool done;		      /* its trace ended and was finished */
 	struct ht_figures prev;	      /* at the previous live view */
 	uint64_t prev_ns;
+	bool exited;		      /* its pidfd said so */
 };
 
 struct host_stats {
 	uint64_t scans, execs_seen, attached, refused_max_procs, not_go, filtered, failed, ended;
+	uint64_t ended_dropped;	       /* ended processes forgotten (the report keeps the last DONE_KEEP) */
+	uint64_t exited_before_attach; /* gone between discovery and attach: nothing to trace */
 	uint64_t attach_latency_max_ns; /* exec seen -> probes live */
 };
 
@@ -47,6 +54,10 @@ struct host {
 	int n, cap;
 	pid_t *execs; /* exec notifications to handle after a drain */
 	int nexecs, cap_execs;
+	/* What the loop waits on: the ring buffer and every running process's
+	 * pidfd, registered once (poll() over hundreds of pidfds at every
+	 * wakeup was most of heaptrace's CPU beside idle processes). */
+	int epfd;
 	struct host_stats stats;
 	uint64_t start;
 	struct timespec started_at;

@@ -339,3 +339,69 @@ size_t decode_data_refs(uint16_t machine, const uint8_t *code, size_t len, uint6
 		decode_each(machine, code, len, entry, collect_data_ref, &l);
 	return l.n;
 }
+
+struct call_list {
+	struct addr_list l;
+	uint64_t target;
+};
+
+static bool collect_direct_call(void *ctx, uint16_t machine, const cs_insn *in)
+{
+	struct call_list *c = ctx;
+	bool call;
+
+	if (machine == EM_AARCH64)
+		call = in->id == ARM64_INS_BL && in->detail->arm64.op_count == 1 &&
+		       in->detail->arm64.operands[0].type == ARM64_OP_IMM &&
+		       (uint64_t)in->detail->arm64.operands[0].imm == c->target;
+	else
+		call = in->id == X86_INS_CALL && in->detail->x86.op_count == 1 &&
+		       in->detail->x86.operands[0].type == X86_OP_IMM &&
+		       (uint64_t)in->detail->x86.operands[0].imm == c->target;
+	if (call)
+		c->l.out[c->l.n++] = in->address;
+	return c->l.n < c->l.max;
+}
+
+size_t decode_direct_calls(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry, uint64_t target,
+			   uint64_t *out, size_t max)
+{
+	struct call_list c = { .l = { .out = out, .max = max }, .target = target };
+
+	if (max)
+		decode_each(machine, code, len, entry, collect_direct_call, &c);
+	return c.l.n;
+}
+
+size_t scan_direct_calls(uint16_t machine, const uint8_t *code, size_t len, uint64_t base, uint64_t target,
+			 uint64_t *out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (machine == EM_AARCH64) {
+		/* BL: 100101 imm26, a word offset from the instruction */
+		for (i = 0; i + 4 <= len && n < max; i += 4) {
+			uint32_t w;
+			int64_t off;
+
+			memcpy(&w, code + i, 4);
+			if ((w & 0xfc000000u) != 0x94000000u)
+				continue;
+			off = (int64_t)((int32_t)(w << 6) >> 6) * 4;
+			if (base + i + (uint64_t)off == target)
+				out[n++] = base + i;
+		}
+		return n;
+	}
+	/* E8 rel32, relative to the next instruction */
+	for (i = 0; i + 5 <= len && n < max; i++) {
+		int32_t rel;
+
+		if (code[i] != 0xe8)
+			continue;
+		memcpy(&rel, code + i + 1, 4);
+		if (base + i + 5 + (uint64_t)(int64_t)rel == target)
+			out[n++] = base + i;
+	}
+	return n;
+}

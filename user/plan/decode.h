@@ -43,6 +43,16 @@ const char *attach_kind_name(enum attach_kind k);
 size_t decode_indirect_call_returns(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry,
 				    uint64_t *out, size_t max);
 
+/* Addresses of the direct calls (x86-64 CALL rel32, arm64 BL) to `target`
+ * in the code at [entry, entry+len), decoded from the entry, at most max. */
+size_t decode_direct_calls(uint16_t machine, const uint8_t *code, size_t len, uint64_t entry, uint64_t target,
+			   uint64_t *out, size_t max);
+/* Where a direct call to `target` may be in the code at [base, base+len),
+ * by its encoding alone, not decoded: each is to be checked by decoding
+ * its function (decode_direct_calls). At most max. */
+size_t scan_direct_calls(uint16_t machine, const uint8_t *code, size_t len, uint64_t base, uint64_t target,
+			 uint64_t *out, size_t max);
+
 /* Addresses of data the code at [entry, entry+len) takes or loads directly
  * (x86-64 RIP-relative LEA/MOV, arm64 ADRP+ADD), in code order, at most max.
  * This is how a stripped binary's runtime globals are found. */

@@ -9,10 +9,15 @@
 
 #define PLAN_MAX_PROBES 32
 
+#define PLAN_MAX_CALL_SITES 16
+
 struct planned_probe {
 	const struct probe_spec *spec;
 	struct go_func func;
 	struct func_code code;
+	/* spec->call_sites: every direct call of the function, decoded */
+	uint64_t calls[PLAN_MAX_CALL_SITES];
+	int ncalls;
 };
 
 struct skipped_probe {

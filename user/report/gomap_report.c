@@ -3,6 +3,7 @@
 #include <string.h>
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
+#include "util/textsafe.h"
 
 #define FMT(v) fmt_bytes((char[32]){ 0 }, 32, (v))
 #define TOP_MAX 256
@@ -114,8 +115,8 @@ static void row(FILE *out, const struct tracked_map *m, const struct columns *c,
 	size_t n = 0;
 
 	if (width > 0) {
-		drop_import_paths(m->type[0] ? m->type : "map", type, sizeof(type));
-		short_site(m->site, site, sizeof(site));
+		drop_import_paths(tsafe(m->type[0] ? m->type : "map"), type, sizeof(type));
+		short_site(tsafe(m->site), site, sizeof(site));
 		/* a short type leaves its room to the site */
 		if ((int)strlen(type) < c->type)
 			fit(site, c->site + c->type - (int)strlen(type));
@@ -123,8 +124,8 @@ static void row(FILE *out, const struct tracked_map *m, const struct columns *c,
 			fit(site, c->site);
 		fit(type, c->type);
 	} else {
-		snprintf(type, sizeof(type), "%s", m->type[0] ? m->type : "map");
-		snprintf(site, sizeof(site), "%s", m->site);
+		snprintf(type, sizeof(type), "%s", tsafe(m->type[0] ? m->type : "map"));
+		snprintf(site, sizeof(site), "%s", tsafe(m->site));
 	}
 	/* ">=": implied by the table's size, not seen */
 	snprintf(peak, sizeof(peak), "%s%" PRIu64, implied ? ">=" : "", p);
@@ -155,8 +156,12 @@ void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width)
 		return;
 	}
 	map_tracker_totals(mt, &tot);
-	n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed, tables %s, retained %s",
-			     (unsigned long long)tot.maps, FMT(tot.table_bytes), FMT(tot.retained_bytes));
+	if (map_tracker_complete(mt))
+		n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed, tables %s, retained %s",
+				     (unsigned long long)tot.maps, FMT(tot.table_bytes), FMT(tot.retained_bytes));
+	else
+		n = (size_t)snprintf(line, sizeof(line), "maps      %llu followed; the heap is not walked yet: totals ?",
+				     (unsigned long long)tot.maps);
 	if (tot.retained_by_verdict[MAP_REUSED])
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " (%s reused)",
 				      FMT(tot.retained_by_verdict[MAP_REUSED]));

@@ -5,6 +5,7 @@
 #include "report/hist_print.h"
 #include "report/host_view.h"
 #include "util/term.h"
+#include "util/textsafe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
 
@@ -54,7 +55,7 @@ static void row(FILE *out, const struct host_row *r, int cols)
 	figures_delta(s->figures, r->prev, &d);
 	snprintf(ctr, sizeof(ctr), "%.12s", r->container_id[0] ? r->container_id : "-");
 	snprintf(line, sizeof(line), "%7d %-12.12s %-12s %5.1f %8s %9s %*s%s %9s %9s", s->target->pid,
-		 exe ? exe + 1 : s->target->exe, ctr, (double)d.gc_cycles / secs,
+		 tsafe(exe ? exe + 1 : s->target->exe), tsafe(ctr), (double)d.gc_cycles / secs,
 		 d.gc_pause.count ? FMT(ns, hist_quantile_ns(&d.gc_pause, 0.99)) : "-",
 		 FMT(bytes, (uint64_t)((double)released(&d) / secs)), cols >= WIDE_COLS ? 9 : 0,
 		 cols >= WIDE_COLS ? (s->have_heap ? FMT(bytes, s->heap.free_unreleased) : "-") : "",

@@ -7,6 +7,7 @@
 #include "report/hist_print.h"
 #include "report/live_view.h"
 #include "util/term.h"
+#include "util/textsafe.h"
 
 /* At least this many map rows, when the screen is short. */
 #define LIVE_MIN_MAPS 3
@@ -42,7 +43,7 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 		return;
 	figures_delta(now, &v->prev, &d);
 	fprintf(out, "heaptrace pid %d %s at %.1fs: interval figures, then totals%s\n", r->target->pid,
-		r->target->bi.version, (double)r->duration_ns / 1e9, v->tty ? " (Ctrl-C stops)" : "");
+		tsafe(r->target->bi.version), (double)r->duration_ns / 1e9, v->tty ? " (Ctrl-C stops)" : "");
 	print_gc_lines(out, r, &d, now);
 	print_madvise_lines(out, &d, now);
 	fprintf(out, "scavenger %llu passes, released %s   (total %llu, %s); FreeOSMemory %llu\n",

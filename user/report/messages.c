@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include "report/hist_print.h"
 #include "report/messages.h"
+#include "util/textsafe.h"
 
 void report_started(FILE *out, const struct trace_snapshot *r, uint64_t hot_ns)
 {
 	const struct target *t = r->target;
 
 	fprintf(out, "heaptrace: tracing pid %d (%s, %s): %d probes on %d points (%s), madvise by %s; Ctrl-C to stop\n",
-		t->pid, t->exe, t->bi.version, r->plan->n, r->plan->npoints, r->attach_method, r->madvise->method);
+		t->pid, tsafe(t->exe), tsafe(t->bi.version), r->plan->n, r->plan->npoints, r->attach_method, r->madvise->method);
 	if (r->madvise->host_wide)
 		fprintf(out, "heaptrace: WARNING: madvise is seen through the syscall %ss: while heaptrace runs, every syscall of every process on this host takes a slower path (tens of %% for syscall-heavy programs); a kernel with kprobes, or the runtime's own madvise (HEAPTRACE_MADVISE unset), avoids it\n",
 			r->madvise->method);
@@ -28,7 +29,10 @@ void report_heap_walk(FILE *out, const struct map_tracker *mt, const char *error
 	else
 		fprintf(out, "heaptrace: heap walk: %zu maps in %.1f ms over %s of spans (runtime.mheap_ by %s)%s\n",
 			mt->walk_found, (double)mt->walk_ns / 1e6, fmt_bytes(b, sizeof(b), mt->heap_in_use),
-			mt->mheap_how, mt->walk_truncated ? "; CUT SHORT at the time limit, some maps are missing" : "");
+			mt->mheap_how,
+			!mt->walk_truncated	       ? "" :
+			mt->walk_spans_over_limit ? "; CUT SHORT: more spans in use than heaptrace reads in one walk, some maps are missing" :
+						       "; CUT SHORT at the time limit, some maps are missing");
 	fflush(out);
 }
 

@@ -38,6 +38,10 @@ struct trace_snapshot {
 	const struct madvise_probe *madvise;
 	bool reuse_probed;		  /* sysUsedOS is hot-tier: not probed by default */
 	const struct proc_labels *labels; /* host mode: comm, container; NULL for one target */
+	/* madvise latency timed a part of the time (exe_link's sampled tier):
+	 * how long it was, of duration_ns; all the time when !latency_sampled */
+	bool latency_sampled;
+	uint64_t latency_sampled_ns;
 };
 
 void report_text(FILE *out, const struct trace_snapshot *r);

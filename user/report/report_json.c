@@ -5,6 +5,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include "report/json_text.h"
 #include "util/log.h"
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
@@ -25,7 +26,7 @@ static json_t *json_time(const struct timespec *ts)
 	gmtime_r(&ts->tv_sec, &tm);
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
-	return json_string(buf);
+	return json_text(buf);
 }
 
 static json_t *hist_slots(const struct ht_hist *h)
@@ -75,7 +76,7 @@ static json_t *overhead_json(const struct trace_snapshot *r)
 	json_object_set_new(j, "max_overhead_percent", o->budget_pct ? json_real(o->budget_pct) : json_null());
 	for (t = HT_TIER_COLD; t <= HT_TIER_HOT; t++)
 		if (o->detached[t])
-			json_array_append_new(detached, json_string(tier_name((enum ht_tier)t)));
+			json_array_append_new(detached, json_text(tier_name((enum ht_tier)t)));
 	json_object_set_new(j, "detached_tiers", detached);
 	return j;
 }
@@ -107,8 +108,9 @@ static json_t *gc_json(const struct trace_snapshot *r)
 	return gc;
 }
 
-static json_t *madvise_json(const struct ht_figures *f)
+static json_t *madvise_json(const struct trace_snapshot *r)
 {
+	const struct ht_figures *f = r->figures;
 	json_t *a = json_array();
 	int i;
 
@@ -120,12 +122,15 @@ static json_t *madvise_json(const struct ht_figures *f)
 		if (!m->calls)
 			continue;
 		o = json_object();
-		json_object_set_new(o, "advice", json_string(name ? name : "other"));
+		json_object_set_new(o, "advice", json_text(name ? name : "other"));
 		/* a hint's length is an address range, not memory given back */
-		json_object_set_new(o, "kind", json_string(madvise_releases((unsigned)i) ? "release" : "hint"));
+		json_object_set_new(o, "kind", json_text(madvise_releases((unsigned)i) ? "release" : "hint"));
 		json_object_set_new(o, "calls", jint(m->calls));
 		json_object_set_new(o, "bytes", jint(m->bytes));
+		/* errors and latency come from the timed calls: with sampling,
+		 * `timed` of `calls`, over latency_sampled_ns of the trace */
 		json_object_set_new(o, "errors", jint(m->errors));
+		json_object_set_new(o, "timed", jint(m->latency.count));
 		json_object_set_new(o, "max_ns", jint(m->latency.max_ns));
 		json_object_set_new(o, "hist_log2_ns", hist_slots(&m->latency));
 		json_array_append_new(a, o);
@@ -146,7 +151,7 @@ static json_t *madvise_other_json(const struct ht_figures *f)
 		if (!f->madvise_other[i].calls)
 			continue;
 		o = json_object();
-		json_object_set_new(o, "advice", json_string(name ? name : "other"));
+		json_object_set_new(o, "advice", json_text(name ? name : "other"));
 		json_object_set_new(o, "calls", jint(f->madvise_other[i].calls));
 		json_object_set_new(o, "bytes", jint(f->madvise_other[i].bytes));
 		json_array_append_new(a, o);
@@ -171,7 +176,9 @@ static json_t *release_json(const struct trace_snapshot *r)
 	 * when they could not be read, rather than a guess. */
 	json_object_set_new(ledger, "free_unreleased_bytes", r->have_heap ? jint(r->heap.free_unreleased) : json_null());
 	json_object_set_new(ledger, "runtime_released_bytes", r->have_heap ? jint(r->heap.released) : json_null());
-	json_object_set_new(rel, "madvise", madvise_json(f));
+	json_object_set_new(rel, "madvise", madvise_json(r));
+	json_object_set_new(rel, "latency_sampled", json_boolean(r->latency_sampled));
+	json_object_set_new(rel, "latency_sampled_ns", r->latency_sampled ? jint(r->latency_sampled_ns) : json_null());
 	json_object_set_new(rel, "madvise_not_runtime", madvise_other_json(f));
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
@@ -195,8 +202,8 @@ static json_t *stack_json(const struct map_tracker *mt, const struct tracked_map
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "function", fr[i].func ? json_string(fr[i].func) : json_null());
-		json_object_set_new(o, "file", fr[i].file ? json_string(fr[i].file) : json_null());
+		json_object_set_new(o, "function", fr[i].func ? json_text(fr[i].func) : json_null());
+		json_object_set_new(o, "file", fr[i].file ? json_text(fr[i].file) : json_null());
 		json_object_set_new(o, "line", fr[i].file ? jint((uint64_t)fr[i].line) : json_null());
 		json_object_set_new(o, "pc", json_addr(fr[i].pc));
 		json_array_append_new(a, o);
@@ -217,15 +224,15 @@ static json_t *maps_json(const struct map_tracker *mt)
 		uint64_t peak = tracked_peak(v[i], &implied);
 
 		json_object_set_new(o, "addr", json_addr(v[i]->m.addr));
-		json_object_set_new(o, "type", json_string(v[i]->type[0] ? v[i]->type : "map"));
+		json_object_set_new(o, "type", json_text(v[i]->type[0] ? v[i]->type : "map"));
 		json_object_set_new(o, "live", jint(v[i]->m.live));
 		json_object_set_new(o, "peak", jint(peak));
-		json_object_set_new(o, "peak_source", json_string(implied ? "table" : "observed"));
-		json_object_set_new(o, "verdict", json_string(map_verdict_name(tracked_verdict(v[i]))));
+		json_object_set_new(o, "peak_source", json_text(implied ? "table" : "observed"));
+		json_object_set_new(o, "verdict", json_text(map_verdict_name(tracked_verdict(v[i]))));
 		json_object_set_new(o, "table_bytes", jint(v[i]->m.table_bytes));
 		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
 		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
-		json_object_set_new(o, "site", v[i]->site[0] ? json_string(v[i]->site) : json_null());
+		json_object_set_new(o, "site", v[i]->site[0] ? json_text(v[i]->site) : json_null());
 		json_object_set_new(o, "stack", stack_json(mt, v[i]));
 		json_object_set_new(o, "grows", jint(v[i]->grows));
 		json_array_append_new(a, o);
@@ -237,36 +244,42 @@ static json_t *maps_json(const struct map_tracker *mt)
 static json_t *heap_walk_json(const struct map_tracker *mt)
 {
 	json_t *o = json_object(), *small = json_object();
+	bool walked = map_tracker_complete(mt);
 	struct map_totals tot;
 
 	map_tracker_totals(mt, &tot);
 	json_object_set_new(o, "available", json_boolean(mt->mheap != 0));
 	if (!mt->mheap)
-		json_object_set_new(o, "why_not", json_string(mt->unavailable));
+		json_object_set_new(o, "why_not", json_text(mt->unavailable));
 	else
-		json_object_set_new(o, "mheap_found_by", json_string(mt->mheap_how));
+		json_object_set_new(o, "mheap_found_by", json_text(mt->mheap_how));
 	json_object_set_new(o, "walked", json_boolean(mt->walk_done));
-	json_object_set_new(o, "walk_ns", jint(mt->walk_ns));
+	/* Before the walk, what it finds is not known: null, never 0 (maps
+	 * grown while traced are followed and counted all the same). */
+	json_object_set_new(o, "walk_ns", mt->walk_done ? jint(mt->walk_ns) : json_null());
 	json_object_set_new(o, "truncated", json_boolean(mt->walk_truncated));
-	json_object_set_new(o, "maps_found", jint(mt->walk_found));
-	json_object_set_new(o, "spans_in_use_bytes", jint(mt->heap_in_use));
+	json_object_set_new(o, "truncated_by", !mt->walk_truncated ? json_null() :
+					       json_text(mt->walk_spans_over_limit ? "span_limit" : "time"));
+	json_object_set_new(o, "maps_found", mt->walk_done ? jint(mt->walk_found) : json_null());
+	json_object_set_new(o, "spans_in_use_bytes", mt->walk_done ? jint(mt->heap_in_use) : json_null());
 	json_object_set_new(o, "followed", jint(tot.maps));
 	json_object_set_new(o, "freed", jint(tot.freed));
 	json_object_set_new(o, "not_followed_over_limit", jint(mt->over_limit));
 	json_object_set_new(o, "follow_limit", jint(GOMAP_FOLLOW_MAX));
-	json_object_set_new(o, "table_bytes", jint(tot.table_bytes));
-	json_object_set_new(o, "retained_bytes", jint(tot.retained_bytes));
+	json_object_set_new(o, "table_bytes", walked ? jint(tot.table_bytes) : json_null());
+	json_object_set_new(o, "retained_bytes", walked ? jint(tot.retained_bytes) : json_null());
 	{
 		json_t *bv = json_object();
 		int k;
 
 		for (k = MAP_FITS; k <= MAP_REUSED; k++)
-			json_object_set_new(bv, map_verdict_name((enum map_verdict)k), jint(tot.retained_by_verdict[k]));
+			json_object_set_new(bv, map_verdict_name((enum map_verdict)k),
+					    walked ? jint(tot.retained_by_verdict[k]) : json_null());
 		json_object_set_new(o, "retained_bytes_by_verdict", bv);
 	}
-	json_object_set_new(small, "maps", jint(mt->small.maps));
-	json_object_set_new(small, "table_bytes", jint(mt->small.table_bytes));
-	json_object_set_new(small, "retained_bytes", jint(mt->small.retained_bytes));
+	json_object_set_new(small, "maps", walked ? jint(mt->small.maps) : json_null());
+	json_object_set_new(small, "table_bytes", walked ? jint(mt->small.table_bytes) : json_null());
+	json_object_set_new(small, "retained_bytes", walked ? jint(mt->small.retained_bytes) : json_null());
 	json_object_set_new(o, "small_maps", small);
 	return o;
 }
@@ -280,28 +293,30 @@ json_t *report_json_object(const struct trace_snapshot *r)
 	json_object_set_new(root, "schema", json_integer(1));
 	json_object_set_new(root, "target", target_to_json(r->target));
 	json_object_set_new(root, "duration_ns", jint(r->duration_ns));
-	json_object_set_new(root, "stop_reason", r->stop_reason ? json_string(r->stop_reason) : json_null());
+	json_object_set_new(root, "stop_reason", r->stop_reason ? json_text(r->stop_reason) : json_null());
 	json_object_set_new(root, "started_at", json_time(&r->started_at));
 	json_object_set_new(root, "ended_at", r->ended_at.tv_sec ? json_time(&r->ended_at) : json_null());
 	json_object_set_new(root, "lost_events", jint(f->lost_records));
 	json_object_set_new(root, "events_consumed", jint(r->tally->records));
 	json_object_set_new(root, "ringbuf_kb", jint(r->ringbuf_kb));
-	json_object_set_new(root, "attach_method", json_string(r->attach_method));
-	json_object_set_new(root, "madvise_probe", json_string(r->madvise->method));
+	json_object_set_new(root, "attach_method", json_text(r->attach_method));
+	json_object_set_new(root, "madvise_probe", json_text(r->madvise->method));
 	json_object_set_new(root, "madvise_probe_host_wide", json_boolean(r->madvise->host_wide));
 	for (i = 0; i < r->plan->n; i++) {
 		const struct planned_probe *p = &r->plan->probes[i];
 		json_t *o = json_object();
 
-		json_object_set_new(o, "symbol", json_string(p->spec->symbol));
+		json_object_set_new(o, "symbol", json_text(p->spec->symbol));
 		json_object_set_new(o, "attach", json_addr(p->code.attach));
-		json_object_set_new(o, "tier", json_string(tier_name(p->spec->tier)));
+		json_object_set_new(o, "tier", json_text(tier_name(p->spec->tier)));
 		json_object_set_new(o, "hits", jint(r->hits[i].entries));
 		json_object_set_new(o, "handler_ns", jint(r->hits[i].work_ns));
 		if (p->code.attach_kind == ATTACH_STACK_CHECK_BRANCH)
 			json_object_set_new(o, "morestack_passes", jint(r->hits[i].restarts));
 		if (p->spec->exits)
 			json_object_set_new(o, "exit_hits", jint(r->hits[i].exits));
+		if (p->spec->call_sites)
+			json_object_set_new(o, "call_hits", jint(r->hits[i].calls));
 		json_array_append_new(probes, o);
 	}
 	json_object_set_new(root, "probes", probes);

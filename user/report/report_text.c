@@ -5,6 +5,7 @@
 #include "report/hist_print.h"
 #include "report/report.h"
 #include "trace/madvise_probe.h"
+#include "util/textsafe.h"
 
 #define FMT(kind, v) fmt_##kind((char[32]){ 0 }, 32, (v))
 
@@ -172,6 +173,8 @@ static void probes_table(FILE *out, const struct trace_snapshot *r)
 			snprintf(ex, sizeof(ex), "%llu", (unsigned long long)r->hits[i].exits);
 		fprintf(out, "%-44s %-12s %12llu %12s\n", p->spec->symbol, a, (unsigned long long)r->hits[i].entries,
 			ex);
+		if (p->spec->call_sites && p->ncalls)
+			fprintf(out, "%-44s %-12s %12llu\n", "  at its calls", "", (unsigned long long)r->hits[i].calls);
 	}
 }
 
@@ -181,8 +184,8 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 	const struct ht_figures *f = r->figures;
 	int i;
 
-	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, t->exe,
-		t->bi.version, t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
+	fprintf(out, "\nheaptrace: pid %d (%s, %s, %s maps%s) traced for %.1fs; %s\n\n", t->pid, tsafe(t->exe),
+		tsafe(t->bi.version), t->map_impl, go_funcs_stripped(&t->funcs) ? ", stripped" : "",
 		(double)r->duration_ns / 1e9, r->stop_reason ? r->stop_reason : "still running");
 	print_gc_lines(out, r, f, NULL);
 	print_madvise_lines(out, f, NULL);
@@ -204,10 +207,18 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 	section_hist(out, "time to stop the world, for the GC", &f->gc_stopping);
 	section_hist(out, "other stops of the world", &f->other_pause);
 	for (i = 0; i < HT_MAX_ADVICE; i++) {
-		char title[96];
+		char title[160], sampled[96] = "";
 		const char *name = madvise_advice_name((unsigned)i);
 
-		snprintf(title, sizeof(title), "madvise %s latency (%s)", name ? name : "other", r->madvise->method);
+		/* counted at every call, timed in windows (the timing traps cost
+		 * more than the calls they time): say how much of the trace */
+		if (r->latency_sampled && f->madvise[i].latency.count)
+			snprintf(sampled, sizeof(sampled), ", %llu of %llu calls timed over %.1fs of %.1fs",
+				 (unsigned long long)f->madvise[i].latency.count,
+				 (unsigned long long)f->madvise[i].calls, (double)r->latency_sampled_ns / 1e9,
+				 (double)r->duration_ns / 1e9);
+		snprintf(title, sizeof(title), "madvise %s latency (%s%s)", name ? name : "other", r->madvise->method,
+			 sampled);
 		section_hist(out, title, &f->madvise[i].latency);
 	}
 	section_hist(out, "scavenger passes (background)", &f->scavenger_run);

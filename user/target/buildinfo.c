@@ -93,12 +93,13 @@ static const uint8_t *find_header(const struct elf_image *img, size_t *avail, ui
 	/* No section headers: the header is 16-byte aligned in a writable segment. */
 	for (i = 0; i < img->nsegs; i++) {
 		const struct elf_segment *s = &img->segs[i];
+		const uint8_t *seg;
 		uint64_t off;
 
-		if (!(s->flags & PF_W))
+		if (!(s->flags & PF_W) || !(seg = elf_vaddr_bytes(img, s->vaddr, s->filesz)))
 			continue;
 		for (off = 0; off + BI_HEADER_LEN <= s->filesz; off += 16) {
-			const uint8_t *p = img->data + s->offset + off;
+			const uint8_t *p = seg + off;
 
 			if (!memcmp(p, bi_magic, BI_MAGIC_LEN)) {
 				*avail = s->filesz - off;

@@ -39,12 +39,13 @@ static bool find_pclntab(const struct elf_image *img, struct elf_section *sec)
 		return true;
 	for (i = 0; i < img->nsegs; i++) {
 		const struct elf_segment *s = &img->segs[i];
+		const uint8_t *seg;
 		uint64_t off;
 
-		if (s->flags & PF_X)
+		if (s->flags & PF_X || !(seg = elf_vaddr_bytes(img, s->vaddr, s->filesz)))
 			continue;
 		for (off = (8 - s->vaddr % 8) % 8; off + 72 <= s->filesz; off += 8) {
-			const uint8_t *p = img->data + s->offset + off;
+			const uint8_t *p = seg + off;
 
 			if (!looks_like_pclntab(p) || pclntab_parse(&probe, p, s->filesz - off))
 				continue;
@@ -96,6 +97,8 @@ static int load_pclntab(const struct elf_image *img, struct go_funcs *f)
 	if (!find_pclntab(img, &sec))
 		return ht_fail("it has no .gopclntab, so it is not a Go program");
 	f->pcln_vaddr = sec.addr;
+	if (!elf_vaddr_file_offset(img, sec.addr, sec.size, &f->pcln_file_off))
+		f->pcln_file_off = UINT64_MAX; /* only in memory: no compacting */
 	if (pclntab_parse(&f->tab, sec.data, sec.size))
 		return -1;
 	if (resolve_text_start(img, f))
@@ -210,19 +213,33 @@ int go_funcs_load(const struct elf_image *img, struct go_funcs *out)
 		go_funcs_free(out);
 		return -1;
 	}
+	out->stripped = out->nsymtab == 0;
 	return 0;
+}
+
+void go_funcs_compact(struct go_funcs *f, int fd)
+{
+	free(f->pcln);
+	free(f->symtab);
+	f->pcln = f->symtab = NULL;
+	f->npcln = f->nsymtab = 0;
+	if (f->pcln_file_off != UINT64_MAX && fd >= 0)
+		pclntab_use_file(&f->tab, fd, f->pcln_file_off);
+	else
+		f->tab.nfunc = 0; /* nothing to read from any more */
 }
 
 void go_funcs_free(struct go_funcs *f)
 {
 	free(f->pcln);
 	free(f->symtab);
+	pclntab_close(&f->tab);
 	memset(f, 0, sizeof(*f));
 }
 
 bool go_funcs_stripped(const struct go_funcs *f)
 {
-	return f->nsymtab == 0;
+	return f->stripped;
 }
 
 static const struct go_func *find_named(const struct go_func *v, size_t n, const char *name, const char *suffix)
@@ -256,28 +273,46 @@ const struct go_func *go_funcs_find(const struct go_funcs *f, const char *name)
 	return find_named(f->pcln, f->npcln, bare, "");
 }
 
-const struct go_func *go_funcs_at(const struct go_funcs *f, uint64_t pc)
+bool go_funcs_at(const struct go_funcs *f, uint64_t pc, struct go_func *out, uint64_t *index)
 {
 	size_t lo = 0, hi = f->npcln;
+	uint32_t e, end;
+	const char *name;
+	int64_t i;
 
+	if (!f->pcln) {
+		/* compacted: pclntab's own function table, from the file */
+		if (pc < f->text_start || (i = pclntab_find_func(&f->tab, pc - f->text_start)) < 0 ||
+		    pclntab_func(&f->tab, (uint64_t)i, &e, &end, &name))
+			return false;
+		*out = (struct go_func){ name, f->text_start + e, f->text_start + end };
+		if (index)
+			*index = (uint64_t)i;
+		return true;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (pc < f->pcln[mid].entry)
+		if (pc < f->pcln[mid].entry) {
 			hi = mid;
-		else if (pc >= f->pcln[mid].end)
+		} else if (pc >= f->pcln[mid].end) {
 			lo = mid + 1;
-		else
-			return &f->pcln[mid];
+		} else {
+			*out = f->pcln[mid];
+			if (index)
+				*index = mid;
+			return true;
+		}
 	}
-	return NULL;
+	return false;
 }
 
 int go_funcs_line(const struct go_funcs *f, uint64_t pc, const char **file, int *line)
 {
-	const struct go_func *fn = go_funcs_at(f, pc);
+	struct go_func fn;
+	uint64_t i;
 
-	if (!fn)
+	if (!go_funcs_at(f, pc, &fn, &i))
 		return -1;
-	return pclntab_line(&f->tab, (uint64_t)(fn - f->pcln), (uint32_t)(pc - fn->entry), file, line);
+	return pclntab_line(&f->tab, i, (uint32_t)(pc - fn.entry), file, line);
 }

@@ -6,8 +6,7 @@
 #define HT_TARGET_GOINLINE_H
 #include <stddef.h>
 #include <stdint.h>
-#include "target/elf_image.h"
-#include "target/gofuncs.h"
+#include "target/target.h"
 #include "gotables/runtime_layout.h"
 
 struct go_frame {
@@ -23,6 +22,9 @@ struct go_frame {
  * function the code is in at the line of the outermost inlined call. L NULL
  * (a Go version heaptrace has no layout for) gives the physical frame only.
  * Returns the number of frames, 0 if no function contains pc. */
-size_t go_inline_frames(const struct go_funcs *f, const struct elf_image *img, const struct go_layout *L,
-			uint64_t pc, struct go_frame *out, size_t max);
+size_t go_inline_frames(const struct target *t, const struct go_layout *L, uint64_t pc, struct go_frame *out,
+			size_t max);
+/* Reads what go_inline_frames needs of the program's file that the file
+ * alone has (a relocated pointer), while it is there (program_facts.h). */
+void go_inline_prepare(const struct target *t);
 #endif

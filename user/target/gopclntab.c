@@ -22,12 +22,23 @@ static uint32_t get32(const uint8_t *p)
 	return v;
 }
 
+/* The u32 at table offset off; false outside the table. */
+static bool u32_at(const struct pclntab *t, uint64_t off, uint32_t *v)
+{
+	uint8_t b[4];
+
+	if (!bytesrc_read(&t->src, off, b, 4))
+		return false;
+	*v = get32(b);
+	return true;
+}
+
 int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size)
 {
 	memset(t, 0, sizeof(*t));
 	if (size < HEADER_LEN)
 		return ht_fail("pclntab is truncated (%zu bytes)", size);
-	t->data = data;
+	bytesrc_memory(&t->src, data, size);
 	t->size = size;
 	t->magic = get32(data);
 	if (t->magic == PCLNTAB_MAGIC_116 || t->magic == PCLNTAB_MAGIC_12)
@@ -59,31 +70,42 @@ int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size)
 	return 0;
 }
 
+void pclntab_use_file(struct pclntab *t, int fd, uint64_t off)
+{
+	bytesrc_file(&t->src, fd, off, t->size);
+}
+
+void pclntab_close(struct pclntab *t)
+{
+	bytesrc_close(&t->src);
+}
+
 int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32_t *endoff,
 		 const char **name)
 {
-	const uint8_t *ft = t->data + t->pcln_off;
-	uint64_t funcoff, fpos;
-	int32_t nameoff;
+	uint8_t ft[12], rec[8];
+	uint64_t fpos;
 
 	if (i >= t->nfunc)
 		return -1;
-	*entryoff = get32(ft + i * 8);
-	*endoff = get32(ft + (i + 1) * 8);
-	funcoff = get32(ft + i * 8 + 4);
+	/* functab[i] {entryoff, funcoff} and functab[i+1].entryoff: inside
+	 * the table, as pclntab_parse checked nfunc */
+	if (!bytesrc_read(&t->src, t->pcln_off + i * 8, ft, sizeof(ft)))
+		return ht_fail("pclntab function %llu cannot be read", (unsigned long long)i);
+	*entryoff = get32(ft);
+	*endoff = get32(ft + 8);
 	if (*endoff < *entryoff)
 		return ht_fail("pclntab function %llu ends before it starts", (unsigned long long)i);
-	fpos = t->pcln_off + funcoff;
-	if (fpos > t->size || t->size - fpos < 8)
+	fpos = t->pcln_off + get32(ft + 4);
+	if (fpos > t->size || t->size - fpos < 8 || !bytesrc_read(&t->src, fpos, rec, sizeof(rec)))
 		return ht_fail("pclntab function %llu record is outside the table", (unsigned long long)i);
-	if (get32(t->data + fpos) != *entryoff)
+	if (get32(rec) != *entryoff)
 		return ht_fail("pclntab function %llu record disagrees with its functab entry",
 			       (unsigned long long)i);
-	memcpy(&nameoff, t->data + fpos + 4, 4);
-	*name = pclntab_name(t, nameoff);
+	*name = pclntab_name(t, (int32_t)get32(rec + 4));
 	if (!*name)
 		return ht_fail("pclntab function %llu has a name offset (%d) outside the table or unterminated",
-			       (unsigned long long)i, nameoff);
+			       (unsigned long long)i, (int32_t)get32(rec + 4));
 	return 0;
 }
 
@@ -94,9 +116,27 @@ const char *pclntab_name(const struct pclntab *t, int32_t nameoff)
 	if (nameoff < 0)
 		return NULL;
 	npos = t->funcname_off + (uint64_t)nameoff;
-	if (npos >= t->size || !memchr(t->data + npos, '\0', t->size - npos))
-		return NULL;
-	return (const char *)t->data + npos;
+	return bytesrc_str(&t->src, npos);
+}
+
+int64_t pclntab_find_func(const struct pclntab *t, uint64_t pc_off)
+{
+	uint64_t lo = 0, hi = t->nfunc;
+	uint32_t e, end;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (!u32_at(t, t->pcln_off + mid * 8, &e) || !u32_at(t, t->pcln_off + (mid + 1) * 8, &end))
+			return -1;
+		if (pc_off < e)
+			hi = mid;
+		else if (pc_off >= end)
+			lo = mid + 1;
+		else
+			return (int64_t)mid;
+	}
+	return -1;
 }
 
 /* _func fields (Go 1.18+): pcfile, pcln and cuOffset are uint32s at these offsets. */
@@ -108,9 +148,11 @@ const char *pclntab_name(const struct pclntab *t, int32_t nameoff)
 /* pc-value tables hold 32-bit values as uvarints (at most 5 bytes) */
 static bool varint(const struct pclntab *t, uint64_t *pos, uint32_t *out)
 {
+	uint8_t b[5];
 	uint64_t v;
-	size_t n = *pos < t->size ? uvarint_decode(t->data + *pos, t->size - *pos < 5 ? t->size - *pos : 5, &v) : 0;
+	size_t n = bytesrc_peek(&t->src, *pos, b, sizeof(b));
 
+	n = n ? uvarint_decode(b, n, &v) : 0;
 	if (!n)
 		return false;
 	*pos += n;
@@ -149,27 +191,27 @@ static bool pcvalue(const struct pclntab *t, uint32_t table, uint32_t pc_off, in
 
 int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const char **file, int *line)
 {
-	const uint8_t *ft = t->data + t->pcln_off;
-	uint64_t fpos, cupos, fname;
+	uint8_t rec[FUNC_MIN_LEN];
+	uint64_t fpos, cupos;
 	int32_t fileno, ln;
-	uint32_t fileoff;
+	uint32_t funcoff, fileoff;
+	const char *name;
 
-	if (i >= t->nfunc)
+	if (i >= t->nfunc || !u32_at(t, t->pcln_off + i * 8 + 4, &funcoff))
 		return -1;
-	fpos = t->pcln_off + get32(ft + i * 8 + 4);
-	if (fpos > t->size || t->size - fpos < FUNC_MIN_LEN)
+	fpos = t->pcln_off + funcoff;
+	if (fpos > t->size || t->size - fpos < FUNC_MIN_LEN || !bytesrc_read(&t->src, fpos, rec, sizeof(rec)))
 		return -1;
-	if (!pcvalue(t, get32(t->data + fpos + FUNC_PCFILE), pc_off, &fileno) ||
-	    !pcvalue(t, get32(t->data + fpos + FUNC_PCLN), pc_off, &ln) || fileno < 0)
+	if (!pcvalue(t, get32(rec + FUNC_PCFILE), pc_off, &fileno) ||
+	    !pcvalue(t, get32(rec + FUNC_PCLN), pc_off, &ln) || fileno < 0)
 		return -1;
-	cupos = t->cu_off + ((uint64_t)get32(t->data + fpos + FUNC_CUOFFSET) + (uint64_t)fileno) * 4;
-	if (cupos > t->size || t->size - cupos < 4)
+	cupos = t->cu_off + ((uint64_t)get32(rec + FUNC_CUOFFSET) + (uint64_t)fileno) * 4;
+	if (cupos > t->size || t->size - cupos < 4 || !u32_at(t, cupos, &fileoff) || fileoff == UINT32_MAX)
 		return -1;
-	fileoff = get32(t->data + cupos);
-	fname = t->filetab_off + fileoff;
-	if (fileoff == UINT32_MAX || fname >= t->size || !memchr(t->data + fname, '\0', t->size - fname))
+	name = bytesrc_str(&t->src, t->filetab_off + fileoff);
+	if (!name)
 		return -1;
-	*file = (const char *)t->data + fname;
+	*file = name;
 	*line = ln;
 	return 0;
 }
@@ -179,10 +221,11 @@ int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const cha
 static uint64_t func_record(const struct pclntab *t, uint64_t i, uint64_t len)
 {
 	uint64_t fpos;
+	uint32_t funcoff;
 
-	if (i >= t->nfunc)
+	if (i >= t->nfunc || !u32_at(t, t->pcln_off + i * 8 + 4, &funcoff))
 		return 0;
-	fpos = t->pcln_off + get32(t->data + t->pcln_off + i * 8 + 4);
+	fpos = t->pcln_off + funcoff;
 	if (fpos > t->size || t->size - fpos < len)
 		return 0;
 	return fpos;
@@ -192,30 +235,30 @@ int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t 
 		   int32_t *val)
 {
 	uint64_t fpos = func_record(t, i, L->func_size);
-	uint32_t npcdata;
+	uint32_t npcdata, table;
 
-	if (!fpos)
+	if (!fpos || !u32_at(t, fpos + L->func_npcdata, &npcdata))
 		return -1;
-	npcdata = get32(t->data + fpos + L->func_npcdata);
-	if (k >= npcdata || t->size - fpos < L->func_size + 4ull * (k + 1))
+	if (k >= npcdata || t->size - fpos < L->func_size + 4ull * (k + 1) ||
+	    !u32_at(t, fpos + L->func_size + 4ull * k, &table))
 		return -1;
-	return pcvalue(t, get32(t->data + fpos + L->func_size + 4 * k), pc_off, val) ? 0 : -1;
+	return pcvalue(t, table, pc_off, val) ? 0 : -1;
 }
 
 int pclntab_funcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t *off)
 {
 	uint64_t fpos = func_record(t, i, L->func_size), at;
 	uint32_t npcdata;
+	uint8_t nfuncdata;
 
-	if (!fpos)
+	if (!fpos || !u32_at(t, fpos + L->func_npcdata, &npcdata) ||
+	    !bytesrc_read(&t->src, fpos + L->func_nfuncdata, &nfuncdata, 1))
 		return -1;
-	npcdata = get32(t->data + fpos + L->func_npcdata);
-	if (k >= t->data[fpos + L->func_nfuncdata])
+	if (k >= nfuncdata)
 		return -1;
 	/* funcdata[] follows pcdata[npcdata] */
 	at = fpos + L->func_size + 4ull * npcdata + 4ull * k;
-	if (at > t->size || t->size - at < 4)
+	if (at > t->size || t->size - at < 4 || !u32_at(t, at, off))
 		return -1;
-	*off = get32(t->data + at);
 	return *off == UINT32_MAX ? -1 : 0;
 }

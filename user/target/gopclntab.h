@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "gotables/runtime_layout.h"
+#include "util/bytesrc.h"
 
 #define PCLNTAB_MAGIC_118 0xfffffff0u /* Go 1.18, 1.19 */
 #define PCLNTAB_MAGIC_120 0xfffffff1u /* Go 1.20 and later */
@@ -14,7 +15,7 @@
 #define PCLNTAB_MAGIC_12  0xfffffffbu /* Go 1.2-1.15: not supported */
 
 struct pclntab {
-	const uint8_t *data;
+	struct bytesrc src; /* memory while a program is analysed, its file after */
 	size_t size;
 	uint32_t magic;
 	uint8_t minlc, ptrsize;
@@ -26,9 +27,15 @@ struct pclntab {
 /* Byte offset of the header's textStart field (relocated in PIE binaries). */
 #define PCLNTAB_TEXTSTART_FIELD 24
 
+/* Parses the table in memory (data must outlive t, or pclntab_use_file). */
 int pclntab_parse(struct pclntab *t, const uint8_t *data, size_t size);
+/* From now on reads the same table from fd at file offset `off` (where the
+ * memory came from): the strings returned before stay valid as long as the
+ * memory does, the ones returned after as long as t (pclntab_close). */
+void pclntab_use_file(struct pclntab *t, int fd, uint64_t off);
+void pclntab_close(struct pclntab *t);
 /* Function i in [0, nfunc): entry and end as offsets from the text start,
- * and the NUL-terminated name inside the table. */
+ * and its NUL-terminated name. */
 int pclntab_func(const struct pclntab *t, uint64_t i, uint32_t *entryoff, uint32_t *endoff,
 		 const char **name);
 /* Source file and line of pc_off (an offset from function i's entry), from
@@ -43,4 +50,8 @@ int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t 
 int pclntab_funcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t *off);
 /* The NUL-terminated name at nameoff in funcnametab, or NULL. */
 const char *pclntab_name(const struct pclntab *t, int32_t nameoff);
+/* The index of the function whose [entry, end) holds text offset pc_off, or
+ * -1: a binary search of functab (its entries are sorted), which needs no
+ * table of its own. */
+int64_t pclntab_find_func(const struct pclntab *t, uint64_t pc_off);
 #endif

@@ -34,7 +34,8 @@ static bool validate(const struct elf_image *img, const struct pclntab *tab, uin
 	if (!word(img, a + MD_MINPC, &md->minpc) || !word(img, a + MD_MAXPC, &md->maxpc) ||
 	    !word(img, a + MD_TEXT, &md->text) || !word(img, a + MD_ETEXT, &md->etext))
 		return false;
-	memcpy(&e0, tab->data + tab->pcln_off, 4);
+	if (!bytesrc_read(&tab->src, tab->pcln_off, &e0, 4))
+		return false;
 	first_entryoff = e0;
 	if (md->text > md->minpc || md->minpc - md->text != first_entryoff)
 		return false;

@@ -25,7 +25,7 @@ size_t go_stack_frames(const struct target *t, const uint64_t *stack, size_t n, 
 		/* A return address is the instruction after the call: look up
 		 * the call itself. The first frame is where the probe hit. */
 		uint64_t pc = stack[i] - t->load_bias - (i ? 1 : 0);
-		size_t m = go_inline_frames(&t->funcs, &t->elf, t->layout, pc, out + got, max - got);
+		size_t m = go_inline_frames(t, t->layout, pc, out + got, max - got);
 
 		if (!m) {
 			out[got++] = (struct go_frame){ .pc = pc };

@@ -15,6 +15,7 @@
 #include "trace/uprobe_multi.h"
 #include "util/fd_closer.h"
 #include "util/log.h"
+#include "util/outfile.h"
 #include "util/monotonic.h"
 #include "util/proc_maps.h"
 #include "util/version.h"
@@ -253,6 +254,25 @@ static bool cache_key(char *buf, size_t len)
 	return true;
 }
 
+/* The cache is trusted only in a directory and a file that heaptrace's own
+ * user alone can have written: another user's figures would bend every
+ * estimate (and --max-overhead's detaching). */
+static FILE *open_cache(void)
+{
+	int dir = open(CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd;
+
+	if (dir < 0)
+		return NULL;
+	fd = outfile_private(dir, true) ? openat(dir, "hit-cost", O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	close(dir);
+	if (fd >= 0 && !outfile_private(fd, false)) {
+		ht_debug("%s is not heaptrace's own (owner or mode): measuring again", CACHE_FILE);
+		close(fd);
+		fd = -1;
+	}
+	return fd >= 0 ? fdopen(fd, "r") : NULL;
+}
+
 bool hit_cost_load_cached(struct hit_cost *out)
 {
 	char key[256], line[512];
@@ -261,7 +281,7 @@ bool hit_cost_load_cached(struct hit_cost *out)
 	FILE *f;
 	int n;
 
-	if (!cache_key(key, sizeof(key)) || !(f = fopen(CACHE_FILE, "re")))
+	if (!cache_key(key, sizeof(key)) || !(f = open_cache()))
 		return false;
 	n = fgets(line, sizeof(line), f) ? 0 : -1;
 	fclose(f);
@@ -280,13 +300,20 @@ bool hit_cost_load_cached(struct hit_cost *out)
 void hit_cost_save_cached(const struct hit_cost *c)
 {
 	char key[256], tmp[] = CACHE_DIR "/.hit-cost.XXXXXX";
+	bool private;
 	FILE *f;
-	int fd;
+	int fd, dir;
 
 	if (!c->measured || c->cached || c->partial || !cache_key(key, sizeof(key)))
 		return;
 	if (mkdir(CACHE_DIR, 0755) && errno != EEXIST)
 		return;
+	dir = open(CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	private = dir >= 0 && outfile_private(dir, true);
+	if (dir >= 0)
+		close(dir);
+	if (!private)
+		return; /* someone else's: neither read nor written */
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		return;
@@ -323,6 +350,8 @@ uint64_t hit_cost_ns(const struct hit_cost *c, const struct probe_plan *plan, co
 		/* a pass on the way to morestack costs the trap and no work */
 		ns += (hits[i].entries + hits[i].restarts) * trap_ns(c, p);
 		ns += hits[i].exits * c->ret_ns;
+		/* a call instruction is emulated, as the stack-check branch */
+		ns += hits[i].calls * c->branch_ns;
 		ns += hits[i].work_ns;
 	}
 	return ns;
@@ -335,7 +364,7 @@ uint64_t probe_hits_total(const struct probe_plan *plan, const struct probe_hits
 
 	for (i = 0; i < plan->n; i++)
 		if (tier < 0 || plan->probes[i].spec->tier == (enum ht_tier)tier)
-			n += hits[i].entries + hits[i].restarts + hits[i].exits;
+			n += hits[i].entries + hits[i].restarts + hits[i].exits + hits[i].calls;
 	return n;
 }
 

@@ -90,6 +90,7 @@ int overhead_tick(struct overhead *o, const struct probe_plan *plan, const struc
 	for (i = 0; i < plan->n; i++) {
 		d[i].entries = now[i].entries - o->prev[i].entries;
 		d[i].exits = now[i].exits - o->prev[i].exits;
+		d[i].calls = now[i].calls - o->prev[i].calls;
 		d[i].restarts = now[i].restarts - o->prev[i].restarts;
 		d[i].work_ns = now[i].work_ns - o->prev[i].work_ns;
 		o->prev[i] = now[i];

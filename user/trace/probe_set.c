@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "probes.skel.h"
@@ -9,9 +10,12 @@
 #include "util/fd_closer.h"
 #include "util/log.h"
 
+#define ENOTSUPP_KERNEL 524 /* the kernel's ENOTSUPP, which user space has no name for */
+
 /* The points of one tier; cookies are the plan's. */
-static int attach_multi_tier(struct probe_set *ps, const char *path, enum ht_tier tier)
+static int attach_multi_tier(struct probe_set *ps, enum ht_tier tier)
 {
+	const char *path = ps->path;
 	uint64_t offsets[HT_EXE_POINTS], cookies[HT_EXE_POINTS];
 	const struct plan_points *pp = ps->pp;
 	int i, n = 0, fd;
@@ -26,14 +30,19 @@ static int attach_multi_tier(struct probe_set *ps, const char *path, enum ht_tie
 		return 0;
 	fd = uprobe_multi_link(bpf_program__fd(ps->tr->skel->progs.ht_point_multi), path, offsets, cookies,
 			       (unsigned)n, ps->pid);
-	if (fd < 0)
+	/* the fallback helps a kernel that refuses the link, not a file or a
+	 * process that is gone */
+	if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOTSUPP_KERNEL))
 		return ht_fail("%s (HEAPTRACE_ATTACH=uprobe attaches one uprobe per point instead)", ht_last_error());
+	if (fd < 0)
+		return -1;
 	ps->multi_link_fd[tier] = fd;
 	return 0;
 }
 
-static int attach_one(struct probe_set *ps, const char *path, int i)
+static int attach_one(struct probe_set *ps, int i)
 {
+	const char *path = ps->path;
 	const struct attach_point *pt = &ps->pp->points[i];
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = ps->pp->base + (uint64_t)i);
 	struct bpf_link *l;
@@ -41,11 +50,37 @@ static int attach_one(struct probe_set *ps, const char *path, int i)
 	/* Exits are uprobes on RET instructions found by decoding, never return
 	 * probes: a hijacked return address breaks Go's stack copying. */
 	uo.retprobe = false;
-	l = bpf_program__attach_uprobe_opts(ps->tr->skel->progs.ht_point, ps->pid, path, pt->off, &uo);
+	/* pid 0: every process (libbpf's -1; its 0 would be heaptrace itself) */
+	l = bpf_program__attach_uprobe_opts(ps->tr->skel->progs.ht_point, ps->pid ? ps->pid : -1, path, pt->off, &uo);
 	if (!l)
 		return ht_fail("uprobe at 0x%llx (file offset 0x%llx) of %s: %s", (unsigned long long)pt->addr,
 			       (unsigned long long)pt->off, path, strerror(errno));
 	ps->links[i] = l;
+	return 0;
+}
+
+bool probe_set_has_tier(const struct probe_set *ps, enum ht_tier tier)
+{
+	int i;
+
+	for (i = 0; ps->pp && i < ps->pp->npoints; i++)
+		if (ps->pp->points[i].tier == tier && ps->pp->points[i].attached)
+			return true;
+	return false;
+}
+
+int probe_set_attach_tier(struct probe_set *ps, enum ht_tier tier)
+{
+	int i;
+
+	if (ps->tr->multi)
+		return ps->multi_link_fd[tier] >= 0 ? 0 : attach_multi_tier(ps, tier);
+	for (i = 0; i < ps->pp->npoints; i++)
+		if (ps->pp->points[i].tier == tier && ps->pp->points[i].attached && !ps->links[i] &&
+		    attach_one(ps, i)) {
+			probe_set_detach_tier(ps, tier);
+			return -1;
+		}
 	return 0;
 }
 
@@ -58,15 +93,12 @@ int probe_set_attach(struct probe_set *ps, const struct tracer *tr, const struct
 	ps->tr = tr;
 	ps->pp = pp;
 	ps->pid = pid;
-	for (i = HT_TIER_COLD; i <= HT_TIER_HOT; i++)
+	snprintf(ps->path, sizeof(ps->path), "%s", path);
+	for (i = 0; i < HT_TIERS; i++)
 		ps->multi_link_fd[i] = -1;
-	for (i = HT_TIER_COLD; tr->multi && i <= HT_TIER_HOT; i++)
-		if (attach_multi_tier(ps, path, (enum ht_tier)i)) {
-			probe_set_detach(ps);
-			return -1;
-		}
-	for (i = 0; !tr->multi && i < pp->npoints; i++)
-		if (pp->points[i].attached && attach_one(ps, path, i)) {
+	/* the sampled tier is attached a window at a time (exe_link.c) */
+	for (i = HT_TIER_COLD; i <= HT_TIER_HOT; i++)
+		if (probe_set_attach_tier(ps, (enum ht_tier)i)) {
 			probe_set_detach(ps);
 			return -1;
 		}
@@ -95,6 +127,6 @@ void probe_set_detach(struct probe_set *ps)
 {
 	int tier;
 
-	for (tier = HT_TIER_COLD; tier <= HT_TIER_HOT; tier++)
+	for (tier = HT_TIER_COLD; tier < HT_TIERS; tier++)
 		probe_set_detach_tier(ps, (enum ht_tier)tier);
 }

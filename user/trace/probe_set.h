@@ -12,14 +12,21 @@ struct probe_set {
 	const struct tracer *tr;
 	const struct plan_points *pp;
 	pid_t pid;
-	int multi_link_fd[HT_TIER_HOT + 1]; /* -1: none */
+	char path[64];		/* what the points are attached to ("/proc/self/fd/N") */
+	int multi_link_fd[HT_TIERS]; /* -1: none */
 	struct bpf_link *links[HT_EXE_POINTS];
 };
 
-/* Attaches by file offset to `path` (the process's /proc/PID/exe); on
- * failure nothing is left attached. */
+/* Attaches the points of every tier but the sampled one by file offset to
+ * `path` (a descriptor of the executable that outlives ps), filtered to
+ * pid, or for every process that runs the file (pid 0); on failure nothing
+ * is left attached. */
 int probe_set_attach(struct probe_set *ps, const struct tracer *tr, const struct plan_points *pp, const char *path,
 		     pid_t pid);
+/* Attaches one tier's points (the sampled tier, a window at a time). */
+int probe_set_attach_tier(struct probe_set *ps, enum ht_tier tier);
+/* Has the plan points of this tier? */
+bool probe_set_has_tier(const struct probe_set *ps, enum ht_tier tier);
 /* Detaches the probes of one tier, or all. The kernel's wait for the
  * detach happens out of heaptrace's way (util/fd_closer.h). */
 void probe_set_detach_tier(struct probe_set *ps, enum ht_tier tier);

@@ -25,7 +25,9 @@ int tracer_open(struct tracer *tr, const struct tracer_opts *o)
 
 	memset(tr, 0, sizeof(*tr));
 	tr->max_exes = o->max_exes;
-	tr->next_exe = 1;
+	tr->exe_slot_used = calloc(o->max_exes + 1, 1);
+	if (!tr->exe_slot_used)
+		return ht_fail("out of memory");
 	/* The programs need no relocation (probes.bpf.c), but the kernel
 	 * verifies its BTF-typed helpers (bpf_get_current_task_btf) against
 	 * its own BTF, which this file shows. */
@@ -105,7 +107,7 @@ int tracer_read_figures(const struct tracer *tr, pid_t tgid, struct ht_figures *
 }
 
 static int add_point(struct plan_points *pp, const struct target *t, int probe, enum ht_tier tier, int exit,
-		     uint64_t addr)
+		     int call, uint64_t addr)
 {
 	struct attach_point *pt = &pp->points[pp->npoints];
 
@@ -115,6 +117,7 @@ static int add_point(struct plan_points *pp, const struct target *t, int probe, 
 		return ht_fail("0x%llx is not in an executable segment of %s", (unsigned long long)addr, t->exe);
 	pt->probe = probe;
 	pt->exit = exit;
+	pt->call = call;
 	pt->tier = tier;
 	pt->addr = addr;
 	pt->attached = true;
@@ -130,11 +133,16 @@ static int collect_points(struct plan_points *pp, const struct target *t, const 
 	pp->npoints = 0;
 	for (i = 0; i < plan->n; i++) {
 		const struct planned_probe *p = &plan->probes[i];
+		/* counted at its calls, timed a part of the time (sampling.h) */
+		enum ht_tier timing = p->spec->timing_sampled && p->ncalls ? HT_TIER_SAMPLED : p->spec->tier;
 
-		if (add_point(pp, t, i, p->spec->tier, -1, p->code.attach))
+		if (add_point(pp, t, i, timing, -1, -1, p->code.attach))
 			return -1;
 		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
-			if (add_point(pp, t, i, p->spec->tier, j, p->code.exits[j]))
+			if (add_point(pp, t, i, timing, j, -1, p->code.exits[j]))
+				return -1;
+		for (j = 0; j < p->ncalls; j++)
+			if (add_point(pp, t, i, p->spec->tier, -1, j, p->calls[j]))
 				return -1;
 	}
 	return 0;
@@ -148,10 +156,15 @@ static int set_point_info(struct tracer *tr, const struct plan_points *pp, const
 
 	for (i = 0; i < pp->npoints; i++) {
 		const struct planned_probe *p = &plan->probes[pp->points[i].probe];
-		bool exit = pp->points[i].exit >= 0;
+		bool exit = pp->points[i].exit >= 0, call = pp->points[i].call >= 0;
 		const struct probe_arg *args = exit ? p->spec->results : p->spec->args;
-		struct ht_point_info pi = { .handler = p->spec->handler, .exit = exit,
-					    .morestack = exit ? HT_MORESTACK_NONE : p->code.morestack };
+		struct ht_point_info pi = { .handler = p->spec->handler, .exit = exit, .tier = (__u8)pp->points[i].tier,
+					    .morestack = exit || call ? HT_MORESTACK_NONE : p->code.morestack };
+
+		if (call)
+			pi.flags |= HT_POINT_CALLSITE;
+		else if (exit && !p->ncalls)
+			pi.flags |= HT_POINT_COUNTS; /* no call sites: the RETs count */
 		__u32 key = pp->base + (__u32)i;
 
 		memset(pi.arg, HT_ARG_ABSENT, sizeof(pi.arg));
@@ -183,21 +196,32 @@ static int madvise_points(struct tracer *tr, struct plan_points *pp, const struc
 int tracer_add_plan(struct tracer *tr, const struct target *t, const struct probe_plan *plan,
 		    struct plan_points *pp)
 {
+	uint32_t slot;
 	int i;
 
 	memset(pp, 0, sizeof(*pp));
-	if (tr->next_exe > tr->max_exes)
+	for (slot = 1; slot <= tr->max_exes && tr->exe_slot_used[slot]; slot++)
+		;
+	if (slot > tr->max_exes)
 		return ht_fail("more than %u executables traced at once", tr->max_exes);
-	pp->base = tr->next_exe * HT_EXE_POINTS;
+	pp->base = slot * HT_EXE_POINTS;
 	if (collect_points(pp, t, plan) || set_point_info(tr, pp, plan) || madvise_points(tr, pp, plan))
 		return -1;
-	tr->next_exe++;
+	tr->exe_slot_used[slot] = 1;
 	for (i = 0; i < plan->n; i++)
 		ht_debug("probe %s at 0x%llx (%s), %d exits", plan->probes[i].spec->symbol,
 			 (unsigned long long)plan->probes[i].code.attach,
 			 attach_kind_name(plan->probes[i].code.attach_kind),
 			 plan->probes[i].spec->exits ? plan->probes[i].code.nexits : 0);
 	return 0;
+}
+
+void tracer_remove_plan(struct tracer *tr, const struct plan_points *pp)
+{
+	uint32_t slot = pp->base / HT_EXE_POINTS;
+
+	if (tr->exe_slot_used && slot && slot <= tr->max_exes)
+		tr->exe_slot_used[slot] = 0;
 }
 
 void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, const struct ht_figures *f,
@@ -211,7 +235,9 @@ void probe_hits_of(const struct plan_points *pp, const struct probe_plan *plan, 
 		struct probe_hits *h = &hits[pp->points[i].probe];
 
 		h->work_ns += c->work_ns;
-		if (pp->points[i].exit < 0) {
+		if (pp->points[i].call >= 0) {
+			h->calls += c->hits;
+		} else if (pp->points[i].exit < 0) {
 			h->entries += c->hits - c->restarts;
 			h->restarts += c->restarts;
 		} else {
@@ -240,4 +266,6 @@ void tracer_close(struct tracer *tr)
 	madvise_probe_detach(&tr->madvise);
 	probes_bpf__destroy(tr->skel);
 	tr->skel = NULL;
+	free(tr->exe_slot_used);
+	tr->exe_slot_used = NULL;
 }

@@ -16,6 +16,7 @@ struct bpf_link;
 struct attach_point {
 	int probe;   /* index into plan->probes */
 	int exit;    /* -1 for the attach point, else index into code.exits */
+	int call;    /* -1, else index into the probe's calls (a call site) */
 	uint64_t addr;
 	uint64_t off;  /* file offset of addr: what uprobes are attached by */
 	enum ht_tier tier;
@@ -41,12 +42,14 @@ struct tracer {
 	const char *method; /* "uprobe_multi" or "uprobe" */
 	struct madvise_probe madvise;
 	bool madvise_chosen;
-	uint32_t max_exes, next_exe; /* executable 0 is heaptrace's own (hit_cost.c) */
+	uint32_t max_exes;   /* executable 0 is heaptrace's own (hit_cost.c) */
+	uint8_t *exe_slot_used; /* [1..max_exes]: cookie ranges given to a plan */
 	struct bpf_link *exec_link;
 };
 
 struct probe_hits {
 	uint64_t entries;  /* calls seen at the attach point */
+	uint64_t calls;	   /* hits on its call sites (probe_spec.call_sites) */
 	uint64_t exits;	   /* hits on all its RETs */
 	uint64_t restarts; /* passes of the attach point on the way to morestack */
 	uint64_t work_ns;  /* its handlers' time in the target (ht_point_count) */
@@ -57,6 +60,8 @@ int tracer_open(struct tracer *tr, const struct tracer_opts *o);
  * the first plan also decides how madvise is seen (madvise_probe.h). */
 int tracer_add_plan(struct tracer *tr, const struct target *t, const struct probe_plan *plan,
 		    struct plan_points *pp);
+/* Gives a plan's cookies back (an executable the cache forgot). */
+void tracer_remove_plan(struct tracer *tr, const struct plan_points *pp);
 /* Starts counting figures for process tgid, with what BPF needs to know
  * about it; _update replaces the configuration, _remove forgets both. */
 int tracer_add_process(struct tracer *tr, pid_t tgid, const struct ht_proc_config *cfg);

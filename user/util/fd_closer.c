@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "priv/caps.h"
 #include "util/fd_closer.h"
+#include "util/proc_title.h"
 
 static int closer_sock = -1;
 
@@ -105,6 +106,8 @@ void fd_closer_start(void)
 			if (priv_child_drop_all(PRIV_NOBODY_UID))
 				_exit(0);
 			detach_from_caller(sv[1]);
+			proc_title_set("heaptrace: link closer (detaches uprobes for heaptrace, ends after it)",
+				       "ht-link-closer");
 			closer(sv[1]);
 		}
 		_exit(0);

@@ -3,20 +3,29 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "util/log.h"
+#include "util/textsafe.h"
 
 bool ht_verbose;
 /* Per thread: the calibration thread fails and reports on its own. */
 static __thread char last_error[1024];
 
+/* One line on stderr: what the message holds of a target's names cannot
+ * start a line of its own or move a terminal's cursor. */
+static void say(const char *fmt, va_list ap)
+{
+	char msg[2048], safe[4 * sizeof(msg)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "heaptrace: %s\n", text_escape(safe, sizeof(safe), msg));
+}
+
 void ht_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("heaptrace: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void ht_debug(const char *fmt, ...)
@@ -25,11 +34,9 @@ void ht_debug(const char *fmt, ...)
 
 	if (!ht_verbose)
 		return;
-	fputs("heaptrace: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int ht_fail(const char *fmt, ...)

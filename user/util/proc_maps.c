@@ -22,17 +22,21 @@ bool proc_maps_find(pid_t pid, bool (*fn)(void *ctx, const struct proc_mapping *
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		memset(&m, 0, sizeof(m));
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64, &m.start, &m.end, m.perms,
-			   &m.offset, &m.dev_major, &m.dev_minor, &m.inode) != 7)
-			continue;
-		hit = fn(ctx, &m);
-	}
+	while (!hit && fgets(line, sizeof(line), f))
+		if (proc_maps_parse_line(line, &m))
+			hit = fn(ctx, &m);
 	fclose(f);
 	if (hit && found)
 		*found = m;
 	return hit;
+}
+
+bool proc_maps_parse_line(const char *line, struct proc_mapping *m)
+{
+	memset(m, 0, sizeof(*m));
+	return sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64, &m->start, &m->end, m->perms,
+		      &m->offset, &m->dev_major, &m->dev_minor, &m->inode) == 7 &&
+	       m->start <= m->end;
 }
 
 static bool holds(void *ctx, const struct proc_mapping *m)

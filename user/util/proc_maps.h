@@ -17,6 +17,8 @@ struct proc_mapping {
  * false if the file cannot be read or nothing matched. */
 bool proc_maps_find(pid_t pid, bool (*fn)(void *ctx, const struct proc_mapping *m), void *ctx,
 		    struct proc_mapping *found);
+/* One line of /proc/PID/maps; false if it is not a mapping's line. */
+bool proc_maps_parse_line(const char *line, struct proc_mapping *m);
 /* The file offset of one of heaptrace's own instructions. */
 int own_file_offset(const void *p, uint64_t *off);
 #endif

@@ -134,6 +134,7 @@ func main() {
 	morestack := flag.Int("morestack", 0, "before the rounds, call debug.FreeOSMemory from N goroutines at stack depths 0..N-1, "+
 		"so that some calls go through morestack; prints 'morestack calls N'")
 	memstats := flag.Bool("memstats", false, "call runtime.ReadMemStats once a round: a stop of the world that is not the GC's")
+	freeEvery := flag.Int("freeos-every", 5, "call debug.FreeOSMemory every N rounds (0: never)")
 	flag.Parse()
 
 	if *wait {
@@ -154,7 +155,7 @@ func main() {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 		}
-		if r%5 == 4 {
+		if *freeEvery > 0 && r%*freeEvery == *freeEvery-1 {
 			freeOSMemory()
 		}
 		time.Sleep(*pause)
@@ -169,6 +170,11 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
+	}
+	if *timing {
+		var gc debug.GCStats
+		debug.ReadGCStats(&gc)
+		fmt.Fprintf(os.Stderr, "numgc %d\n", gc.NumGC)
 	}
 	fmt.Printf("checksum %d\n", sum)
 	if *execPath != "" {
