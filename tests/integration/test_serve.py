@@ -133,9 +133,9 @@ class Served:
         self.p = spawn([*prefix, HEAPTRACE, "-q", "-d", duration, "-i", "500ms", "-p", str(pid),
                         "--listen", f"{listen}:{self.port}", *args])
         self.line = self.p.out.wait_for("heaptrace: serving ", timeout=60)
-        # the first bodies cross to the server process just after that line
-        wait_for(lambda: request(self.port, ca=ca, user=user, password=password, cert=cert)[0] != 503, timeout=5,
-                 what="the first bodies served")
+        # the first bodies are served before heaptrace says it serves
+        status, _, body = request(self.port, ca=ca, user=user, password=password, cert=cert)
+        assert status != 503, body
 
     def stop(self):
         if self.p.poll() is None:

@@ -407,8 +407,8 @@ int host_run(const struct host_opts *o)
 		ht_err("%s", ht_last_error());
 	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
 		(unsigned long long)h.stats.attached, "the sched_process_exec raw tracepoint");
+	export_all(&h, false); /* served once it says it serves */
 	report_exports(o->so.out, h.exporter);
-	export_all(&h, false);
 	fflush(o->so.out);
 	if (!drop_err)
 		loop(&h, &view);

@@ -26,6 +26,7 @@ int channel_write(int fd, const void *buf, size_t len);
 /* SO_SNDTIMEO and SO_RCVTIMEO, in milliseconds (0: leave as is). */
 int channel_timeouts(int fd, unsigned send_ms, unsigned recv_ms);
 
-/* The keeper's one-byte replies to a CONFIG message. */
-enum { SERVE_REPLY_UP = 'U', SERVE_REPLY_REFUSED = 'R' };
+/* The keeper's one-byte replies: to a CONFIG message, the server is up
+ * with it or refused it; to a BODIES message, the server serves them now. */
+enum { SERVE_REPLY_UP = 'U', SERVE_REPLY_REFUSED = 'R', SERVE_REPLY_PUBLISHED = 'P' };
 #endif

@@ -42,6 +42,7 @@ struct keeper {
 	int pidfd, wchan;		/* the worker's pidfd; the keeper's end of its channel */
 	bool replacing;			/* the worker is being stopped on purpose */
 	bool reply_due;			/* the tracer waits for a word on the last configuration */
+	unsigned published_due;		/* bodies forwarded, their worker's word not yet passed on */
 	uint64_t started_ns, restart_at_ns;
 	unsigned crashes;
 };
@@ -100,8 +101,12 @@ static void __attribute__((noreturn)) worker_main(struct keeper *k, int wchan)
 			r = channel_read(wchan, &m);
 			if (r <= 0)
 				break; /* the keeper is done with this worker */
-			if (m.h.type == SERVE_MSG_BODIES && publish_payload(srv, m.payload, m.h.len))
+			if (m.h.type != SERVE_MSG_BODIES)
+				;
+			else if (publish_payload(srv, m.payload, m.h.len))
 				ht_err("http: %s", ht_last_error());
+			else
+				reply(wchan, SERVE_REPLY_PUBLISHED);
 			channel_msg_free(&m);
 		}
 		http_tick(srv);
@@ -140,6 +145,7 @@ static void spawn_worker(struct keeper *k)
 		return;
 	}
 	channel_timeouts(sv[0], WORKER_SEND_MS, 0);
+	k->published_due = 0; /* a new worker starts with the last bodies */
 	k->worker = pid;
 	k->wchan = sv[0];
 	k->replacing = false;
@@ -222,18 +228,27 @@ static int take(struct keeper *k, struct serve_msg *m)
 		stop_worker(k);
 		reap_worker(k);
 		spawn_worker(k);
+	} else if (k->worker) {
+		k->published_due++;
 	}
 	return 0;
 }
 
-/* The worker's word on its configuration, passed to the tracer. */
+/* The worker's words (on its configuration, on bodies it serves), passed
+ * to the tracer where it waits for them. */
 static void worker_said(struct keeper *k)
 {
-	char c;
+	char c[64];
+	ssize_t n = read(k->wchan, c, sizeof(c)), i;
 
-	if (read(k->wchan, &c, 1) == 1 && k->reply_due) {
-		reply(k->chan, c);
-		k->reply_due = false;
+	for (i = 0; i < n; i++) {
+		if (c[i] == SERVE_REPLY_PUBLISHED && k->published_due) {
+			k->published_due--;
+			reply(k->chan, c[i]);
+		} else if (c[i] != SERVE_REPLY_PUBLISHED && k->reply_due) {
+			reply(k->chan, c[i]);
+			k->reply_due = false;
+		}
 	}
 }
 
@@ -244,7 +259,7 @@ static int loop(struct keeper *k)
 	for (;;) {
 		struct pollfd p[3] = { { .fd = k->chan, .events = POLLIN },
 				       { .fd = k->worker ? k->pidfd : -1, .events = POLLIN },
-				       { .fd = k->worker && k->reply_due ? k->wchan : -1, .events = POLLIN } };
+				       { .fd = k->worker ? k->wchan : -1, .events = POLLIN } };
 		int timeout = -1, r;
 		uint64_t now = monotonic_ns();
 
@@ -295,6 +310,8 @@ int serve_stage_main(void)
 	uid_t uid;
 
 	prctl(PR_SET_NAME, "heaptrace-serve");
+	/* a tracer gone mid-reply is the end of the channel, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	/* No core dump (the TLS key is in memory), no ptrace by its own uid. */
 	prctl(PR_SET_DUMPABLE, 0);
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });

@@ -29,6 +29,7 @@ struct serve_stage {
 	pid_t pid;
 	int chan;
 	bool gone;		/* the channel failed: no longer serving */
+	bool published;		/* bodies were handed over once */
 	bool tls;
 	const char *web_config;
 	char address[80];
@@ -44,6 +45,9 @@ static void __attribute__((noreturn)) exec_stage(int listen_fd, int chan, pid_t 
 	static char *const envp[] = { NULL };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+	/* A session of its own: the terminal's Ctrl-C, meant for heaptrace
+	 * (which then ends the stage by closing the channel), never reaches it. */
+	setsid();
 	/* listen_fd and chan are above 4 (see serve_stage_start), so these
 	 * dups never clobber one with the other */
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
@@ -222,9 +226,15 @@ static int lost(struct serve_stage *s, const char *why)
 	return ht_fail("the HTTP server stage is gone (%s; it ended%s): no longer serving", w, ended_how(s));
 }
 
+/* The first bodies are waited for until they are served, so that what
+ * heaptrace says next ("serving ...") is true: no 503 after it. Later ones
+ * are not: the stage's words on them are only drained. */
+#define FIRST_PUBLISH_MS 2000
+
 int serve_stage_publish(struct serve_stage *s, const struct serve_bodies *b)
 {
 	struct serve_wbuf w;
+	char words[64];
 	int err;
 
 	if (s->gone)
@@ -233,9 +243,23 @@ int serve_stage_publish(struct serve_stage *s, const struct serve_bodies *b)
 		serve_wbuf_free(&w);
 		return -1;
 	}
+	while (recv(s->chan, words, sizeof(words), MSG_DONTWAIT) > 0)
+		;
 	err = channel_write(s->chan, w.p, w.len);
 	serve_wbuf_free(&w);
-	return err ? lost(s, ht_last_error()) : 0;
+	if (err)
+		return lost(s, ht_last_error());
+	if (!s->published) {
+		struct pollfd p = { .fd = s->chan, .events = POLLIN };
+
+		s->published = true;
+		/* a worker that does not say so in time is not an error: it
+		 * serves them when it can */
+		if (poll(&p, 1, FIRST_PUBLISH_MS) > 0)
+			while (recv(s->chan, words, sizeof(words), MSG_DONTWAIT) > 0)
+				;
+	}
+	return 0;
 }
 
 int serve_stage_reload(struct serve_stage *s)
