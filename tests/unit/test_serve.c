@@ -387,7 +387,24 @@ static void test_web_config_full(void **state)
 	assert_string_equal(w.c.headers[0].name, "X-Content-Type-Options"); /* exporter-toolkit's spelling */
 	assert_string_equal(w.c.headers[0].value, "NoSniff");
 	assert_string_equal(w.c.source, path);
+	assert_string_equal(w.warning, ""); /* the key is 0600 */
 	web_config_free(&w);
+}
+
+static void test_web_config_warns_of_a_key_every_user_reads(void **state)
+{
+	char key[256];
+	const char *path;
+	struct web_config w;
+
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	assert_int_equal(chmod(key, 0644), 0);
+	path = write_file("readable.yml", 0600, "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+	assert_int_equal(web_config_load(path, &w), 0);
+	assert_true(contains(w.warning, "tls_server_config.key_file"));
+	assert_true(contains(w.warning, "key.pem is readable by every user: chmod o-r it"));
+	web_config_free(&w);
+	assert_int_equal(chmod(key, 0600), 0);
 }
 
 static void test_web_config_empty_and_none(void **state)
@@ -639,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_wire_encoder_refuses_what_the_server_would),
 		cmocka_unit_test(test_web_config_full),
 		cmocka_unit_test(test_web_config_empty_and_none),
+		cmocka_unit_test(test_web_config_warns_of_a_key_every_user_reads),
 		cmocka_unit_test(test_web_config_refusals),
 		cmocka_unit_test(test_host_check),
 		cmocka_unit_test(test_conn_guard_limits),

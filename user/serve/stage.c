@@ -157,6 +157,8 @@ struct serve_stage *serve_stage_start(const char *listen, const char *web_config
 	/* a bad --web-config fails before anything is bound */
 	if (web_config_load(web_config, &w))
 		goto fail_early;
+	if (w.warning[0])
+		ht_err("%s", w.warning);
 	s->tls = w.c.tls;
 	fd = listen_open(listen, s->address, sizeof(s->address));
 	if (fd < 0)
@@ -271,6 +273,8 @@ int serve_stage_reload(struct serve_stage *s)
 		return ht_fail("the HTTP server stage is gone: nothing to reload");
 	if (web_config_load(s->web_config, &w))
 		return -1;
+	if (w.warning[0])
+		ht_err("%s", w.warning);
 	err = send_config(s, &w);
 	if (!err)
 		s->tls = w.c.tls;

@@ -35,7 +35,8 @@ static void *own(struct web_config *w, void *p)
 
 /* A file the configuration names (or the configuration itself): readable,
  * regular, not writable by every user, bounded. */
-static int read_file_checked(const char *cfg, const char *key, const char *path, uint8_t **out, size_t *len)
+static int read_file_checked(const char *cfg, const char *key, const char *path, uint8_t **out, size_t *len,
+			     mode_t *mode)
 {
 	char who[PATH_MAX + 128];
 	struct stat st;
@@ -86,6 +87,8 @@ static int read_file_checked(const char *cfg, const char *key, const char *path,
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;
+	if (mode)
+		*mode = st.st_mode;
 	return 0;
 }
 
@@ -196,6 +199,7 @@ static int pem(struct loader *l, const char *key, const yaml_node_t *file, const
 {
 	struct web_config *w = l->w;
 	char path[PATH_MAX], what[64];
+	mode_t mode = 0;
 	uint8_t *buf;
 	size_t len;
 
@@ -212,8 +216,16 @@ static int pem(struct loader *l, const char *key, const yaml_node_t *file, const
 	}
 	if (!scalar(file) || !*scalar(file))
 		return bad(l, file, "%s: expected a file name", what);
-	if (resolve(l, scalar(file), path, sizeof(path)) || read_file_checked(l->path, what, path, &buf, &len))
+	if (resolve(l, scalar(file), path, sizeof(path)) || read_file_checked(l->path, what, path, &buf, &len, &mode))
 		return -1;
+	/* Readable by every user, the key is every local user's, the server's
+	 * uid (65534 when heaptrace is root) among them; heaptrace reads it,
+	 * the server never opens a file. A warning, not a refusal: a
+	 * Kubernetes secret is mounted 0644 unless told otherwise. */
+	if (!strcmp(key, "key") && (mode & S_IROTH))
+		snprintf(w->warning, sizeof(w->warning),
+			 "--web-config %s: %s %s is readable by every user: chmod o-r it (Kubernetes: defaultMode: 0400)",
+			 l->path, what, path);
 	out->p = own(w, buf);
 	out->len = len;
 	return 0;
@@ -499,7 +511,7 @@ int web_config_load(const char *path, struct web_config *w)
 		return ht_fail("out of memory");
 	snprintf(copy, sizeof(copy), "%s", path);
 	snprintf(l.dir, sizeof(l.dir), "%s", dirname(copy));
-	if (read_file_checked(path, NULL, path, &text, &len))
+	if (read_file_checked(path, NULL, path, &text, &len, NULL))
 		return -1;
 	if (!yaml_parser_initialize(&parser)) {
 		free(text);

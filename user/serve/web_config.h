@@ -23,7 +23,7 @@
  * and every file it names), an unknown key, a wrong type, a setting
  * exporter-toolkit has that heaptrace does not implement (cipher_suites,
  * curve_preferences, client_allowed_sans), TLS 1.0 or 1.1, a certificate
- * whose key does not match.
+ * whose key does not match. A key file every user may read is warned about.
  *
  * The tracer reads it (and the files it names) at start and on SIGHUP, and
  * sends the result to the HTTP server process, which has no access to any
@@ -31,10 +31,12 @@
  */
 #ifndef HT_SERVE_WEB_CONFIG_H
 #define HT_SERVE_WEB_CONFIG_H
+#include <limits.h>
 #include "serve/wire.h"
 
 struct web_config {
 	struct serve_config c;	/* points into what this struct owns */
+	char warning[PATH_MAX + 256];	/* "" or what to tell (a key readable by every user) */
 	void *owned[2 * SERVE_MAX_USERS + 2 * SERVE_MAX_HEADERS + 8];
 	int nowned;
 };
