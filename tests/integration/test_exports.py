@@ -6,6 +6,7 @@ the same moment, on the mapleak fixture."""
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -358,3 +359,38 @@ def test_unwritable_export_files_fail_before_attaching(opt, path, message, maple
     assert message in p.stderr
     assert "tracing pid" not in p.stdout
     assert_nothing_left()
+
+
+def test_redact_leaves_addresses_and_variable_names_out(mapleak, heaptrace, tmp_path):
+    """--redact (export/redact.h): the same series and figures, without heap
+    addresses, global variables' names, source paths or load addresses."""
+    m = mapleak("gocur-mapleak", "-grow-after", "1s", "-later", "100000")
+    h = heaptrace(m.pid, "--redact", duration="4s")
+    wait_for(lambda: "main.growLater" in h.metrics()[1], timeout=10, what="the map grown while traced in the metrics")
+    text = h.metrics()[1]
+    promtool_check(text)
+    s = samples(text)
+    rows = series(s, "heaptrace_map_table_bytes")
+    assert rows
+    for lab, _ in rows:
+        assert re.fullmatch(r"r[0-9a-f]{16}", lab["addr"]), lab
+        assert lab["site"] in ("global", "goroutine") or re.fullmatch(r"[\w./*()\[\]-]+", lab["site"]), lab
+    assert len({lab["addr"] for lab, _ in rows}) == len(rows), "distinct maps keep distinct series"
+    leaky = [(lab, v) for lab, v in rows if lab["verdict"] == "retained"]
+    assert leaky and abs(leaky[0][1] - m.truth["leaky_full_bytes"]) <= 0.25 * m.truth["leaky_full_bytes"]
+    assert [lab for lab, _ in rows if lab["site"] == "main.growLater"], rows
+    for secret in ("main.leaky", "main.healthy", ".go:", "0x"):
+        assert secret not in text.replace("0x0", ""), secret
+    h.wait()
+    raw = pprof("-raw", h.pprof)
+    assert "global main." not in raw and ".go:" not in raw, raw
+    assert re.search(r"addr:\[r[0-9a-f]{16}\]", raw)
+    assert "main.growLater" in raw, "function names stay"
+    # the local report keeps everything
+    r = read_json(h.json)
+    assert [x for x in r["maps"] if x["site"] == "global main.leaky" and x["addr"].startswith("0x")]
+
+
+def test_redact_needs_an_export():
+    p = subprocess.run([HEAPTRACE, "-p", "1", "--redact"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--redact applies to --listen, --textfile and --pprof" in p.stderr

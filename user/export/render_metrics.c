@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "trace/madvise_probe.h"
 #include "export/map_select.h"
+#include "export/redact.h"
 #include "export/render_metrics.h"
 #include "export/render_runtime.h"
 
@@ -34,6 +35,8 @@ struct probe_row {
 struct map_row {
 	const struct tracked_map *m;
 	char addr[24];
+	char site[MAP_SITE_LEN];	/* the site, redacted */
+	char held[HELD_BY_LEN];		/* the holder, redacted */
 	struct metrics_label labels[MAP_LABELS];
 };
 
@@ -123,13 +126,13 @@ static int collect_maps(struct target_ctx *c, unsigned top_maps)
 		struct map_row *r = &c->maps[i];
 
 		r->m = top[i];
-		snprintf(r->addr, sizeof(r->addr), "0x%" PRIx64, top[i]->m.addr);
-		r->labels[0] = (struct metrics_label){ "addr", r->addr };
+		r->labels[0] = (struct metrics_label){ "addr", redact_addr(top[i]->m.addr, r->addr, sizeof(r->addr)) };
 		/* the exact type, or the layout the candidates agree on: never one of them */
 		r->labels[1] = (struct metrics_label){ "type", tracked_type_text(top[i]) };
-		r->labels[2] = (struct metrics_label){ "site", top[i]->site };
+		r->labels[2] = (struct metrics_label){ "site", redact_site(top[i]->site, r->site, sizeof(r->site)) };
 		r->labels[3] = (struct metrics_label){ "verdict", map_verdict_name(tracked_verdict(top[i])) };
-		r->labels[4] = (struct metrics_label){ "held_by", top[i]->held ? top[i]->held->held_by : "" };
+		r->labels[4] = (struct metrics_label){ "held_by", top[i]->held ? redact_held_by(top[i]->held->held_by, r->held,
+												 sizeof(r->held)) : "" };
 	}
 	free(top);
 	return 0;
@@ -391,7 +394,10 @@ static void small_by_type(struct metrics_writer *w, const struct target_ctx *c)
 
 static void small_by_holder(struct metrics_writer *w, const struct target_ctx *c)
 {
-	small_groups(w, c->s->maps->small.by_holder, c->s->maps->small.nholder, "held_by");
+	/* --redact: the holders' names stay on the host (and, all "global",
+	 * they would be one series many times) */
+	if (!redact_on())
+		small_groups(w, c->s->maps->small.by_holder, c->s->maps->small.nholder, "held_by");
 }
 
 static void map_retained(struct metrics_writer *w, const struct target_ctx *c)

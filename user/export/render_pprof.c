@@ -11,6 +11,7 @@
 #include "export/intern.h"
 #include "export/pprof_tables.h"
 #include "export/map_select.h"
+#include "export/redact.h"
 #include "export/render_pprof.h"
 
 /* Maps with a sample of their own (and their address); the rest are grouped. */
@@ -52,7 +53,7 @@ static uint64_t add_mapping(struct pprof_builder *b, const struct target *t)
 
 	for (i = 0; i < t->elf.nsegs; i++)
 		if (t->elf.segs[i].flags & PF_X) {
-			m.start = t->elf.segs[i].vaddr + t->load_bias;
+			m.start = redact_code_addr(t->elf.segs[i].vaddr + t->load_bias, t->load_bias);
 			m.limit = m.start + t->elf.segs[i].memsz;
 			m.offset = t->elf.segs[i].offset;
 			break;
@@ -141,9 +142,10 @@ static uint64_t frame_location(struct render *r, uint64_t pc, bool ret, bool ski
 	if (*runtime && skip_runtime)
 		return 0;
 	for (i = 0; i < n; i++)
-		lines[i] = (struct pprof_line){ pprof_function(r->b, fr[i].func, NULL, fr[i].file, 0), fr[i].line };
+		lines[i] = (struct pprof_line){ pprof_function(r->b, fr[i].func, NULL, redact_file(fr[i].file), 0),
+						fr[i].line };
 	/* Unnamed code keeps its address: a reader with the binary may name it. */
-	slot->id = pprof_location(r->b, r->mapping, pc, lines, n);
+	slot->id = pprof_location(r->b, r->mapping, redact_code_addr(pc, r->t->load_bias), lines, n);
 	return slot->id;
 }
 
@@ -173,6 +175,11 @@ static size_t holder_stack(struct render *r, const struct tracked_map *m, uint64
 		/* no parentheses: readers take them for a signature and cut them */
 		snprintf(name, sizeof(name), "%s grown before attach", tracked_type_text(m));
 		locs[n] = named_location(r->b, name);
+		return locs[n] ? 1 : 0;
+	}
+	if (redact_on()) {
+		/* the variables' names stay on the host: one frame, the root's kind */
+		locs[n] = named_location(r->b, redact_held_by(p->held_by, name, sizeof(name)));
 		return locs[n] ? 1 : 0;
 	}
 	for (k = p->n - 1; k >= 0 && n < max; k--) {
@@ -232,11 +239,11 @@ static int add_sample(struct render *r, const struct sample_sum *s, bool one)
 	const struct tracked_map *m = s->m;
 	uint64_t locs[GOMAP_STACK_DEPTH];
 	size_t n = map_stack(r, m, locs), nl = 0;
-	char addr[24];
+	char addr[24], site[MAP_SITE_LEN], held[HELD_BY_LEN];
 	const int64_t values[] = { (int64_t)s->maps, (int64_t)s->table, (int64_t)s->retained };
 	struct pprof_label labels[10];
 
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, m->m.addr);
+	redact_addr(m->m.addr, addr, sizeof(addr));
 	if (one)
 		labels[nl++] = (struct pprof_label){ .key = "addr", .str = addr };
 	labels[nl++] = (struct pprof_label){ .key = "pid", .num = r->t->pid, .unit = "" };
@@ -246,9 +253,10 @@ static int add_sample(struct render *r, const struct sample_sum *s, bool one)
 	labels[nl++] = (struct pprof_label){ .key = "peak", .num = (int64_t)s->peak, .unit = "count" };
 	labels[nl++] = (struct pprof_label){ .key = "capacity", .num = (int64_t)s->capacity, .unit = "count" };
 	if (m->site[0])
-		labels[nl++] = (struct pprof_label){ .key = "site", .str = m->site };
+		labels[nl++] = (struct pprof_label){ .key = "site", .str = redact_site(m->site, site, sizeof(site)) };
 	if (m->held)
-		labels[nl++] = (struct pprof_label){ .key = "held_by", .str = m->held->held_by };
+		labels[nl++] = (struct pprof_label){ .key = "held_by",
+						     .str = redact_held_by(m->held->held_by, held, sizeof(held)) };
 	return pprof_sample(r->b, locs, n, values, 3, labels, nl);
 }
 
