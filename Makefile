@@ -121,18 +121,30 @@ $(OUT)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(OUT)/libheaptrace.a | $(OUT)/te
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(UNIT_SUPPORT) $(OUT)/libheaptrace.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
-# libFuzzer harnesses: the readers built with ASan and UBSan.
+# libFuzzer harnesses: the readers built with ASan and UBSan, the library
+# compiled once for all of them (fuzzer-no-link: instrumented, no main).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
-	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS := $(LIB_SRCS)
+	       -fsanitize=address,undefined -fno-sanitize-recover=undefined -MMD -MP
+FUZZ_OBJS := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(filter user/%,$(LIB_SRCS))) \
+	     $(patsubst $(OUT)/%.c,$(OUT)/fuzz/obj/%.o,$(filter $(OUT)/%,$(LIB_SRCS)))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
 FUZZ_SECONDS ?= 300
 $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | $(SKELS) $(OUT)/fuzz
+$(OUT)/fuzz/obj/%.o: user/%.c | $(SKELS) $(PROTO_H)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/obj/%.o: $(OUT)/%.c | $(PROTO_H)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(SKELS) $(OUT)/fuzz
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
 
 # make fuzz: long runs; make test runs a short one (30 s a harness).
 fuzz: $(FUZZ_BINS) targets
@@ -273,4 +285,4 @@ package-check: deb
 clean:
 	rm -rf $(OUT) heaptrace heaptrace_*.deb $(DEB_LEFTOVERS)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d $(OUT)/fuzz/obj/*/*.d)
