@@ -176,6 +176,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		s->snap.madvise = &no_madvise;
 	}
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
+	/* the runtime's state when the trace begins: its window counts from
+	 * this reading, which comes before heaptrace says it traces */
+	read_page_stats(s);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. In
@@ -189,7 +192,6 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		if (!o->launched)
 			session_walk(s, HEAP_WALK_BUDGET_NS);
 	}
-	read_page_stats(s);
 	sample_memory(s, s->start);
 	refresh_snapshot(s, monotonic_ns());
 	export_snapshot(s, false);

@@ -24,9 +24,9 @@ def run_json(args, timeout=120):
 
 
 def leaky_and_healthy(report, truth):
-    by_site = {m["site"]: m for m in report["maps"]}
-    assert "global main.leaky" in by_site, sorted(by_site)
-    leaky, healthy = by_site["global main.leaky"], by_site["global main.healthy"]
+    by_holder = {m["held_by"]: m for m in report["maps"]}
+    assert "main.leaky" in by_holder, sorted(by_holder, key=str)
+    leaky, healthy = by_holder["main.leaky"], by_holder["main.healthy"]
     assert leaky["live"] == truth["leaky_live"]
     assert healthy["live"] == truth["healthy_live"]
     full = truth["leaky_full_bytes"]

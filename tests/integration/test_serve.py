@@ -335,7 +335,7 @@ def test_prometheus_scrapes_over_tls_with_basic_auth(certs, mapleak, served, tmp
         assert wait_for(lambda: up("heaptrace") == "1" and up("wrong-password") and up("plain-http"), timeout=45,
                         what="every job scraped once")
         assert up("wrong-password") == "0" and up("plain-http") == "0"
-        got = wait_for(lambda: query(web, f'heaptrace_map_retained_bytes{{pid="{m.pid}",site="global main.leaky"}}'),
+        got = wait_for(lambda: query(web, f'heaptrace_map_retained_bytes{{pid="{m.pid}",held_by="main.leaky"}}'),
                        timeout=20, what="the leaky map in Prometheus")
         assert float(got[0]["value"][1]) > 0.5 * m.truth["leaky_full_bytes"]
     finally:
