@@ -18,7 +18,28 @@ endif
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 	  -Iinclude -Iuser -I$(OUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lcapstone -ljansson
+# Hardening: heaptrace runs with BPF, PERFMON and SYS_PTRACE on every host and
+# reads bytes from other processes and the network. PIE (ASLR for its own
+# code), canaries on every function with a local array, bounds-checked libc
+# calls (level 3 where the compiler has __builtin_dynamic_object_size: gcc
+# 12, clang 16), stack-clash probes, CET where the CPU has it, and a GOT
+# made read-only before main (full RELRO, BIND_NOW). tests/integration/
+# test_hardening.py reads the result with readelf.
+FORTIFY_LEVEL := $(shell printf 'int main(void){char b[4];return (int)__builtin_dynamic_object_size(b, 0);}' | \
+	$(CC) -x c -O2 -Werror -o /dev/null - 2>/dev/null && echo 3 || echo 2)
+CF_PROTECTION := $(shell $(CC) -fcf-protection -x c -c -o /dev/null /dev/null 2>/dev/null && echo -fcf-protection)
+HARDEN_CFLAGS := -fPIE -fstack-protector-strong -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=$(FORTIFY_LEVEL) \
+		 -fstack-clash-protection $(CF_PROTECTION)
+HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+CFLAGS += $(HARDEN_CFLAGS)
+LDFLAGS += $(HARDEN_LDFLAGS) $(PSX_LDFLAGS)
+# libpsx makes libcap's changes (the capability drop, no_new_privs) apply to
+# every thread, not only the caller's: it must see each thread created, and
+# come before libcap, whose own weak psx_load_syscalls the dynamic linker
+# would otherwise pick.
+PSX_LDFLAGS := -Wl,-wrap,pthread_create
+PSX_LDLIBS := -lpsx -lpthread
+LDLIBS := -lbpf -ldw -lelf -lz -lcapstone -ljansson $(PSX_LDLIBS) -lcap
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ivmlinux/$(ARCH) -MMD -MP
 
@@ -39,7 +60,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 # Keep BPF objects and skeletons: they are inputs of several rules.
 .SECONDARY:
-.PHONY: all clean test unit integration targets install demo bench setup fuzz fuzz-short tsan
+
+.PHONY: FORCE all clean test unit integration targets install demo bench setup fuzz fuzz-short tsan
 
 all: heaptrace
 
@@ -54,8 +76,14 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
+# Objects are rebuilt when the flags change (the hardening flags above, a
+# CFLAGS given on the command line): the file changes only then.
+$(OUT)/cflags: FORCE | $(OUT)
+	$(Q)echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
+FORCE:
+
 # User objects may include any skeleton; generate them first.
-$(OUT)/user/%.o: user/%.c | $(SKELS) $(OUT)
+$(OUT)/user/%.o: user/%.c $(OUT)/cflags | $(SKELS) $(OUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -68,11 +96,15 @@ PROTO_H := $(PROTO_C:.c=.h)
 LIB_SRCS += $(PROTO_C)
 LIB_OBJS += $(PROTO_C:.c=.o)
 LDLIBS += -lmicrohttpd -lprotobuf-c
+# The HTTP server stage (user/serve/): TLS (GnuTLS, which libmicrohttpd is
+# built with), --web-config (libyaml), bcrypt (libxcrypt's crypt_rn), the
+# seccomp allow-list (libseccomp).
+LDLIBS += -lgnutls -lyaml -lcrypt -lseccomp
 $(PROTO_C) $(PROTO_H) &: user/export/profile.proto
 	$(call msg,PROTOC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)protoc-c --proto_path=$(<D) --c_out=$(@D) $<
-$(PROTO_C:.c=.o): $(PROTO_C)
+$(PROTO_C:.c=.o): $(PROTO_C) $(OUT)/cflags
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 $(LIB_OBJS) $(OUT)/user/main.o: | $(PROTO_H)
@@ -83,24 +115,36 @@ $(OUT)/libheaptrace.a: $(LIB_OBJS)
 
 heaptrace: $(OUT)/user/main.o $(OUT)/libheaptrace.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUT)/tests/%: tests/unit/%.c $(UNIT_SUPPORT) $(OUT)/libheaptrace.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(UNIT_SUPPORT) $(OUT)/libheaptrace.a $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(UNIT_SUPPORT) $(OUT)/libheaptrace.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
-# libFuzzer harnesses: the readers built with ASan and UBSan.
+# libFuzzer harnesses: the readers built with ASan and UBSan, the library
+# compiled once for all of them (fuzzer-no-link: instrumented, no main).
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) \
-	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRCS := $(LIB_SRCS)
+	       -fsanitize=address,undefined -fno-sanitize-recover=undefined -MMD -MP
+FUZZ_OBJS := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(filter user/%,$(LIB_SRCS))) \
+	     $(patsubst $(OUT)/%.c,$(OUT)/fuzz/obj/%.o,$(filter $(OUT)/%,$(LIB_SRCS)))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(wildcard tests/fuzz/*.c))
 FUZZ_SECONDS ?= 300
 $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | $(SKELS) $(OUT)/fuzz
+$(OUT)/fuzz/obj/%.o: user/%.c | $(SKELS) $(PROTO_H)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) $(LDLIBS) -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/obj/%.o: $(OUT)/%.c | $(PROTO_H)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(SKELS) $(OUT)/fuzz
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
 
 # make fuzz: long runs; make test runs a short one (30 s a harness).
 fuzz: $(FUZZ_BINS) targets
@@ -127,7 +171,7 @@ $(TSAN_BIN): $(USER_SRCS) $(PROTO_C) | $(SKELS) $(PROTO_H)
 	$(call msg,TSAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(OUT) -fsanitize=thread \
-		$(USER_SRCS) $(PROTO_C) $(LDLIBS) -o $@
+		$(USER_SRCS) $(PROTO_C) $(PSX_LDFLAGS) $(LDLIBS) -o $@
 
 tsan: $(TSAN_BIN) targets
 	$(Q)tools/tsan.sh $(TSAN_BIN) $(OUT)/targets
@@ -241,4 +285,4 @@ package-check: deb
 clean:
 	rm -rf $(OUT) heaptrace heaptrace_*.deb $(DEB_LEFTOVERS)
 
--include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/user/*.d $(OUT)/user/*/*.d $(OUT)/tests/*.d $(OUT)/fuzz/obj/*/*.d)

@@ -1,12 +1,45 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Go map growth (warm tier) and assignment (hot tier). A growth record
- * carries the stack that grew the map; it is taken only for tables that
- * reach the size user space follows, so that the many small maps a server
- * creates per request cost a counter and no record.
+ * carries the stack that grew the map, at its first growth; it is taken
+ * only for tables that reach the size user space follows, so that the many
+ * small maps a server creates per request cost a counter and no record.
  */
 #ifndef HT_MAPS_BPF_H
 #define HT_MAPS_BPF_H
+
+/* Maps whose growth stack was taken: a map grows a dozen times on its way
+ * to a large table (a Swiss map splits its tables one by one), and the
+ * stack that grew it the first time names its site. The seed tells a map
+ * from the next one at the same address. */
+struct grown_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 map, seed;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct grown_key);
+	__type(value, __u8);
+} grown_maps SEC(".maps");
+
+/* First growth of this map seen (its stack is to be taken)? */
+static __always_inline bool first_growth(const struct hit *h, const struct ht_proc_config *c, __u64 map)
+{
+	struct grown_key k = { .tgid = h->tgid, .map = map };
+	__u8 one = 1;
+
+	if (c->swiss)
+		bpf_probe_read_user(&k.seed, 8, (void *)(map + c->map_seed_off));
+	else
+		bpf_probe_read_user(&k.seed, 4, (void *)(map + c->map_seed_off));
+	if (bpf_map_lookup_elem(&grown_maps, &k))
+		return false;
+	bpf_map_update_elem(&grown_maps, &k, &one, BPF_ANY);
+	return true;
+}
 
 /* Table bytes after the growth, or 0 when the probe cannot tell (a Swiss
  * table split, which only happens to full-size tables). a1 = the map type;
@@ -69,7 +102,8 @@ static __always_inline void on_map_grow(struct hit *h)
 		return;
 	m->entries = 0;
 	bpf_probe_read_user(&m->entries, sizeof(m->entries), (void *)(map + c->map_count_off));
-	n = bpf_get_stack(h->ctx, m->stack, sizeof(m->stack), BPF_F_USER_STACK);
+	/* the stack walk is most of a record's cost: once a map */
+	n = first_growth(h, c, map) ? bpf_get_stack(h->ctx, m->stack, sizeof(m->stack), BPF_F_USER_STACK) : 0;
 	if (n > 0)
 		n = with_caller(h, m->stack, n / sizeof(m->stack[0])) * sizeof(m->stack[0]);
 	m->map = map;

@@ -45,11 +45,16 @@ static __always_inline void on_sys_hugepage(struct hit *h)
 	__sync_fetch_and_add(&h->f->hugepage_bytes, go_arg(h, 1));
 }
 
+/* Counted at the entry, timed at the RETs (in the sampled windows: the
+ * entry before a window pairs with its own RET in it, the latest entry of
+ * the goroutine being its call's). */
 static __always_inline void on_scavenge(struct hit *h)
 {
 	struct inflight_val v;
 	__u64 dur;
 
+	if (!h->pi->exit)
+		__sync_fetch_and_add(&h->f->scavenge_calls, 1);
 	/* the first result: bytes released */
 	if (timed(h, &h->f->scavenge, 0, &v, &dur))
 		__sync_fetch_and_add(&h->f->scavenged_bytes, go_result0(h));
@@ -60,6 +65,8 @@ static __always_inline void on_scavenger_run(struct hit *h)
 	struct inflight_val v;
 	__u64 dur;
 
+	if (!h->pi->exit)
+		__sync_fetch_and_add(&h->f->scavenger_passes, 1);
 	timed(h, &h->f->scavenger_run, 0, &v, &dur);
 }
 

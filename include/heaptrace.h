@@ -151,6 +151,8 @@ struct ht_figures {
 	/* of the madvise figures, calls made with process_madvise(2) on the
 	 * process itself (the syscall-level methods see them) */
 	__u64 process_madvise_calls;
+	/* counted at the entries: their RETs, which time them, are sampled */
+	__u64 scavenge_calls, scavenger_passes;
 };
 
 /*
@@ -183,7 +185,8 @@ struct ht_proc_config {
 	 * exe_slot * HT_EXE_POINTS + i. A hit through another plan's points
 	 * (the process executed another traced program) is not counted. */
 	__u32 exe_slot;
-	__u32 pad;
+	__u16 map_seed_off;	 /* hmap.hash0 (u32) / maps.Map.seed (u64): tells one map from the next at an address */
+	__u16 pad;
 };
 
 enum ht_gc_stop {

@@ -11,8 +11,8 @@ start-up is not counted as slowdown; attach time is measured separately
 Then the real-service section (tools/bench_real.py: real etcd servers under
 put load, dd beside them, launch overhead). BENCH_REAL=0 skips the servers
 (launch overhead is still measured), BENCH_REAL=only runs that section alone.
-Then host mode (tools/bench_host.py: heaptrace --all among 50 idle and 10 busy
-Go processes; BENCH_HOST=0 skips it).
+Then host mode (tools/bench_host.py: heaptrace --all among 200 idle and 5 busy
+copies of one Go program; BENCH_HOST=0 skips it).
 Everything runs at nice BENCH_NICE (default -10; 0 leaves it): the VM is shared.
 Ends with one summary line."""
 import json

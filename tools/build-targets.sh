@@ -63,6 +63,7 @@ while read -r name go integration extra; do
 	# and what the integration tests run.
 	build "$name-gcload" ./gcload "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
 	build "$name-mapleak" ./mapleak "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
+	build "$name-holders" ./holders "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
 	build "$name-oomgrow" ./oomgrow "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0 "${exp[@]}"
 	if [ "$integration" = yes ]; then
 		build "$name-httpsvc" ./httpsvc "${GOBIN[$name]}" GOTOOLCHAIN="${GOTC[$name]}" CGO_ENABLED=0

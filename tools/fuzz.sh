@@ -32,13 +32,18 @@ for h in "$@"; do
 	for b in "$targets"/go119-gcload.stripped "$targets"/go122-gcload-pie.stripped \
 		"$targets"/gocur-gcload.stripped "$targets"/gocur-cgoload.stripped; do
 		case $name in
-		fuzz_text) continue ;;
+		fuzz_text | fuzz_wire) continue ;; # seeded with what they read, not programs
 		fuzz_pclntab) objcopy -O binary --only-section=.gopclntab "$b" "$seeds/$(basename "$b").pclntab" 2>/dev/null ||
 				objcopy -O binary --only-section=.data.rel.ro.gopclntab "$b" "$seeds/$(basename "$b").pclntab" ;;
 		fuzz_runtime_state) continue ;; # its seeds are above
 		*) cp "$b" "$seeds/" ;;
 		esac
 	done
+	if [ "$name" = fuzz_wire ]; then
+		# a configuration with a source and a user, and bodies
+		printf '\000\001\000\000\000\002\000\000\000a\000' >"$seeds/config"
+		printf '\001\024\000\000\000\004\000\000\000a 1\n' >"$seeds/bodies"
+	fi
 	regress=$root/tests/fuzz/regressions/$name
 	if [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ]; then
 		echo "fuzz: $name: replaying $(ls "$regress" | wc -l) regression inputs"

@@ -19,9 +19,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	clang llvm make pkg-config \
-	libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev \
 	libcapstone-dev libjansson-dev libcmocka-dev libclang-rt-14-dev \
 	libmicrohttpd-dev protobuf-c-compiler libprotobuf-c-dev prometheus python3-prometheus-client \
+	libcap-dev libseccomp-dev libgnutls28-dev libyaml-dev libcrypt-dev \
+	openssl python3-yaml systemd \
 	docker.io curl tmux strace \
 	golang-1.19-go hugo bpftrace linux-perf binutils file util-linux procps python3-pytest \
 	build-essential dpkg-dev debhelper lintian scdoc man-db bash-completion zsh >/dev/null

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Runs a ThreadSanitizer build of heaptrace on a launched Go program, with
 # the per-hit cost measured (its thread runs beside the trace) and the
-# exports served and scraped; fails on any ThreadSanitizer report.
+# exports served (by the HTTP server stage, the same build in processes of its
+# own: their reports come on the same stderr) and scraped; fails on any
+# ThreadSanitizer report.
 set -u
 bin=${1:?usage: tsan.sh HEAPTRACE TARGETS}
 targets=${2:?usage: tsan.sh HEAPTRACE TARGETS}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "exe_cache.h"
 #include "heap/gotypes.h"
+#include "heap/holder_roots.h"
 #include "heap/runtime_globals.h"
 #include "target/goinline.h"
 #include "trace/proc_config.h"
@@ -120,6 +121,7 @@ static void read_facts(struct target *t)
 	target_build_id(t);
 	target_map_types(t);
 	target_data_symbols(t);
+	holders_prepare(t); /* heap/holder_roots.c: sections, DWARF, the globals' users */
 }
 
 static size_t entry_bytes(const struct exe_entry *e)
@@ -129,6 +131,13 @@ static size_t entry_bytes(const struct exe_entry *e)
 
 	for (i = 0; mt && i < mt->n; i++)
 		b += sizeof(mt->v[i]) + strlen(mt->v[i].name) + 1;
+	if (e->prog.facts) {
+		const struct program_facts *f = e->prog.facts;
+
+		b += f->users.n * sizeof(*f->users.v) + f->dwarf.ntypes * sizeof(*f->dwarf.types) +
+		     f->dwarf.nfields * sizeof(*f->dwarf.fields) + f->dwarf.nglobals * sizeof(*f->dwarf.globals) +
+		     f->dwarf.names_len;
+	}
 	return b + bytesrc_pool_bytes(&e->prog.funcs.tab.src) + e->nlinks * sizeof(struct exe_link);
 }
 

@@ -18,6 +18,9 @@
 #include "export/render_metrics.h"
 #include "report/plan_print.h"
 #include "host/host.h"
+#include "priv/caps.h"
+#include "serve/stage.h"
+#include "export/exporter.h"
 #include "session.h"
 #include "util/fd_closer.h"
 #include "util/outfile.h"
@@ -28,7 +31,7 @@
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum { OPT_JSON = 0x100, OPT_LIST, OPT_RINGBUF, OPT_HOT, OPT_MAX_OVERHEAD, OPT_LISTEN, OPT_TEXTFILE,
        OPT_PPROF, OPT_TOP_MAPS, OPT_ALL, OPT_EXE, OPT_EXCLUDE_EXE, OPT_CGROUP, OPT_MAX_PROCS, OPT_NO_PROBES,
-       OPT_POSTMORTEM_DIR };
+       OPT_USER, OPT_WEB_CONFIG, OPT_REDACT, OPT_POSTMORTEM_DIR };
 
 /* Hot probes fire per map operation: a trace with them is always bounded. */
 #define HOT_MAX_NS (60ull * 1000000000ull)
@@ -51,7 +54,9 @@ static struct env {
 	bool hot;
 	double max_overhead_pct; /* 0: no budget */
 	const char *listen, *textfile, *pprof_path; /* exports */
+	const char *web_config; /* --web-config: TLS, basic auth, headers of --listen */
 	unsigned top_maps;
+	bool redact;	    /* --redact */
 	const char *file;   /* --list-probes FILE */
 	bool all;	    /* --all: host mode */
 	const char *exe_glob, *exclude_glob, *cgroup_prefix;
@@ -59,6 +64,7 @@ static struct env {
 	bool no_probes;	    /* --no-probes: no BPF at all */
 	const char *postmortem_dir; /* --postmortem-dir: OOM kills' records */
 	char **command;	    /* after "--" */
+	const char *user;   /* --user: who runs the command */
 } env = {
 	.interval_ns = 1000000000ull,
 	.max_procs = 256,
@@ -79,18 +85,25 @@ static const char doc[] =
 	"  sudo heaptrace -p 4242                 # attach; Ctrl-C prints the report\n"
 	"  sudo heaptrace -p 4242 -d 30s --json out.json -q\n"
 	"  sudo heaptrace -- ./server --flag      # trace from the first instruction\n"
+	"  sudo heaptrace --user \"$SUDO_USER\" -- ./server  # run it as you\n"
 	"  heaptrace --list-probes /usr/bin/hugo  # where probes would go, no attaching\n"
 	"  sudo heaptrace -p 4242 -q --listen 127.0.0.1:9464   # serve /metrics\n"
+	"  sudo heaptrace --all -q --listen :9464 --web-config web.yml  # TLS, auth\n"
 	"  go tool pprof http://127.0.0.1:9464/debug/pprof/maps  # by retained bytes\n"
 	"  sudo heaptrace -p 4242 -q --textfile /var/lib/node_exporter/heaptrace.prom\n"
 	"  sudo heaptrace -p 4242 --no-probes   # no probe, no BPF: the runtime's state\n"
 	"  sudo heaptrace --all -q --postmortem-dir /var/lib/heaptrace/oom  # why the OOM killer struck\n"
 	"\n"
 	"Exit status: 0 success, 1 failure at run time, 2 bad usage; with -- PROG,\n"
-	"the program's own status.\n";
+	"the program's own status.\n"
+	"\n"
+	"Privileges: tracing needs CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE (root has\n"
+	"them); heaptrace drops every other capability once attached, and serves\n"
+	"--listen from processes of its own with none.\n";
 
 static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Attach to the running Go process PID", 0 },
+	{ "user", OPT_USER, "USER", 0, "Run the program given after -- as USER (a name or #UID), as sudo -u would; without it the program runs as heaptrace's user (root under sudo), with none of heaptrace's capabilities", 0 },
 	{ "duration", 'd', "DUR", 0, "Stop after DUR (e.g. 500ms, 30s, 2m)", 0 },
 	{ "interval", 'i', "DUR", 0, "Live view refresh interval (default 1s)", 0 },
 	{ "quiet", 'q', NULL, 0, "No live view, only the final report", 0 },
@@ -108,8 +121,10 @@ static const struct argp_option options[] = {
 	{ "verbose", 'v', NULL, 0, "Show libbpf and probe details", 0 },
 	{ NULL, 0, NULL, 0, "Exports:", 1 },
 	{ "listen", OPT_LISTEN, "HOST:PORT", 0, "Serve http://HOST:PORT/metrics (Prometheus text, OpenMetrics on request) and /debug/pprof/maps (map retention profile) while tracing, e.g. 127.0.0.1:9464; a port in use is refused", 1 },
+	{ "web-config", OPT_WEB_CONFIG, "FILE", 0, "TLS, basic authentication and response headers for --listen, in Prometheus exporter-toolkit's web config format (tls_server_config, basic_auth_users with bcrypt hashes, http_server_config.headers); read again on SIGHUP", 1 },
 	{ "textfile", OPT_TEXTFILE, "FILE", 0, "Rewrite FILE atomically with the metrics each interval (node_exporter's textfile collector reads DIR/*.prom)", 1 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write the map retention profile (gzipped profile.proto) to FILE at the end", 1 },
+	{ "redact", OPT_REDACT, NULL, 0, "Leave the programs' addresses and variable names out of the exports: map addresses become opaque tokens, sites keep their kind (global) or function, profiles lose source paths and load addresses (the live view and --json keep all)", 1 },
 	{ "top-maps", OPT_TOP_MAPS, "N", 0, "Per-map metric series for the N maps retaining most (default 20, 0 for none)", 1 },
 	{ "postmortem-dir", OPT_POSTMORTEM_DIR, "DIR", 0, "With -p or --all: when the OOM killer kills a traced process, write its report at the kill (with oom and a verdict) to DIR/heaptrace-oom-PID-TIME.json and its map profile beside it (.pb.gz); the newest 100 records and 64 MiB are kept", 1 },
 	{ 0 },
@@ -169,6 +184,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PROBES:
 		env.no_probes = true;
 		break;
+	case OPT_USER:
+		env.user = arg;
+		break;
 	case OPT_EXE:
 		env.exe_glob = arg;
 		break;
@@ -200,6 +218,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.listen = arg;
 		break;
 	}
+	case OPT_REDACT:
+		env.redact = true;
+		break;
+	case OPT_WEB_CONFIG:
+		if (!*arg)
+			argp_error(state, "--web-config needs a file name");
+		env.web_config = arg;
+		break;
 	case OPT_TEXTFILE:
 	case OPT_PPROF:
 		if (!*arg)
@@ -229,12 +255,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 				argp_error(state, "--list-probes takes one FILE or -p PID");
 			if (env.listen || env.textfile || env.pprof_path || env.postmortem_dir)
 				argp_error(state, "--listen, --textfile, --pprof and --postmortem-dir export a trace, not --list-probes");
+		} else if (env.redact && !env.listen && !env.textfile && !env.pprof_path) {
+			argp_error(state, "--redact applies to --listen, --textfile and --pprof");
+		} else if (env.web_config && !env.listen) {
+			argp_error(state, "--web-config configures the server of --listen HOST:PORT");
 		} else if (!!env.pid + !!env.command + env.all != 1) {
 			argp_error(state, "give one of -p PID, -- PROG ARGS..., or --all");
 		} else if (!env.all && (env.exe_glob || env.exclude_glob || env.cgroup_prefix)) {
 			argp_error(state, "--exe, --exclude-exe and --cgroup choose processes for --all");
 		} else if (env.command && env.postmortem_dir) {
 			argp_error(state, "--postmortem-dir follows -p PID or --all (a program run with -- is heaptrace's child: its exit status says how it ended)");
+		} else if (env.user && !env.command) {
+			argp_error(state, "--user says who runs the program given after --");
 		} else if (env.all && env.hot) {
 			argp_error(state, "--hot probes every map assignment: one process at a time (-p PID), not --all");
 		} else if (env.no_probes && (env.hot || env.max_overhead_pct)) {
@@ -259,10 +291,12 @@ static void on_signal(int sig)
 }
 
 /* SIGHUP: unattended runs are told to reopen what they write (--textfile is
- * rewritten by rename anyway): never a reason to stop. */
+ * rewritten by rename anyway) and to read --web-config again: never a
+ * reason to stop. */
 static void on_hup(int sig)
 {
 	session_hup = 1;
+	exporter_request_reload();
 }
 
 /* --json FILE: opened before any work, so that a bad path fails fast, and
@@ -322,6 +356,7 @@ static int launch_checked(pid_t *pid)
 	char path[PATH_MAX];
 	struct elf_image img;
 	struct target host = { 0 };
+	struct launch_user as = { 0 };
 
 	if (launch_resolve(env.command[0], path, sizeof(path)))
 		goto fail;
@@ -334,10 +369,14 @@ static int launch_checked(pid_t *pid)
 			goto fail;
 		}
 	}
-	if (launch_stopped(path, env.command, pid))
+	if (env.user && (priv_check_setuid() || launch_user_resolve(env.user, &as)))
 		goto fail;
+	if (launch_stopped(path, env.command, env.user ? &as : NULL, pid))
+		goto fail;
+	launch_user_free(&as);
 	return 0;
 fail:
+	launch_user_free(&as);
 	ht_err("%s", ht_last_error());
 	return -1;
 }
@@ -350,6 +389,18 @@ static int oom_watch_mode(const struct session_opts *o)
 	if (o->launched || o->no_probes)
 		return OOM_WATCH_OFF;
 	return o->postmortem_dir ? OOM_WATCH_REQUIRED : OOM_WATCH_TRY;
+}
+
+/* After the first attach (see priv/caps.h). */
+static int drop_privileges(void)
+{
+	char caps[256];
+
+	if (priv_drop_tracer())
+		return -1;
+	priv_describe(caps, sizeof(caps));
+	ht_debug("capabilities kept: %s; no_new_privs set", caps);
+	return 0;
 }
 
 /* One target, one session. */
@@ -376,6 +427,9 @@ static int trace_one(const struct session_opts *o, pid_t pid, struct session *s)
 		target_borrow_program(&t, &e->prog);
 		err = session_start(s, o, &t, &run, e);
 	}
+	/* Loaded and attached: from here on only what tracing needs. */
+	if (!err)
+		err = drop_privileges();
 	if (!err) {
 		sessions_run(&run.cons, &g);
 		consumer_drain(&run.cons);
@@ -423,8 +477,8 @@ static int trace(FILE *json_out)
 		.max_tier = env.hot ? HT_TIER_HOT : HT_TIER_WARM,
 		.max_overhead_pct = env.max_overhead_pct,
 		.no_probes = env.no_probes,
-		.exports = { .listen = env.listen, .textfile = env.textfile, .pprof_path = env.pprof_path,
-			     .top_maps = env.top_maps },
+		.exports = { .listen = env.listen, .web_config = env.web_config, .textfile = env.textfile,
+			     .pprof_path = env.pprof_path, .top_maps = env.top_maps, .redact = env.redact },
 		.postmortem_dir = env.postmortem_dir,
 		/* A launched program owns stdout; heaptrace speaks on stderr then. */
 		.out = env.command || json_out == stdout ? stderr : stdout,
@@ -438,8 +492,8 @@ static int trace(FILE *json_out)
 		o.duration_ns = o.duration_ns ? HOT_MAX_NS : HOT_DEFAULT_NS;
 	/* --no-probes loads nothing: reading a process's memory needs only
 	 * the right to ptrace it (its owner, or CAP_SYS_PTRACE) */
-	if (geteuid() != 0 && !env.no_probes) {
-		ht_err("heaptrace needs root to load BPF programs and attach uprobes: run it with sudo (or --no-probes, which only reads the target's memory)");
+	if (!env.no_probes && priv_check_trace()) {
+		ht_err("%s", ht_last_error());
 		return EXIT_RUNTIME;
 	}
 	/* No SA_RESTART: poll() must return so the loop sees the flag. */
@@ -482,6 +536,11 @@ int main(int argc, char **argv)
 	FILE *json_out = NULL;
 	int i, nopts = argc, rc;
 
+	/* heaptrace --listen's own HTTP server process (serve/stage.h) */
+	if (argc >= 2 && !strcmp(argv[1], SERVE_STAGE_ARG)) {
+		ht_verbose = argc > 2 && !strcmp(argv[2], "-v");
+		return serve_stage_main();
+	}
 	argp_err_exit_status = EXIT_USAGE;
 	proc_title_init(argc, argv);
 	for (i = 1; i < argc; i++) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ static void read_figures(struct session *s)
 	if (tracer_read_figures(s->tr, s->t->pid, &s->figures))
 		ht_debug("%s", ht_last_error());
 	probe_hits_of(s->pp, s->plan, &s->figures, s->hits);
+	s->rt.probed = s->figures.gc_cycles; /* the count runtime_watch_cycles goes on from */
 }
 
 static void refresh_snapshot(struct session *s, uint64_t now)
@@ -60,8 +62,17 @@ static void refresh_snapshot(struct session *s, uint64_t now)
 static void read_page_stats(struct session *s)
 {
 	bool had_addr = s->hsr.addr != 0;
+	uint64_t before = s->figures.gc_cycles;
 
+	/* The probes' count around the reading: how many collections came
+	 * before the probes (runtime_watch_cycles) */
+	if (!s->o->no_probes)
+		read_figures(s), before = s->figures.gc_cycles;
 	runtime_watch_tick(&s->rt);
+	if (!s->o->no_probes) {
+		read_figures(s);
+		runtime_watch_probed(&s->rt, before, s->figures.gc_cycles);
+	}
 	s->snap.have_heap = heapstats_read(&s->hsr, &s->snap.heap) || s->snap.have_heap;
 	if (!had_addr && s->hsr.addr && s->t->layout) {
 		proc_config_set_memstats(&s->cfg, s->t, s->hsr.addr - s->t->layout->mstats_heapstats);
@@ -120,6 +131,10 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		return -1;
 	map_tracker_open(&s->maps, t);
 	s->maps.from_start = o->launched;
+	s->maps.rewalk_ns = o->host ? GOMAP_REWALK_HOST_NS : GOMAP_REWALK_NS;
+	s->maps.rewalk_budget_ns = GOMAP_REWALK_BUDGET_NS;
+	if (getenv("HEAPTRACE_REWALK_MS")) /* tests: walk again sooner */
+		s->maps.rewalk_ns = strtoull(getenv("HEAPTRACE_REWALK_MS"), NULL, 10) * 1000000ull;
 	s->maps.growth_probed = plan_covers_handler(s->plan, HT_H_MAP_GROW);
 	heapstats_open(&s->hsr, t);
 	runtime_watch_open(&s->rt, t, o->launched);
@@ -163,6 +178,9 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		s->snap.madvise = &no_madvise;
 	}
 	clock_gettime(CLOCK_REALTIME, &s->snap.started_at);
+	/* the runtime's state when the trace begins: its window counts from
+	 * this reading, which comes before heaptrace says it traces */
+	read_page_stats(s);
 	/* Maps that grew before we came: walk the heap once (probes are
 	 * already live, so growth during the walk is not missed). A launched
 	 * program has none yet; its maps are followed from their growth. In
@@ -176,7 +194,6 @@ int session_start(struct session *s, const struct session_opts *o, struct target
 		if (!o->launched)
 			session_walk(s, HEAP_WALK_BUDGET_NS);
 	}
-	read_page_stats(s);
 	sample_memory(s, s->start);
 	refresh_snapshot(s, monotonic_ns());
 	export_snapshot(s, false);

@@ -41,7 +41,9 @@ static void put(uint8_t *img, uint64_t off, uint64_t v, unsigned size)
 /* The maps followed across reads of a changing image. */
 static void follow(const struct go_layout *L, uint64_t mheap, uint8_t *img, const uint8_t *data, size_t size)
 {
-	struct map_tracker mt = { .L = L, .mheap = mheap, .swiss = L->smap_used != GO_ABSENT,
+	/* a program with nothing read of its file: no globals, no goroutines */
+	struct target t = { .layout = L, .swiss = L->smap_used != GO_ABSENT, .exe_fd = -1 };
+	struct map_tracker mt = { .t = &t, .L = L, .mheap = mheap, .swiss = L->smap_used != GO_ABSENT,
 				  .types_base = BASE + DATA_AT };
 	struct map_totals tot;
 	const struct tracked_map *top[8];

@@ -54,6 +54,30 @@ def pytest_sessionstart(session):
         raise pytest.UsageError(f"{HEAPTRACE} is not built: run make")
 
 
+# The three capabilities tracing needs (priv/caps.h), as bits of /proc/PID/status.
+CAP_SYS_PTRACE, CAP_PERFMON, CAP_BPF = 19, 38, 39
+TRACE_CAPS = (1 << CAP_SYS_PTRACE) | (1 << CAP_PERFMON) | (1 << CAP_BPF)
+
+
+def as_nobody(*caps):
+    """A command prefix that runs as uid/gid 65534 holding only `caps`
+    (setpriv's names, e.g. "bpf"), ambient so that they survive the exec,
+    with a bounding set of those alone."""
+    spec = ",".join(["-all"] + [f"+{c}" for c in caps])
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", f"--inh-caps={spec}",
+            f"--ambient-caps={spec}", f"--bounding-set={spec}"]
+
+
+AS_TRACER = as_nobody("bpf", "perfmon", "sys_ptrace")
+
+
+def proc_status(pid, task=None):
+    """/proc/PID/status (of one thread with task) as {field: text}."""
+    path = f"/proc/{pid}/task/{task}/status" if task else f"/proc/{pid}/status"
+    with open(path) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
 def target(name):
     path = os.path.join(TARGETS, name)
     assert os.access(path, os.X_OK), f"{path} missing: run make targets"

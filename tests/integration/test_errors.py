@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import HEAPTRACE, assert_nothing_left, target
+from conftest import HEAPTRACE, as_nobody, assert_nothing_left, target
 
 
 def run(*args, **kw):
@@ -97,16 +97,29 @@ def test_launched_non_go_program_is_killed_not_run():
     assert not os.path.exists("/tmp/heaptrace-should-not-exist"), "the child never ran"
 
 
-def test_not_root():
+@pytest.mark.parametrize("caps,missing", [
+    ((), ["CAP_BPF (to load the BPF programs and maps)", "CAP_PERFMON (to attach uprobes and tracepoints)",
+          "CAP_SYS_PTRACE (to read other users' processes"]),
+    (("bpf", "perfmon"), ["CAP_SYS_PTRACE"]),
+    (("bpf", "sys_ptrace"), ["CAP_PERFMON"]),
+])
+def test_missing_capabilities_are_named(caps, missing):
     t = subprocess.Popen([target("gocur-gcload"), "-rounds", "1000", "-pause", "50ms"])
     try:
-        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                            HEAPTRACE, "-p", str(t.pid)], capture_output=True, text=True, timeout=30)
-        assert p.returncode == 1
-        assert "needs root" in p.stderr
+        p = subprocess.run([*as_nobody(*caps), HEAPTRACE, "-p", str(t.pid)], capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 1, p.stderr
+        line = p.stderr.strip()
+        assert line.startswith("heaptrace: missing ") and line.count("\n") == 0, line
+        for m in missing:
+            assert m in line
+        for c in {"CAP_BPF", "CAP_PERFMON", "CAP_SYS_PTRACE"} - {m.split()[0] for m in missing}:
+            assert f"{c} (to " not in line, f"{c} is held, not missing"
+        assert "give it CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE" in line
     finally:
         t.kill()
         t.wait()
+    assert_nothing_left()
 
 
 def test_no_btf():

@@ -56,3 +56,26 @@ def test_copies_of_one_binary_share_one_link_per_tier(tmp_path):
         assert p["gc"]["cycles"] >= 5, p["gc"]
         assert any(x["hits"] for x in p["probes"] if x["symbol"] == "runtime.gcStart")
     assert r["discovery"]["executables_analyzed"] == 1
+
+
+def test_collections_since_start_equal_numgc_for_late_attach(tmp_path):
+    """heaptrace attaches a few ms after each exec, after the first
+    collections of a busy program: the count since start is the runtime's
+    numgc at one reading plus what the probes counted after it, exact also
+    past the last reading before the process exits (issue 23)."""
+    prog = tmp_path / "htfleet-busy"
+    shutil.copy(target("gocur-gcload.stripped"), prog)
+    out = tmp_path / "host.json"
+    h = spawn([HEAPTRACE, "--all", "-q", "--exe", str(prog), "--json", str(out)])
+    h.out.wait_for("following every Go process", timeout=60)
+    busy = [spawn([str(prog), "-rounds", "60", "-freeos-every", "8", "-timing"]) for _ in range(3)]
+    numgc = {}
+    for b in busy:
+        assert finish(b) == 0
+        numgc[b.pid] = int([l for l in b.err.all if l.startswith("numgc ")][0].split()[1])
+    time.sleep(0.5)
+    h.send_signal(signal.SIGINT)
+    assert finish(h) == 0, h.err.text()
+    r = read_json(out)
+    got = {p["target"]["pid"]: p["gc"]["since_start"]["cycles"] for p in r["processes"]}
+    assert got == numgc

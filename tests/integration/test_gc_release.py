@@ -46,7 +46,9 @@ def check_against_runtime(tc, r, start, end, stripped):
     assert madvised(r, "DONTNEED", "FREE") >= freed, "madvise covers what FreeOSMemory released"
     scav = r["release"]["scavenger"]
     assert scav["free_os_memory"]["count"] == int(ROUNDS) // 5
-    assert scav["released_bytes"] > 0
+    # counted at their entries; timed (with the bytes released) in windows
+    assert scav["scavenge_calls"] > 0 and scav["scavenge"]["count"] <= scav["scavenge_calls"]
+    assert scav["released_bytes"] == 0 or scav["scavenge"]["count"] > 0
     assert r["release"]["ledger"]["released_bytes"] >= freed
     assert r["lost_events"] == 0
 

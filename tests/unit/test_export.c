@@ -30,7 +30,8 @@
 #include "support/run_capture.h"
 #include "util/log.h"
 #include "export/metrics_text.h"
-#include "export/http_server.h"
+#include "serve/http.h"
+#include "serve/wire.h"
 #include "export/listen.h"
 #include "export/pprof.h"
 #include "export/textfile.h"
@@ -581,6 +582,15 @@ static void send_str(int fd, const char *s)
 	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s));
 }
 
+/* A request line and this loopback server's Host header, then `rest`. */
+static void send_request(int fd, int port, const char *line, const char *rest)
+{
+	char req[512];
+
+	snprintf(req, sizeof(req), "%s\r\nHost: 127.0.0.1:%d\r\n%s", line, port, rest);
+	send_str(fd, req);
+}
+
 /* Reads exactly n bytes, or to EOF when n is 0; returns the count. */
 static size_t recv_n(int fd, char *buf, size_t cap, size_t n)
 {
@@ -617,15 +627,21 @@ static struct reply parse_reply(char *raw, size_t len)
 	return r;
 }
 
+/* "Host: t" in a request becomes this server's own name: on loopback the
+ * server answers no other (serve/host_check.h). */
 static struct reply roundtrip(int family, int port, const char *request)
 {
 	size_t cap = 16 << 20, len;
-	char *buf = malloc(cap + 1);
+	char *buf = malloc(cap + 1), req[1024];
+	const char *t = strstr(request, "Host: t\r\n");
 	int fd = tcp_connect(family, port, 0);
 
 	assert_true(fd >= 0);
 	assert_non_null(buf);
-	send_str(fd, request);
+	if (t)
+		snprintf(req, sizeof(req), "%.*sHost: %s:%d\r\n%s", (int)(t - request), request,
+			 family == AF_INET6 ? "[::1]" : "127.0.0.1", port, t + strlen("Host: t\r\n"));
+	send_str(fd, t ? req : request);
 	len = recv_n(fd, buf, cap, 0);
 	close(fd);
 	buf[len] = '\0';
@@ -636,7 +652,7 @@ static struct reply get(int port, const char *path, const char *extra_headers)
 {
 	char req[512];
 
-	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s\r\n", path,
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s\r\n", path,
 		 extra_headers ? extra_headers : "");
 	return roundtrip(AF_INET, port, req);
 }
@@ -655,33 +671,57 @@ static bool has_header(const struct reply *r, const char *name, const char *valu
 	return false;
 }
 
-static struct http_server *start_server(const char *listen)
-{
-	struct http_server *s = http_server_start(listen);
+/* The worker's HTTP server, in this process, without a web config. */
+struct tsrv {
+	struct http_server *h;
+	int port;
+	char address[80];
+};
 
-	if (!s)
-		fail_msg("http_server_start(%s): %s", listen, ht_last_error());
+static struct tsrv *start_server(const char *listen)
+{
+	struct serve_config none = { .source = "", .min_version = SERVE_TLS12, .max_version = SERVE_TLS13 };
+	struct tsrv *s = calloc(1, sizeof(*s));
+	int fd;
+
+	assert_non_null(s);
+	fd = listen_open(listen, s->address, sizeof(s->address));
+	if (fd < 0)
+		fail_msg("listen_open(%s): %s", listen, ht_last_error());
+	s->port = atoi(strrchr(s->address, ':') + 1);
+	s->h = http_start(fd, &none);
+	if (!s->h)
+		fail_msg("http_start(%s): %s", listen, ht_last_error());
 	return s;
 }
 
-static void publish(struct http_server *s, const char *text, const char *om, const void *pprof, size_t pprof_len)
+static void stop_server(struct tsrv *s)
 {
-	struct http_bodies b = { text, strlen(text), om, strlen(om), pprof, pprof_len };
+	http_stop(s->h); /* closes the listening socket too */
+	free(s);
+}
 
-	assert_int_equal(http_server_publish(s, &b), 0);
+static void publish(struct tsrv *s, const char *text, const char *om, const void *pprof, size_t pprof_len)
+{
+	struct serve_bodies b = { .metrics_text = { (const uint8_t *)text, strlen(text) },
+				  .metrics_openmetrics = { (const uint8_t *)om, strlen(om) },
+				  .pprof_maps = { pprof, pprof_len },
+				  .have_text = true, .have_openmetrics = true, .have_pprof = pprof != NULL };
+
+	assert_int_equal(http_publish(s->h, &b), 0);
 }
 
 static void test_http_serves_published_snapshots(void **state)
 {
-	struct http_server *s = start_server("127.0.0.1:0");
+	struct tsrv *s = start_server("127.0.0.1:0");
 	size_t text_len, om_len, pprof_len;
 	char *text = render(METRICS_PROMETHEUS, &text_len), *om = render(METRICS_OPENMETRICS, &om_len), *pprof, *out;
 	char path[160], url[160];
-	int port = http_server_port(s);
+	int port = s->port;
 	struct reply r;
 
 	assert_true(port > 0);
-	assert_true(contains(http_server_address(s), "127.0.0.1:"));
+	assert_true(contains(s->address, "127.0.0.1:"));
 	r = get(port, "/metrics", NULL);
 	assert_int_equal(r.status, 503); /* nothing published yet */
 	free(r.raw);
@@ -737,7 +777,7 @@ static void test_http_serves_published_snapshots(void **state)
 	out = check_pprof_view(tmpdir, url, "-raw", NULL);
 	assert_true(contains(out, "main.(*cache).put /src/cache.go:42:0 s=40\n             main.handler"));
 	free(out);
-	http_server_stop(s);
+	stop_server(s);
 	free(text);
 	free(om);
 	free(pprof);
@@ -745,8 +785,8 @@ static void test_http_serves_published_snapshots(void **state)
 
 static void test_http_answers_while_another_client_stalls(void **state)
 {
-	struct http_server *s = start_server("127.0.0.1:0");
-	int port = http_server_port(s), slow;
+	struct tsrv *s = start_server("127.0.0.1:0");
+	int port = s->port, slow;
 	char buf[4096];
 	struct reply r;
 	size_t n;
@@ -755,7 +795,7 @@ static void test_http_answers_while_another_client_stalls(void **state)
 	/* a client that sent half its request and waits */
 	slow = tcp_connect(AF_INET, port, 0);
 	assert_true(slow >= 0);
-	send_str(slow, "GET /metrics HTTP/1.1\r\nHost: t\r\n");
+	send_request(slow, port, "GET /metrics HTTP/1.1", "");
 	r = get(port, "/metrics", NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "a 1\n");
@@ -770,7 +810,7 @@ static void test_http_answers_while_another_client_stalls(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "a 1\n");
 	close(slow);
-	http_server_stop(s);
+	stop_server(s);
 }
 
 static double now_s(void)
@@ -787,8 +827,8 @@ static void test_http_publish_while_a_client_reads(void **state)
 {
 	const size_t big = 8 << 20;
 	char *a = malloc(big + 1), *b = malloc(big + 1), *buf = malloc(big + 4096);
-	struct http_server *s = start_server("127.0.0.1:0");
-	int port = http_server_port(s), fd;
+	struct tsrv *s = start_server("127.0.0.1:0");
+	int port = s->port, fd;
 	size_t head, got;
 	struct reply r;
 	double t0;
@@ -803,7 +843,7 @@ static void test_http_publish_while_a_client_reads(void **state)
 	publish(s, a, a, NULL, 0);
 	fd = tcp_connect(AF_INET, port, 16384);
 	assert_true(fd >= 0);
-	send_str(fd, "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	send_request(fd, port, "GET /metrics HTTP/1.1", "Connection: close\r\n\r\n");
 	head = recv_n(fd, buf, big, 4096); /* the response has started */
 	t0 = now_s();
 	publish(s, b, b, NULL, 0);
@@ -819,7 +859,7 @@ static void test_http_publish_while_a_client_reads(void **state)
 	assert_int_equal(r.body_len, big);
 	assert_memory_equal(r.body, b, big);
 	free(r.raw);
-	http_server_stop(s);
+	stop_server(s);
 	free(a);
 	free(b);
 	free(buf);
@@ -827,35 +867,34 @@ static void test_http_publish_while_a_client_reads(void **state)
 
 static void test_http_refuses_a_port_in_use(void **state)
 {
-	struct http_server *s = start_server("127.0.0.1:0"), *again;
-	char spec[64], want[256];
-	int port = http_server_port(s);
+	struct tsrv *s = start_server("127.0.0.1:0");
+	char spec[64], want[256], bound[80];
+	int port = s->port;
 
 	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
-	again = http_server_start(spec);
-	assert_null(again);
+	assert_int_equal(listen_open(spec, bound, sizeof(bound)), -1);
 	snprintf(want, sizeof(want),
 		 "cannot listen on %s: Address already in use (is another heaptrace or exporter running? "
 		 "choose another --listen port)", spec);
 	assert_string_equal(ht_last_error(), want);
 	/* by name too, and not by taking the port on another address of the name */
 	snprintf(spec, sizeof(spec), "localhost:%d", port);
-	assert_null(http_server_start(spec));
+	assert_int_equal(listen_open(spec, bound, sizeof(bound)), -1);
 	snprintf(want, sizeof(want), "cannot listen on localhost:%d (127.0.0.1:%d): Address already in use", port, port);
 	assert_true(contains(ht_last_error(), want));
-	http_server_stop(s);
+	stop_server(s);
 	/* and the port is free again once stopped */
 	snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
 	s = start_server(spec);
-	http_server_stop(s);
+	stop_server(s);
 }
 
 static void test_http_stops_promptly_with_clients_connected(void **state)
 {
 	const size_t big = 8 << 20;
 	char *body = malloc(big + 1), buf[4096];
-	struct http_server *s = start_server("127.0.0.1:0");
-	int port = http_server_port(s), idle, reading;
+	struct tsrv *s = start_server("127.0.0.1:0");
+	int port = s->port, idle, reading;
 	double t0;
 
 	assert_non_null(body);
@@ -866,10 +905,10 @@ static void test_http_stops_promptly_with_clients_connected(void **state)
 	reading = tcp_connect(AF_INET, port, 16384);
 	assert_true(idle >= 0 && reading >= 0);
 	send_str(idle, "GET /metrics HTTP/1.1\r\n");
-	send_str(reading, "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+	send_request(reading, port, "GET /metrics HTTP/1.1", "\r\n");
 	assert_int_equal(recv_n(reading, buf, sizeof(buf), 100), 100);
 	t0 = now_s();
-	http_server_stop(s);
+	stop_server(s);
 	assert_true(now_s() - t0 < 1.0);
 	assert_int_equal(tcp_connect(AF_INET, port, 0), -ECONNREFUSED);
 	close(idle);
@@ -879,15 +918,15 @@ static void test_http_stops_promptly_with_clients_connected(void **state)
 
 static void test_http_on_ipv6_loopback(void **state)
 {
-	struct http_server *s = start_server("[::1]:0");
+	struct tsrv *s = start_server("[::1]:0");
 	char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
 	struct reply r;
 
-	assert_true(contains(http_server_address(s), "[::1]:"));
-	r = roundtrip(AF_INET6, http_server_port(s), req);
+	assert_true(contains(s->address, "[::1]:"));
+	r = roundtrip(AF_INET6, s->port, req);
 	assert_int_equal(r.status, 200);
 	free(r.raw);
-	http_server_stop(s);
+	stop_server(s);
 }
 
 static void expect_listen(const char *spec, const char *host, const char *port)
@@ -911,6 +950,8 @@ static void expect_listen_error(const char *spec, const char *why)
 
 static void test_listen_addresses(void **state)
 {
+	char bound[80];
+
 	expect_listen("127.0.0.1:9464", "127.0.0.1", "9464");
 	expect_listen("[::1]:9464", "::1", "9464");
 	expect_listen("localhost:9464", "localhost", "9464");
@@ -922,9 +963,9 @@ static void test_listen_addresses(void **state)
 	expect_listen_error("127.0.0.1:http", "a number from 0 to 65535");
 	expect_listen_error("::1:9464", "in brackets");
 	expect_listen_error("[::1]9464", "followed by :PORT");
-	assert_null(http_server_start("no-such-host.invalid:9464"));
+	assert_int_equal(listen_open("no-such-host.invalid:9464", bound, sizeof(bound)), -1);
 	assert_true(contains(ht_last_error(), "cannot listen on no-such-host.invalid:9464: "));
-	assert_null(http_server_start("192.0.2.1:9464")); /* TEST-NET: not ours */
+	assert_int_equal(listen_open("192.0.2.1:9464", bound, sizeof(bound)), -1); /* TEST-NET: not ours */
 	assert_true(contains(ht_last_error(), "Cannot assign requested address (that address is not one of this machine's)"));
 }
 

@@ -147,6 +147,7 @@ static void test_matcher_narrows(void **state)
 
 	for (i = 0; i < 3; i++) {
 		const struct go_map_type *cand[8], *rec;
+		uint64_t kb, eb;
 		struct map_table_shape s;
 		struct go_map_types mt;
 		struct target t;
@@ -163,8 +164,13 @@ static void test_matcher_narrows(void **state)
 		s.noscan = true;
 		s.object_bytes = go_alloc_usable(t.layout, s.units * rec->group_size, true);
 		n = go_map_types_match(&mt, t.layout, &s, cand, 8);
-		assert_true(go_map_types_describe(cand, n, buf, sizeof(buf)));
-		assert_string_equal(buf, "map[uint64]main.record");
+		/* one candidate: its layout, never presented as the type */
+		assert_int_equal(n, 1);
+		assert_ptr_equal(cand[0], rec);
+		go_map_types_layout(cand, n, &kb, &eb, buf, sizeof(buf));
+		assert_int_equal(kb, 8);
+		assert_int_equal(eb, 24);
+		assert_string_equal(buf, "8 B key, 24 B value (1 type fit)");
 		s.noscan = false;
 		n = go_map_types_match(&mt, t.layout, &s, cand, 8);
 		while (n--)
@@ -177,13 +183,59 @@ static void test_matcher_narrows(void **state)
 		s.object_bytes = go_alloc_usable(t.layout, s.units * rec->group_size, false);
 		n = go_map_types_match(&mt, t.layout, &s, cand, 8);
 		assert_true(n >= 2);
-		assert_true(go_map_types_describe(cand, n, buf, sizeof(buf)));
-		assert_non_null(strstr(buf, " others") ? buf : strstr(buf, " other"));
+		go_map_types_layout(cand, n < 8 ? n : 8, &kb, &eb, buf, sizeof(buf));
+		assert_non_null(strstr(buf, "types fit)"));
 		if (strncmp(cand[0]->name, "map[string]main.", 16) && !strstr(cand[0]->name, "main."))
 			fail_msg("%s: %s first; the program's own types come first", bins[i], cand[0]->name);
 		go_map_types_free(&mt);
 		target_close(&t);
 	}
+}
+
+/* Generic shape types (go.shape.*) are the compiler's: they are read
+ * (marked) but never fit a table. */
+static void test_shapes_never_candidates(void **state)
+{
+	const struct go_map_type *cand[64];
+	struct map_table_shape s;
+	struct go_map_types mt;
+	struct target t;
+	size_t i, n, k, shapes = 0;
+
+	load("gocur-holders", ".stripped", &t, &mt);
+	for (i = 0; i < mt.n; i++) {
+		assert_int_equal(mt.v[i].shape, strstr(mt.v[i].name, "go.shape.") != NULL);
+		if (!mt.v[i].shape)
+			continue;
+		shapes++;
+		s.units = 64;
+		s.noscan = !mt.v[i].pointers;
+		s.object_bytes = go_alloc_usable(t.layout, s.units * mt.v[i].group_size, s.noscan);
+		n = go_map_types_match(&mt, t.layout, &s, cand, 64);
+		for (k = 0; k < n && k < 64; k++)
+			assert_false(cand[k]->shape);
+	}
+	/* one that would fit, marked a shape, no longer does */
+	{
+		struct go_map_type *m = (struct go_map_type *)go_map_types_find(&mt, "map[string]int");
+		bool in = false;
+
+		assert_non_null(m);
+		s.units = 64;
+		s.noscan = !m->pointers;
+		s.object_bytes = go_alloc_usable(t.layout, s.units * m->group_size, s.noscan);
+		n = go_map_types_match(&mt, t.layout, &s, cand, 64);
+		for (k = 0; k < n && k < 64; k++)
+			in |= cand[k] == m;
+		assert_true(in);
+		m->shape = true;
+		n = go_map_types_match(&mt, t.layout, &s, cand, 64);
+		for (k = 0; k < n && k < 64; k++)
+			assert_ptr_not_equal(cand[k], m);
+	}
+	(void)shapes;
+	go_map_types_free(&mt);
+	target_close(&t);
 }
 
 int main(void)
@@ -193,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_defined_and_fixture_types_found),
 		cmocka_unit_test(test_alloc_rounding),
 		cmocka_unit_test(test_matcher_narrows),
+		cmocka_unit_test(test_shapes_never_candidates),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -75,8 +75,20 @@ static struct tracked_map *add_map(uint64_t addr, uint64_t live, uint64_t table,
 				.implied_peak = live * 4 };
 	m->parsed = true;
 	m->peak = live;
+	m->m.capacity = (uint64_t)m->m.tables * 8;
 	snprintf(m->type, sizeof(m->type), "%s", type);
-	snprintf(m->site, sizeof(m->site), "%s", site);
+	m->type_from = TYPE_TABLE;
+	/* "global X": a map grown before attach, held by the global X */
+	if (!strncmp(site, "global ", 7)) {
+		m->held = calloc(1, sizeof(*m->held) + sizeof(m->held->steps[0]));
+		assert_non_null(m->held);
+		m->held->n = 1;
+		m->held->steps[0].kind = STEP_GLOBAL;
+		snprintf(m->held->steps[0].name, sizeof(m->held->steps[0].name), "%s", site + 7);
+		snprintf(m->held->held_by, sizeof(m->held->held_by), "%s", site + 7);
+	} else {
+		snprintf(m->site, sizeof(m->site), "%s", site);
+	}
 	return m;
 }
 
@@ -158,6 +170,8 @@ static int fixture_teardown(void **state)
 {
 	char cmd[64];
 
+	for (size_t k = 0; k < maps.n; k++)
+		free(maps.v[k].held);
 	free(maps.v);
 	target_close(&tgt);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
@@ -315,15 +329,16 @@ static void test_metrics_equal_the_json_report(void **state)
 	a = json_object_get(r, "maps");
 	assert_int_equal(json_array_size(a), NMAPS); /* the freed map is not listed */
 	json_array_foreach (a, i, o) {
-		const json_t *site = json_object_get(o, "site");
+		const json_t *site = json_object_get(o, "site"), *held = json_object_get(o, "held_by");
 		char labels[400];
 
 		if (i >= RENDER_TOP_MAPS_DEFAULT)
 			break;
-		snprintf(labels, sizeof(labels), "{" PID ",addr=\"%s\",type=\"%s\",site=\"%s\",verdict=\"%s\"}",
+		snprintf(labels, sizeof(labels),
+			 "{" PID ",addr=\"%s\",type=\"%s\",site=\"%s\",verdict=\"%s\",held_by=\"%s\"}",
 			 json_string_value(json_object_get(o, "addr")), json_string_value(json_object_get(o, "type")),
 			 json_is_string(site) ? json_string_value(site) : "",
-			 json_string_value(json_object_get(o, "verdict")));
+			 json_string_value(json_object_get(o, "verdict")), json_is_string(held) ? json_string_value(held) : "");
 		if (strchr(labels, '\\') || strchr(json_string_value(json_object_get(o, "type")), '"'))
 			continue; /* escaped in the exposition: test_label_values_are_escaped */
 		snprintf(series, sizeof(series), "heaptrace_map_retained_bytes%s", labels);
@@ -365,7 +380,7 @@ static void test_per_map_series_are_the_top_n(void **state)
 	assert_null(strstr(text, "0xc00f000000")); /* freed */
 	/* the leaky maps first; the escaped type of the third map */
 	assert_true(value_of(text, "heaptrace_map_retained_bytes{" PID ",addr=\"0xc000100000\",type=\"map[int64]int64\","
-				   "site=\"main.growLater (/src/mapleak/main.go:65)\",verdict=\"retained\"}") ==
+				   "site=\"main.growLater (/src/mapleak/main.go:65)\",verdict=\"retained\",held_by=\"\"}") ==
 		    (40u << 20) - 4096);
 	assert_non_null(strstr(text, "addr=\"0xc000300000\",type=\"map[string]string \\\"q\\\"\\\\\",site=\"\","));
 	free(text);
@@ -457,14 +472,15 @@ static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 	assert_non_null(strstr(out, " main.main "));
 	assert_null(strstr(out, "runtime.hashGrow"));
 	assert_null(strstr(out, "runtime.mapassign"));
-	/* grown before attach: its global, else its type */
-	assert_non_null(strstr(out, "     3: 0x0 global main.leaky :0:0 s=0\n"));
+	/* grown before attach: its holder, else its type */
+	assert_non_null(strstr(out, "     3: 0x0 main.leaky :0:0 s=0\n"));
 	if (!strstr(out, " map[string]string \"q\"\\ grown before attach :0:0 s=0\n"))
 		fail_msg("no frame for a map known by its type in:\n%s", out);
 	assert_non_null(strstr(out, "addr:[0xc000100000] site:[main.growLater (/src/mapleak/main.go:65)] "
 				    "type:[map[int64]int64] verdict:[retained]"));
-	/* 40 MiB of 208-byte buckets: 2^B = 25206 -> tables 25206, 8 slots each */
-	assert_non_null(strstr(out, "live:[10 count] peak:[40 count]"));
+	/* the peak seen, not the 40 its table implies; 40 MiB of 208-byte
+	 * buckets: 2^B = 25206 -> tables 25206, 8 slots each */
+	assert_non_null(strstr(out, "capacity:[201648 count] live:[10 count] peak:[10 count]"));
 	assert_null(strstr(out, "0xc00f000000")); /* freed */
 	assert_non_null(strstr(out, "[FN][FL][LN][IN]"));
 	free(out);
@@ -475,7 +491,7 @@ static void test_pprof_reads_back_with_go_tool_pprof(void **state)
 	free(out);
 	out = check_pprof_view(tmpdir, path, "-top", NULL);
 	assert_non_null(strstr(out, "Type: retained_space\n"));
-	assert_non_null(strstr(out, "global main.leaky\n"));
+	assert_non_null(strstr(out, "main.leaky\n"));
 	free(out);
 }
 

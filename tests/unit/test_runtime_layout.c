@@ -82,6 +82,31 @@ static const struct field_check checks[] = {
 	F(span_elemsize, 8, "runtime.mspan.elemsize"),
 	F(span_largetype, 8, "runtime.mspan.largeType"),
 	F(span_size, 0, "runtime.mspan"),
+	F(mheap_sweepgen, 4, "runtime.mheap.sweepgen"),
+	F(span_sweepgen, 4, "runtime.mspan.sweepgen"),
+	F(span_gcmarkbits, 8, "runtime.mspan.gcmarkBits"),
+	/* only in builds with the Green Tea GC (1.26+ by default) */
+	F(inline_marks_size, 0, "runtime.spanInlineMarkBits"),
+	F(inline_marks_off, 63, "runtime.spanInlineMarkBits.marks"),
+	F(g_stack_lo, 8, "runtime.g.stack.lo"),
+	F(g_stack_hi, 8, "runtime.g.stack.hi"),
+	F(g_sched_sp, 8, "runtime.g.sched.sp"),
+	F(g_sched_pc, 8, "runtime.g.sched.pc"),
+	F(g_sched_bp, 8, "runtime.g.sched.bp"),
+	F(g_syscallsp, 8, "runtime.g.syscallsp"),
+	F(g_syscallpc, 8, "runtime.g.syscallpc"),
+	F(g_atomicstatus, 4, "runtime.g.atomicstatus"),
+	F(g_goid, 8, "runtime.g.goid"),
+	F(g_size, 0, "runtime.g"),
+	F(structtype_fields, 24, "runtime.structtype.fields", "internal/abi.StructType.Fields"),
+	F(structfield_size, 0, "runtime.structfield", "internal/abi.StructField"),
+	F(structfield_name, 8, "runtime.structfield.name", "internal/abi.StructField.Name"),
+	F(structfield_typ, 8, "runtime.structfield.typ", "internal/abi.StructField.Typ"),
+	F(structfield_offset, 8, "runtime.structfield.offset", "internal/abi.StructField.Offset"),
+	F(ptrtype_elem, 8, "runtime.ptrtype.elem", "internal/abi.PtrType.Elem"),
+	F(slicetype_elem, 8, "runtime.slicetype.elem", "internal/abi.SliceType.Elem"),
+	F(arraytype_elem, 8, "runtime.arraytype.elem", "internal/abi.ArrayType.Elem"),
+	F(arraytype_len, 8, "runtime.arraytype.len", "internal/abi.ArrayType.Len"),
 	F(malloc_header_min, 0, "runtime.minSizeForMallocHeader"),
 	F(type_size, 8, "runtime._type.size", "internal/abi.Type.Size_"),
 	F(type_str, 4, "runtime._type.str", "internal/abi.Type.Str"),
@@ -387,6 +412,10 @@ static void check_globals(const char *name)
 	check_global(name, "runtime.mheap_", 0, mheap_referrers);
 	check_global(name, "runtime.memstats", L->mstats_heapstats, memstats_referrers);
 	check_global(name, "runtime.gcController", 0, gccontroller_referrers);
+	/* goroutines are read only from a process this host runs: arm64
+	 * code loads allgs' fields with ADRP+LDR, which decoding leaves out */
+	if (!strstr(name, "arm64"))
+		check_global(name, "runtime.allgs", 0, allgs_referrers);
 }
 
 static void test_globals_found_in_stripped_code(void **state)

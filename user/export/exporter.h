@@ -6,8 +6,9 @@
  * snapshot is refreshed, and exporter_finish() with the final snapshot.
  *
  * Rendering runs on the caller's thread, between two ring-buffer polls:
- * render_ns says what it cost. Serving runs on the HTTP server's threads,
- * from the last published copy, so a slow client never holds up the trace.
+ * render_ns says what it cost. Serving runs in the HTTP server's own
+ * unprivileged processes (serve/stage.h), from the last copy handed over,
+ * so a slow client never holds up the trace.
  */
 #ifndef HT_EXPORT_EXPORTER_H
 #define HT_EXPORT_EXPORTER_H
@@ -18,16 +19,18 @@
 
 struct exporter_opts {
 	const char *listen;	/* --listen HOST:PORT; NULL: no HTTP server */
+	const char *web_config;	/* --web-config FILE: TLS, basic auth, headers; NULL: none */
 	const char *textfile;	/* --textfile FILE; NULL: none */
 	const char *pprof_path;	/* --pprof FILE, written at the end; NULL: none */
 	unsigned top_maps;	/* --top-maps: per-map series */
+	bool redact;		/* --redact: no addresses or variable names (export/redact.h) */
 };
 
-struct http_server;
+struct serve_stage;
 
 struct exporter {
 	struct exporter_opts o;
-	struct http_server *http;
+	struct serve_stage *http;	/* the HTTP server's processes (serve/stage.h) */
 	bool failing;		/* the last publish failed (and said so) */
 	unsigned publishes;
 	uint64_t render_ns, max_render_ns; /* the last publish's rendering, and the longest */
@@ -46,6 +49,9 @@ int exporter_publish(struct exporter *e, const struct trace_snapshot *const *v, 
 /* The final state: published, --textfile rewritten, --pprof written.
  * Every failure is returned. */
 int exporter_finish(struct exporter *e, const struct trace_snapshot *const *v, size_t n);
+/* SIGHUP: the next publish reads --web-config again first (a bad one is
+ * said and the previous stays). Async-signal-safe. */
+void exporter_request_reload(void);
 /* Stops serving and frees; NULL is a no-op. */
 void exporter_stop(struct exporter *e);
 #endif

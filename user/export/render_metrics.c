@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "trace/madvise_probe.h"
 #include "export/map_select.h"
+#include "export/redact.h"
 #include "export/render_metrics.h"
 #include "export/render_runtime.h"
 
@@ -30,10 +31,12 @@ struct probe_row {
 	uint64_t hits;
 };
 
-#define MAP_LABELS 4
+#define MAP_LABELS 5
 struct map_row {
 	const struct tracked_map *m;
 	char addr[24];
+	char site[MAP_SITE_LEN];	/* the site, redacted */
+	char held[HELD_BY_LEN];		/* the holder, redacted */
 	struct metrics_label labels[MAP_LABELS];
 };
 
@@ -123,11 +126,13 @@ static int collect_maps(struct target_ctx *c, unsigned top_maps)
 		struct map_row *r = &c->maps[i];
 
 		r->m = top[i];
-		snprintf(r->addr, sizeof(r->addr), "0x%" PRIx64, top[i]->m.addr);
-		r->labels[0] = (struct metrics_label){ "addr", r->addr };
-		r->labels[1] = (struct metrics_label){ "type", top[i]->type[0] ? top[i]->type : "map" };
-		r->labels[2] = (struct metrics_label){ "site", top[i]->site };
+		r->labels[0] = (struct metrics_label){ "addr", redact_addr(top[i]->m.addr, r->addr, sizeof(r->addr)) };
+		/* the exact type, or the layout the candidates agree on: never one of them */
+		r->labels[1] = (struct metrics_label){ "type", tracked_type_text(top[i]) };
+		r->labels[2] = (struct metrics_label){ "site", redact_site(top[i]->site, r->site, sizeof(r->site)) };
 		r->labels[3] = (struct metrics_label){ "verdict", map_verdict_name(tracked_verdict(top[i])) };
+		r->labels[4] = (struct metrics_label){ "held_by", top[i]->held ? redact_held_by(top[i]->held->held_by, r->held,
+												 sizeof(r->held)) : "" };
 	}
 	free(top);
 	return 0;
@@ -255,7 +260,7 @@ static bool any_advice(const struct target_ctx *c)
 
 static void scavenger_passes(struct metrics_writer *w, const struct target_ctx *c)
 {
-	metrics_sample_u64(w, NULL, 0, F->scavenger_run.count);
+	metrics_sample_u64(w, NULL, 0, F->scavenger_passes);
 }
 
 static void scavenger_seconds(struct metrics_writer *w, const struct target_ctx *c)
@@ -348,14 +353,54 @@ static void map_series(struct metrics_writer *w, const struct target_ctx *c, enu
 
 	for (i = 0; i < c->nmaps; i++) {
 		const struct tracked_map *m = c->maps[i].m;
-		bool implied;
 		uint64_t v = what == MAP_RETAINED_BYTES ? tracked_retained(m)
 			     : what == MAP_TABLE_BYTES	? m->m.table_bytes
 			     : what == MAP_LIVE		? m->m.live
-							: tracked_peak(m, &implied);
+							: tracked_peak(m);
 
 		metrics_sample_u64(w, c->maps[i].labels, MAP_LABELS, v);
 	}
+}
+
+/* The small maps, as the last walk found them, and the types and holders
+ * that hold most of their bytes. */
+static bool small_known(const struct target_ctx *c)
+{
+	return c->s->maps->walk_done;
+}
+
+static void small_maps(struct metrics_writer *w, const struct target_ctx *c)
+{
+	metrics_sample_u64(w, NULL, 0, c->s->maps->small.tot.maps);
+}
+
+static void small_table(struct metrics_writer *w, const struct target_ctx *c)
+{
+	metrics_sample_u64(w, NULL, 0, c->s->maps->small.tot.table_bytes);
+}
+
+static void small_groups(struct metrics_writer *w, const struct small_group *g, size_t n, const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct metrics_label l = { label, g[i].key };
+
+		metrics_sample_u64(w, &l, 1, g[i].table_bytes);
+	}
+}
+
+static void small_by_type(struct metrics_writer *w, const struct target_ctx *c)
+{
+	small_groups(w, c->s->maps->small.by_type, c->s->maps->small.ntype, "type");
+}
+
+static void small_by_holder(struct metrics_writer *w, const struct target_ctx *c)
+{
+	/* --redact: the holders' names stay on the host (and, all "global",
+	 * they would be one series many times) */
+	if (!redact_on())
+		small_groups(w, c->s->maps->small.by_holder, c->s->maps->small.nholder, "held_by");
 }
 
 static void map_retained(struct metrics_writer *w, const struct target_ctx *c)
@@ -424,8 +469,8 @@ static void oom_kills(struct metrics_writer *w, const struct target_ctx *c)
 
 #define MAP_HELP_LABELS                                                                             \
 	" Top --top-maps maps by retained bytes (default 20); addr is the map header, type the map " \
-	"type, site the code that grew it or the global variable that holds it, verdict retained, "  \
-	"reused or fits (JSON maps[])."
+	"type (or, when not known, the layout of its slots), site the code that grew it, held_by "   \
+	"what holds it (a global, its field, a goroutine), verdict retained, reused or fits (JSON maps[])."
 
 static const struct family families[] = {
 	{ "heaptrace_target_info", METRICS_INFO, NULL,
@@ -467,7 +512,8 @@ static const struct family families[] = {
 	  "(JSON release.scavenger.passes).",
 	  scavenger_passes, NULL },
 	{ "heaptrace_scavenger_pass_seconds", METRICS_HISTOGRAM, "seconds",
-	  "How long each background scavenger pass took (JSON release.scavenger.hist_log2_ns).", scavenger_seconds,
+	  "How long each background scavenger pass took, of the passes timed (in windows: JSON "
+	  "release.latency_sampled_ns; release.scavenger.hist_log2_ns).", scavenger_seconds,
 	  NULL },
 	{ "heaptrace_heap_grown_bytes_total", METRICS_COUNTER, "bytes",
 	  "Bytes the Go heap grew by while traced ((*mheap).grow; JSON release.ledger.grown_bytes).", heap_grown,
@@ -517,9 +563,22 @@ static const struct family families[] = {
 	{ "heaptrace_map_live_entries", METRICS_GAUGE, NULL, "Entries one map holds now." MAP_HELP_LABELS, map_live,
 	  any_map },
 	{ "heaptrace_map_peak_entries", METRICS_GAUGE, NULL,
-	  "The most entries one map is known to have held: seen, or implied by its table's size "
-	  "(JSON maps[].peak)." MAP_HELP_LABELS,
+	  "The most entries heaptrace saw one map hold, a lower bound of its peak (JSON maps[].peak)." MAP_HELP_LABELS,
 	  map_peak, any_map },
+	{ "heaptrace_small_maps", METRICS_GAUGE, NULL,
+	  "Maps under 32 KiB, summed rather than followed, as the last heap walk found them (live objects "
+	  "only; JSON maps_summary.small_maps.maps).",
+	  small_maps, small_known },
+	{ "heaptrace_small_maps_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps (JSON maps_summary.small_maps.table_bytes).", small_table, small_known },
+	{ "heaptrace_small_maps_by_type_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps of the types that hold most (type: the map type, or its slots' layout "
+	  "when not known; JSON maps_summary.small_maps.by_type).",
+	  small_by_type, small_known },
+	{ "heaptrace_small_maps_by_holder_table_bytes", METRICS_GAUGE, "bytes",
+	  "Table bytes of the small maps by what holds them directly, the holders that hold most "
+	  "(JSON maps_summary.small_maps.by_holder).",
+	  small_by_holder, small_known },
 	{ "heaptrace_lost_events_total", METRICS_COUNTER, NULL,
 	  "Ring-buffer records lost because the buffer was full (--ringbuf-kb; JSON lost_events).", lost_events,
 	  NULL },

@@ -11,6 +11,7 @@
 #include "export/intern.h"
 #include "export/pprof_tables.h"
 #include "export/map_select.h"
+#include "export/redact.h"
 #include "export/render_pprof.h"
 
 /* Maps with a sample of their own (and their address); the rest are grouped. */
@@ -28,28 +29,20 @@ struct src_frame {
 /*
  * The frames at code address pc of the target (a runtime address; ret: it is
  * a return address, so the call before it is meant), leaf first: the
- * functions inlined there, then the function they were inlined into.
- *
- * For now only the physical function: pclntab's file:line at pc (which is
- * the innermost inlined call's position) under the name of the function
- * whose code it is. The inline-aware expander of target/symbolize.h takes
- * this function's place when it lands; nothing else here changes.
+ * functions inlined there, each at its own line, then the function they were
+ * inlined into, at the line of the call. pprof wants them as one Location
+ * with several Lines, innermost first: `go tool pprof -top` then names the
+ * inlined function.
  */
 static size_t frames_at(const struct target *t, uint64_t pc, bool ret, struct src_frame *out, size_t max)
 {
+	struct go_frame fr[MAX_INLINE];
 	uint64_t at = pc - t->load_bias - (ret ? 1 : 0);
-	struct go_func f;
-	const char *file;
-	int line;
+	size_t n = go_inline_frames(t, t->layout, at, fr, max < MAX_INLINE ? max : MAX_INLINE), i;
 
-	if (!max || !go_funcs_at(&t->funcs, at, &f, NULL))
-		return 0;
-	out[0] = (struct src_frame){ .func = f.name };
-	if (!go_funcs_line(&t->funcs, at, &file, &line)) {
-		out[0].file = file;
-		out[0].line = line;
-	}
-	return 1;
+	for (i = 0; i < n; i++)
+		out[i] = (struct src_frame){ .func = fr[i].func, .file = fr[i].file, .line = fr[i].file ? fr[i].line : 0 };
+	return n;
 }
 
 /* The main binary's text, where the target maps it. */
@@ -60,7 +53,7 @@ static uint64_t add_mapping(struct pprof_builder *b, const struct target *t)
 
 	for (i = 0; i < t->elf.nsegs; i++)
 		if (t->elf.segs[i].flags & PF_X) {
-			m.start = t->elf.segs[i].vaddr + t->load_bias;
+			m.start = redact_code_addr(t->elf.segs[i].vaddr + t->load_bias, t->load_bias);
 			m.limit = m.start + t->elf.segs[i].memsz;
 			m.offset = t->elf.segs[i].offset;
 			break;
@@ -149,42 +142,58 @@ static uint64_t frame_location(struct render *r, uint64_t pc, bool ret, bool ski
 	if (*runtime && skip_runtime)
 		return 0;
 	for (i = 0; i < n; i++)
-		lines[i] = (struct pprof_line){ pprof_function(r->b, fr[i].func, NULL, fr[i].file, 0), fr[i].line };
+		lines[i] = (struct pprof_line){ pprof_function(r->b, fr[i].func, NULL, redact_file(fr[i].file), 0),
+						fr[i].line };
 	/* Unnamed code keeps its address: a reader with the binary may name it. */
-	slot->id = pprof_location(r->b, r->mapping, pc, lines, n);
+	slot->id = pprof_location(r->b, r->mapping, redact_code_addr(pc, r->t->load_bias), lines, n);
 	return slot->id;
 }
 
-/* The one frame of a map without a growth stack. */
-static uint64_t holder_location(struct pprof_builder *b, const struct tracked_map *m)
+/* A synthetic frame: a function named `name`, no address. */
+static uint64_t named_location(struct pprof_builder *b, const char *name)
 {
-	char name[MAP_SITE_LEN + MAP_TYPE_LEN];
-	struct pprof_line line = { 0, 0 };
+	struct pprof_line line = { pprof_function(b, name, NULL, NULL, 0), 0 };
 
-	if (m->site[0]) /* "global main.cache", or a frame no longer in the stack */
-		snprintf(name, sizeof(name), "%s", m->site);
-	else
-		/* no parentheses: readers take them for a signature and cut them */
-		snprintf(name, sizeof(name), "%s grown before attach", m->type[0] ? m->type : "map");
-	line.function_id = pprof_function(b, name, NULL, NULL, 0);
-	return pprof_location(b, 0, 0, &line, 1);
+	return line.function_id ? pprof_location(b, 0, 0, &line, 1) : 0;
 }
 
-/* Slots: bucket maps 8 per bucket of 2^B; Swiss maps 8 per group, each
- * table a power of two of groups (estimated from the bytes, which also
- * count the directory and table headers). */
-static uint64_t capacity(const struct go_map *m)
+/*
+ * The stack of a map no growth probe saw: its holder path, leaf first, one
+ * frame per step named by the path up to it ("main.reg.byID", then
+ * "main.reg"), so that a flame graph groups maps by owner; a goroutine's
+ * frame is its code's location (inlined frames and all). Without a holder,
+ * one frame naming its type.
+ */
+static size_t holder_stack(struct render *r, const struct tracked_map *m, uint64_t *locs, size_t max)
 {
-	uint64_t groups, per_table;
+	const struct holder_path *p = m->held;
+	char name[HELD_BY_LEN + 64];
+	size_t n = 0;
+	int k;
 
-	if (!m->swiss)
-		return (uint64_t)m->tables * GO_BUCKET_SLOTS;
-	if (!m->tables || !m->slot_bytes)
-		return GO_SWISS_SLOTS; /* a small map: one group */
-	groups = m->table_bytes / m->slot_bytes / m->tables;
-	for (per_table = 1; per_table * 2 <= groups; per_table *= 2)
-		;
-	return (uint64_t)m->tables * per_table * GO_SWISS_SLOTS;
+	if (!p || !p->n) {
+		/* no parentheses: readers take them for a signature and cut them */
+		snprintf(name, sizeof(name), "%s grown before attach", tracked_type_text(m));
+		locs[n] = named_location(r->b, name);
+		return locs[n] ? 1 : 0;
+	}
+	if (redact_on()) {
+		/* the variables' names stay on the host: one frame, the root's kind */
+		locs[n] = named_location(r->b, redact_held_by(p->held_by, name, sizeof(name)));
+		return locs[n] ? 1 : 0;
+	}
+	for (k = p->n - 1; k >= 0 && n < max; k--) {
+		if (k == 0 && p->steps[0].kind == STEP_GOROUTINE && p->steps[0].pc) {
+			bool runtime;
+
+			locs[n] = frame_location(r, p->steps[0].pc, p->steps[0].ret, false, &runtime);
+		} else {
+			holder_path_prefix(p, (size_t)k, name, sizeof(name));
+			locs[n] = named_location(r->b, name);
+		}
+		n += locs[n] != 0;
+	}
+	return n;
 }
 
 /* A sample's stack: the growth stack from the first frame that is not the
@@ -202,7 +211,7 @@ static size_t map_stack(struct render *r, const struct tracked_map *m, uint64_t 
 			locs[n++] = loc;
 	}
 	if (!n) /* grown before attach, or every frame the runtime's */
-		locs[n++] = holder_location(r->b, m);
+		n = holder_stack(r, m, locs, GOMAP_STACK_DEPTH);
 	return n;
 }
 
@@ -214,16 +223,14 @@ struct sample_sum {
 
 static void sum_add(struct sample_sum *s, const struct tracked_map *m)
 {
-	bool implied;
-
 	if (!s->m)
 		s->m = m;
 	s->maps++;
 	s->table += m->m.table_bytes;
 	s->retained += tracked_retained(m);
 	s->live += m->m.live;
-	s->peak += tracked_peak(m, &implied);
-	s->capacity += capacity(&m->m);
+	s->peak += tracked_peak(m);
+	s->capacity += tracked_capacity(m);
 }
 
 /* one: the sample of one map, with its address; else of a group. */
@@ -232,21 +239,24 @@ static int add_sample(struct render *r, const struct sample_sum *s, bool one)
 	const struct tracked_map *m = s->m;
 	uint64_t locs[GOMAP_STACK_DEPTH];
 	size_t n = map_stack(r, m, locs), nl = 0;
-	char addr[24];
+	char addr[24], site[MAP_SITE_LEN], held[HELD_BY_LEN];
 	const int64_t values[] = { (int64_t)s->maps, (int64_t)s->table, (int64_t)s->retained };
-	struct pprof_label labels[9];
+	struct pprof_label labels[10];
 
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, m->m.addr);
+	redact_addr(m->m.addr, addr, sizeof(addr));
 	if (one)
 		labels[nl++] = (struct pprof_label){ .key = "addr", .str = addr };
 	labels[nl++] = (struct pprof_label){ .key = "pid", .num = r->t->pid, .unit = "" };
-	labels[nl++] = (struct pprof_label){ .key = "type", .str = m->type[0] ? m->type : "map" };
+	labels[nl++] = (struct pprof_label){ .key = "type", .str = tracked_type_text(m) };
 	labels[nl++] = (struct pprof_label){ .key = "verdict", .str = map_verdict_name(tracked_verdict(m)) };
 	labels[nl++] = (struct pprof_label){ .key = "live", .num = (int64_t)s->live, .unit = "count" };
 	labels[nl++] = (struct pprof_label){ .key = "peak", .num = (int64_t)s->peak, .unit = "count" };
 	labels[nl++] = (struct pprof_label){ .key = "capacity", .num = (int64_t)s->capacity, .unit = "count" };
 	if (m->site[0])
-		labels[nl++] = (struct pprof_label){ .key = "site", .str = m->site };
+		labels[nl++] = (struct pprof_label){ .key = "site", .str = redact_site(m->site, site, sizeof(site)) };
+	if (m->held)
+		labels[nl++] = (struct pprof_label){ .key = "held_by",
+						     .str = redact_held_by(m->held->held_by, held, sizeof(held)) };
 	return pprof_sample(r->b, locs, n, values, 3, labels, nl);
 }
 
@@ -262,7 +272,8 @@ struct group_slot {
 static bool same_group(const struct tracked_map *a, const struct tracked_map *b)
 {
 	return a->nstack == b->nstack && !memcmp(a->stack, b->stack, a->nstack * sizeof(a->stack[0])) &&
-	       tracked_verdict(a) == tracked_verdict(b) && !strcmp(a->type, b->type) && !strcmp(a->site, b->site);
+	       tracked_verdict(a) == tracked_verdict(b) && !strcmp(tracked_type_text(a), tracked_type_text(b)) &&
+	       !strcmp(a->site, b->site) && !strcmp(a->held ? a->held->held_by : "", b->held ? b->held->held_by : "");
 }
 
 static uint64_t group_hash(const struct tracked_map *m)
@@ -270,8 +281,10 @@ static uint64_t group_hash(const struct tracked_map *m)
 	uint64_t h = intern_hash(INTERN_HASH_INIT, m->stack, m->nstack * sizeof(m->stack[0]));
 	enum map_verdict v = tracked_verdict(m);
 
-	h = intern_hash(h, m->type, strlen(m->type) + 1);
+	h = intern_hash(h, tracked_type_text(m), strlen(tracked_type_text(m)) + 1);
 	h = intern_hash(h, m->site, strlen(m->site) + 1);
+	if (m->held)
+		h = intern_hash(h, m->held->held_by, strlen(m->held->held_by) + 1);
 	return intern_hash(h, &v, sizeof(v));
 }
 
@@ -334,6 +347,41 @@ oom:
 	return ht_fail("pprof: out of memory for grouping %zu maps", mt->n);
 }
 
+/* The small maps, by what holds them directly (the holders that hold
+ * most, then the rest in one sample): a stack of two frames, "small maps"
+ * at the root, the holder at the leaf. */
+static int add_small(struct render *r, const struct map_tracker *mt)
+{
+	const struct small_summary *ss = &mt->small;
+	uint64_t maps = 0, table = 0, retained = 0, root = named_location(r->b, "small maps");
+	struct pprof_label labels[2] = { { .key = "pid", .num = r->t->pid, .unit = "" }, { .key = "small", .str = "true" } };
+	size_t i;
+	int err = 0;
+
+	if (!mt->walk_done || !ss->tot.maps)
+		return 0;
+	for (i = 0; i <= ss->nholder && !err; i++) {
+		const struct small_group *g = i < ss->nholder ? &ss->by_holder[i] : NULL;
+		int64_t v[3];
+		uint64_t locs[2];
+
+		if (!g && ss->tot.maps <= maps)
+			break;
+		v[0] = (int64_t)(g ? g->maps : ss->tot.maps - maps);
+		v[1] = (int64_t)(g ? g->table_bytes : ss->tot.table_bytes - table);
+		v[2] = (int64_t)(g ? g->retained_bytes : ss->tot.retained_bytes - retained);
+		if (g) {
+			maps += g->maps;
+			table += g->table_bytes;
+			retained += g->retained_bytes;
+		}
+		locs[0] = named_location(r->b, g ? g->key : ss->nholder ? "(other holders)" : "(holders not searched)");
+		locs[1] = root;
+		err = pprof_sample(r->b, locs, 2, v, 3, labels, 2);
+	}
+	return err;
+}
+
 /* One target's maps into the profile, with a mapping of its own. */
 static int render_target(struct pprof_builder *b, const struct trace_snapshot *s, const struct tracked_map **v)
 {
@@ -352,6 +400,8 @@ static int render_target(struct pprof_builder *b, const struct trace_snapshot *s
 	}
 	if (!err && n == PPROF_MAPS_EACH)
 		err = add_groups(&r, mt, v[n - 1]);
+	if (!err)
+		err = add_small(&r, mt);
 	free(r.locs);
 	return err;
 }

@@ -76,7 +76,7 @@ static void classes(struct metrics_writer *w, const struct rt_ctx *c)
 
 static void runtime_cycles(struct metrics_writer *w, const struct rt_ctx *c)
 {
-	metrics_sample_u64(w, NULL, 0, c->w->now.ms.numgc);
+	metrics_sample_u64(w, NULL, 0, runtime_watch_cycles(c->w));
 }
 
 static void runtime_pauses(struct metrics_writer *w, const struct rt_ctx *c)

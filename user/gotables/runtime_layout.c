@@ -97,7 +97,23 @@
 #define SPAN_INDEXES_8 \
 	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 56, .span_index_size = 8, \
 	.span_allocbits = 72, .span_largetype = GO_ABSENT, .malloc_header_min = GO_ABSENT
-#define TYPES .type_size = 0, .type_ptrbytes = 8, .type_str = 40, .type_tflag = 20, .type_kind = 23
+#define TYPES .type_size = 0, .type_ptrbytes = 8, .type_str = 40, .type_tflag = 20, .type_kind = 23, \
+	.structtype_fields = 56, .structfield_size = 24, .structfield_name = 0, .structfield_typ = 8, \
+	.structfield_offset = 16, .ptrtype_elem = 48, .slicetype_elem = 48, .arraytype_elem = 48, .arraytype_len = 64
+
+/* runtime.g: stack and status the same 1.19-1.27; gobuf lost ret in 1.25
+ * (bp 48 -> 40, and what follows sched by 8); syscallbp came in 1.23 */
+#define G_119_122 \
+	.g_stack_lo = 0, .g_stack_hi = 8, .g_sched_sp = 56, .g_sched_pc = 64, .g_sched_bp = 104, \
+	.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144, .g_goid = 152
+#define G_123_124 \
+	.g_stack_lo = 0, .g_stack_hi = 8, .g_sched_sp = 56, .g_sched_pc = 64, .g_sched_bp = 104, \
+	.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 152, .g_goid = 160
+#define G_SINCE_125 \
+	.g_stack_lo = 0, .g_stack_hi = 8, .g_sched_sp = 56, .g_sched_pc = 64, .g_sched_bp = 96, \
+	.g_syscallsp = 104, .g_syscallpc = 112, .g_atomicstatus = 144, .g_goid = 152
+#define NO_INLINE_MARKS .inline_marks_size = GO_ABSENT, .inline_marks_off = GO_ABSENT
+#define INLINE_MARKS .inline_marks_size = 128, .inline_marks_off = 64
 
 /* runtime._func grew startLine in 1.20; inlinedCall lost parent, file and
  * line (20 -> 16 bytes) */
@@ -120,60 +136,70 @@
 	.span_startaddr = 24, .span_npages = 32, .span_freeindex = 48, .span_nelems = 50, \
 	.span_index_size = 2, .span_allocbits = 64, .span_spanclass = 98, .span_state = 99, \
 	.span_elemsize = 104, .span_largetype = 152, .span_size = 160, \
+	.span_sweepgen = 88, .span_gcmarkbits = 72, \
 	.malloc_header_min = 512, /* runtime.minSizeForMallocHeader */ \
-	TYPES, FUNCS_SINCE_120, .mheap_allspans = 65864
+	TYPES, FUNCS_SINCE_120, .mheap_allspans = 65864, .mheap_sweepgen = 65856
 
 static const struct go_layout layouts[] = {
 	{
 		.min_minor = 19, .max_minor = 19,
-		.mheap_allspans = 65856,
+		.mheap_allspans = 65856, .mheap_sweepgen = 65848,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 144,
+		.span_sweepgen = 88, .span_gcmarkbits = 80, NO_INLINE_MARKS, G_119_122, .g_size = 392,
 		TYPES, MODULE_119, FUNCS_119, GC_CONTROLLER_119,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 20, .max_minor = 20,
-		.mheap_allspans = 65824,
+		.mheap_allspans = 65824, .mheap_sweepgen = 65816,
 		SPAN_INDEXES_8,
 		.span_spanclass = 98, .span_state = 99, .span_elemsize = 104, .span_size = 160,
+		.span_sweepgen = 88, .span_gcmarkbits = 80, NO_INLINE_MARKS, G_119_122, .g_size = 392,
 		TYPES, MODULE_120_125, FUNCS_SINCE_120, GC_CONTROLLER_120,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		/* mspan.pinnerBits (1.21) moved the fields after it by 8 */
 		.min_minor = 21, .max_minor = 21,
-		.mheap_allspans = 65864,
+		.mheap_allspans = 65864, .mheap_sweepgen = 65856,
 		SPAN_INDEXES_8,
 		.span_spanclass = 106, .span_state = 107, .span_elemsize = 112, .span_size = 168,
+		.span_sweepgen = 96, .span_gcmarkbits = 80, NO_INLINE_MARKS, G_119_122, .g_size = 408,
 		TYPES, MODULE_120_125, FUNCS_SINCE_120, GC_CONTROLLER_SINCE_121,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(12),
 	},
 	{
-		.min_minor = 22, .max_minor = 23,
-		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
+		.min_minor = 22, .max_minor = 22,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125, NO_INLINE_MARKS, G_119_122, .g_size = 424,
+		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
+	},
+	{
+		/* runtime.g.syscallbp moved what follows by 8 */
+		.min_minor = 23, .max_minor = 23,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125, NO_INLINE_MARKS, G_123_124, .g_size = 432,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, BUCKET_MAPS_LOAD(13),
 	},
 	{
 		.min_minor = 24, .max_minor = 24,
-		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125, NO_INLINE_MARKS, G_123_124, .g_size = 440,
 		GC_HISTORY_UNTIL_124, HEAP_STATS_WITH_PTRSCALARBITS, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		.min_minor = 25, .max_minor = 25,
-		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_120_125, NO_INLINE_MARKS, G_SINCE_125, .g_size = 440,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		.min_minor = 26, .max_minor = 26,
-		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_126,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_126, INLINE_MARKS, G_SINCE_125, .g_size = 456,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, SWISS_SLOT_SIZE,
 	},
 	{
 		/* abi.MapType: SlotSize became KeysOff/KeyStride/ElemsOff/ElemStride;
 		 * Flags moved to 128 */
 		.min_minor = 27, .max_minor = GO_MAX_KNOWN_MINOR,
-		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_127,
+		SPANS_SINCE_122, GC_CONTROLLER_SINCE_121, MODULE_127, INLINE_MARKS, G_SINCE_125, .g_size = 456,
 		GC_HISTORY_SINCE_125, HEAP_STATS_SINCE_125, SWISS_MAPS, .maptype_swiss_slot = 96,
 	},
 };
@@ -225,5 +251,13 @@ const char *const gccontroller_referrers[] = {
 	"runtime.setGCPercent",
 	"runtime.setMemoryLimit",
 	"runtime.gcStart",
+	NULL,
+};
+
+/* allgadd appends to allgs; forEachG and checkdead range over it. */
+const char *const allgs_referrers[] = {
+	"runtime.allgadd",
+	"runtime.forEachG",
+	"runtime.checkdead",
 	NULL,
 };

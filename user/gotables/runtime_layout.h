@@ -15,17 +15,34 @@ struct go_layout {
 	int min_minor, max_minor; /* Go 1.min .. 1.max inclusive; 0 = unbounded */
 	/* runtime.mheap */
 	uint32_t mheap_allspans; /* []*mspan */
+	uint32_t mheap_sweepgen; /* u32, +2 after every GC */
 	/* runtime.mspan */
 	uint16_t span_startaddr, span_npages, span_freeindex, span_nelems;
 	uint8_t span_index_size; /* freeindex and nelems: 8 bytes up to 1.21, 2 after */
 	uint16_t span_allocbits, span_spanclass, span_state, span_elemsize;
 	uint16_t span_largetype; /* *_type of a large object's span (1.22+) */
 	uint16_t span_size;
+	/* liveness: the span's sweepgen (u32) against mheap's, its mark bits;
+	 * spans of 16-512-byte objects keep their marks at the end of their
+	 * page until swept (Go 1.26's Green Tea GC): runtime.spanInlineMarkBits,
+	 * its size and where its marks are (GO_ABSENT before 1.26) */
+	uint16_t span_sweepgen, span_gcmarkbits;
+	uint16_t inline_marks_size, inline_marks_off;
 	/* small objects with pointers larger than this carry an 8-byte type
 	 * header before the object (malloc headers, Go 1.22+) */
 	uint16_t malloc_header_min;
 	/* runtime._type / internal/abi.Type */
 	uint16_t type_size, type_ptrbytes, type_str, type_tflag, type_kind;
+	/* the kinds' own parts: a struct type's fields (a slice of
+	 * structfield {name, typ, offset}), a pointer's, slice's or array's
+	 * element, an array's length */
+	uint16_t structtype_fields, structfield_size, structfield_name, structfield_typ, structfield_offset;
+	uint16_t ptrtype_elem, slicetype_elem, arraytype_elem, arraytype_len;
+	/* runtime.g: its stack bounds, the registers saved when it last
+	 * stopped (gobuf sp, pc, bp), those saved at a system call, its status
+	 * (u32) and id; how much of it heaptrace reads */
+	uint16_t g_stack_lo, g_stack_hi, g_sched_sp, g_sched_pc, g_sched_bp, g_syscallsp, g_syscallpc,
+		g_atomicstatus, g_goid, g_size;
 	/* runtime.moduledata: the type section [types, etypes), typelinks (a
 	 * []int32 of offsets from types; GO_ABSENT from 1.27), and gofunc, the
 	 * base of every function's funcdata */
@@ -92,6 +109,8 @@ extern const char *const mheap_referrers[];
 extern const char *const memstats_referrers[];
 /* ... and &runtime.gcController (GOGC, GOMEMLIMIT, the heap goal). */
 extern const char *const gccontroller_referrers[];
+/* ... and &runtime.allgs, the slice of every goroutine */
+extern const char *const allgs_referrers[];
 
 /* runtime.mSpanState values and span-class arithmetic (all versions). */
 #define GO_SPAN_IN_USE 1
@@ -102,6 +121,20 @@ extern const char *const gccontroller_referrers[];
 #define GO_TFLAG_NAMED 4      /* a defined type (type T map[K]V) */
 #define GO_KIND_MASK 0x1f     /* Kind_ & this; the high bits are flags */
 #define GO_KIND_MAP 21
+#define GO_KIND_ARRAY 17
+#define GO_KIND_INTERFACE 20
+#define GO_KIND_POINTER 22
+#define GO_KIND_SLICE 23
+#define GO_KIND_STRING 24
+#define GO_KIND_STRUCT 25
+/* runtime goroutine states (runtime2.go, all versions), without _Gscan */
+#define GO_G_RUNNABLE 1
+#define GO_G_RUNNING 2
+#define GO_G_SYSCALL 3
+#define GO_G_WAITING 4
+#define GO_G_DEAD 6
+#define GO_G_PREEMPTED 9
+#define GO_G_SCAN 0x1000
 
 /* pclntab indexes, the same 1.18-1.27 (internal/abi/symtab.go) */
 #define GO_PCDATA_INLTREEINDEX 2

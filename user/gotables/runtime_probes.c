@@ -58,11 +58,14 @@ const struct probe_spec runtime_probes[] = {
 	  "released pages re-used", { ARG("v", 0, 0), ARG("n", 1, 1) }, { { 0 } }, false, false },
 	{ "runtime.sysHugePageOS", 19, 0, HT_TIER_HOT, HT_H_SYS_HUGEPAGE, false, true, false,
 	  "huge pages requested", { ARG("v", 0, 0), ARG("n", 1, 1) }, { { 0 } }, false, false },
-	/* rates: scavenge 26-73/s, the background scavenger's run 5-40/s */
+	/* rates: scavenge 26-73/s, the background scavenger's run 5-40/s, and
+	 * 780/s and 150/s in a program that collects and frees all the time:
+	 * counted at their entries (branches), timed at their RETs (7 us each)
+	 * in the sampled windows. */
 	{ "runtime.(*pageAlloc).scavenge", 19, 0, HT_TIER_COLD, HT_H_SCAVENGE, true, false, false,
-	  "scavenge pass", { ARG("p", 0, 0), ARG("nbytes", 1, 1) }, { ARG("released", 0, 0) }, false, false },
+	  "scavenge pass", { ARG("p", 0, 0), ARG("nbytes", 1, 1) }, { ARG("released", 0, 0) }, false, true },
 	{ "runtime.(*scavengerState).run", 19, 0, HT_TIER_COLD, HT_H_SCAVENGER_RUN, true, false, false,
-	  "background scavenger pass", { ARG("s", 0, 0) }, { { 0 } }, false, false },
+	  "background scavenger pass", { ARG("s", 0, 0) }, { { 0 } }, false, true },
 	{ "runtime/debug.freeOSMemory", 19, 0, HT_TIER_COLD, HT_H_FREE_OS_MEMORY, true, true, false,
 	  "debug.FreeOSMemory", { { 0 } }, { { 0 } }, false, false },
 	/* The runtime's madvise wrapper (sys_linux_*.s, ABI0: arguments on the

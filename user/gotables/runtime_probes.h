@@ -37,8 +37,9 @@ struct probe_spec {
 	 * the call; the calls count it, exactly and cheaply (a call is
 	 * emulated, the assembly function's entry single-stepped). */
 	bool call_sites;
-	/* The entry and RETs only time it: sampled points (HT_TIER_SAMPLED),
-	 * as long as call sites were found to count it. */
+	/* Its RETs only time it (the entry counts it): sampled points
+	 * (HT_TIER_SAMPLED); with call_sites, the entry too, as long as call
+	 * sites were found to count it. */
 	bool timing_sampled;
 };
 

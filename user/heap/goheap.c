@@ -9,7 +9,7 @@
 #define MAX_SPANS (1ull << 26)	   /* 512 GiB of 8 KiB spans: a plausible allspans */
 #define MAX_SPAN_PAGES (1ull << 24) /* 128 GiB in one span */
 #define SPAN_BATCH 4096
-/* Spans heaptrace keeps of one walk (64 bytes each: 64 MiB): a heap of
+/* Spans heaptrace keeps of one walk (80 bytes each: 80 MiB): a heap of
  * millions of small spans is walked in part, and says so. The span list is
  * the target's to write: whatever length it claims, heaptrace reads it in
  * batches and keeps only spans in use, within this bound. */
@@ -43,6 +43,8 @@ static bool parse_span_why(const struct go_layout *L, const uint8_t *p, struct g
 	s->freeindex = mem_field(p, L->span_freeindex, L->span_index_size);
 	s->nelems = mem_field(p, L->span_nelems, L->span_index_size);
 	s->allocbits = mem_field(p, L->span_allocbits, 8);
+	s->gcmarkbits = mem_field(p, L->span_gcmarkbits, 8);
+	s->sweepgen = (uint32_t)mem_field(p, L->span_sweepgen, 4);
 	s->largetype = L->span_largetype == GO_ABSENT ? 0 : mem_field(p, L->span_largetype, 8);
 	if (!s->start || s->start % HT_GO_PAGE_SIZE)
 		return reject(why, len, "startAddr (+%u) 0x%llx is not a page address", L->span_startaddr,
@@ -267,6 +269,7 @@ static int load_spans(struct go_heap *h, struct memsrc *mem, const struct go_lay
 	if (!read_span_list(mem, L, mheap, &l))
 		return ht_fail("cannot read the span list of runtime.mheap_ at 0x%llx",
 			       (unsigned long long)mheap);
+	h->sweepgen_known = mem_read(mem, mheap + L->mheap_sweepgen, &h->sweepgen, 4);
 	for (i = 0; i < l.len; i += SPAN_BATCH) {
 		size_t n = l.len - i < SPAN_BATCH ? l.len - i : SPAN_BATCH;
 
@@ -352,14 +355,25 @@ bool go_heap_object_at(const struct go_heap *h, uint64_t addr, struct go_object 
 	if (off % s->elemsize == GO_MALLOC_HEADER && h->L->malloc_header_min != GO_ABSENT &&
 	    GO_SPANCLASS_SIZECLASS(s->spanclass) && !GO_SPANCLASS_NOSCAN(s->spanclass) &&
 	    s->elemsize > h->L->malloc_header_min) {
-		*o = (struct go_object){ .start = addr, .size = s->elemsize - GO_MALLOC_HEADER };
+		*o = (struct go_object){ .start = addr, .size = s->elemsize - GO_MALLOC_HEADER, .header = true };
 		return true;
 	}
 	return false;
 }
 
+uint64_t go_heap_object_type(const struct go_heap *h, const struct go_object *o)
+{
+	uint64_t t;
+
+	if (o->type || !o->header)
+		return o->type;
+	return mem_word(h->mem, o->start - GO_MALLOC_HEADER, &t) && !(t & 7) ? t : 0;
+}
+
 bool go_span_allocated(const struct go_span *s, const uint8_t *allocbits, uint64_t i)
 {
+	if (!allocbits)
+		return i < s->freeindex;
 	/* Below freeindex every slot has been handed out since the last sweep;
 	 * from freeindex on, allocBits says. */
 	return i < s->freeindex || (allocbits[i / 8] >> (i % 8) & 1);
@@ -412,4 +426,95 @@ out:
 	free(buf);
 	free(bits);
 	free(slot);
+}
+
+void go_span_live_plan(const struct go_heap *h, const struct go_span *s, struct span_live *lv)
+{
+	const struct go_layout *L = h->L;
+	uint32_t g = h->sweepgen;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->len = (s->nelems + 7) / 8;
+	if (!h->sweepgen_known || s->sweepgen == g - 1 || !s->gcmarkbits ||
+	    (s->sweepgen != g && s->sweepgen != g + 3 && s->sweepgen != g - 2 && s->sweepgen != g + 1)) {
+		/* being swept (its bitmaps are being swapped), or not a
+		 * generation of this cycle: live by either */
+		lv->how = SPAN_LIVE_BOTH;
+		lv->bits = s->gcmarkbits;
+		lv->alloc = s->allocbits;
+	} else if (s->sweepgen == g || s->sweepgen == g + 3) {
+		lv->how = SPAN_LIVE_ALLOC;
+		lv->bits = s->allocbits;
+	} else {
+		lv->how = SPAN_LIVE_MARKS;
+		lv->bits = s->gcmarkbits;
+	}
+	if (!lv->bits)
+		lv->how = SPAN_LIVE_ALLOC, lv->bits = s->allocbits;
+	/* gcUsesSpanInlineMarkBits: 16-512-byte objects, one page */
+	if (lv->how != SPAN_LIVE_ALLOC && L->inline_marks_size != GO_ABSENT && s->elemsize >= 16 &&
+	    s->elemsize <= L->malloc_header_min && s->size == HT_GO_PAGE_SIZE && GO_SPANCLASS_SIZECLASS(s->spanclass))
+		lv->inline_marks = s->start + HT_GO_PAGE_SIZE - L->inline_marks_size + L->inline_marks_off;
+}
+
+static bool bit(const uint8_t *b, uint64_t i)
+{
+	return b && (b[i / 8] >> (i % 8) & 1);
+}
+
+bool go_span_live(const struct go_span *s, const struct span_live *lv, const uint8_t *bits, const uint8_t *alloc,
+		  const uint8_t *inline_marks, uint64_t i)
+{
+	/* inline marks: 63 bytes, the last one's top byte of its word is the class */
+	bool marked = bit(bits, i) || (inline_marks && i < 63 * 8 && bit(inline_marks, i));
+
+	if (i >= s->nelems)
+		return false;
+	switch (lv->how) {
+	case SPAN_LIVE_ALLOC:
+		return go_span_allocated(s, bits, i);
+	case SPAN_LIVE_MARKS:
+		return marked;
+	default:
+		return marked || (alloc && go_span_allocated(s, alloc, i));
+	}
+}
+
+size_t go_span_bits_ranges(const struct go_heap *h, const struct go_span *s, struct span_bits *b, struct memrange *r)
+{
+	size_t n = 0;
+
+	memset(b, 0, sizeof(*b));
+	go_span_live_plan(h, s, &b->lv);
+	b->bits = calloc(1, b->lv.len ? b->lv.len : 1);
+	b->alloc = b->lv.alloc ? calloc(1, b->lv.len ? b->lv.len : 1) : NULL;
+	if (!b->bits || (b->lv.alloc && !b->alloc))
+		return 0;
+	r[n++] = (struct memrange){ .addr = b->lv.bits, .buf = b->bits, .len = b->lv.len };
+	if (b->alloc)
+		r[n++] = (struct memrange){ .addr = b->lv.alloc, .buf = b->alloc, .len = b->lv.len };
+	if (b->lv.inline_marks)
+		r[n++] = (struct memrange){ .addr = b->lv.inline_marks, .buf = b->inline_marks, .len = 63 };
+	return n;
+}
+
+void go_span_bits_done(struct span_bits *b, const struct memrange *r, size_t n)
+{
+	size_t i;
+
+	b->ok = n > 0;
+	for (i = 0; i < n; i++)
+		b->ok = b->ok && r[i].ok;
+}
+
+bool go_span_bits_live(const struct go_span *s, const struct span_bits *b, uint64_t i)
+{
+	return b->ok && go_span_live(s, &b->lv, b->bits, b->alloc, b->lv.inline_marks ? b->inline_marks : NULL, i);
+}
+
+void go_span_bits_free(struct span_bits *b)
+{
+	free(b->bits);
+	free(b->alloc);
+	b->bits = b->alloc = NULL;
 }

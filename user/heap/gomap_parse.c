@@ -123,6 +123,7 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 		return false;
 	if (!go_heap_object_at(h, buckets, &bo))
 		return false;
+	bo.type = go_heap_object_type(h, &bo);
 	nb = bucket_array_len(b);
 	/* With a type, the bucket size is exact; without, the array's size over
 	 * its bucket count (the allocation is rounded up to whole buckets). */
@@ -146,9 +147,11 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 	m->slot_bytes = slot;
 	m->type = bo.type;
 	m->array_units = bucket_array_len(b);
+	m->sample = buckets;
 	m->array_bytes = bo.size;
 	m->array_noscan = bo.noscan;
 	m->tables = 1u << (b < 31 ? b : 31);
+	m->capacity = (uint64_t)GO_BUCKET_SLOTS << b;
 	m->implied_peak = bucket_map_implied_peak(L, b);
 	m->table_bytes = bo.size;
 	if (old) {
@@ -184,11 +187,15 @@ bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint
 		/* A small map: dirPtr is its one group of 8 slots. */
 		if (depth || used > GO_SWISS_SLOTS || o.size < MIN_GROUP_BYTES || o.size > MAX_GROUP_BYTES * 2)
 			return false;
+		o.type = go_heap_object_type(h, &o);
 		m->slot_bytes = type_size(h, o.type);
+		m->type = o.type;
+		m->capacity = GO_SWISS_SLOTS;
 		if (!m->slot_bytes)
 			m->slot_bytes = o.size;
 		m->table_bytes = o.size;
 		m->array_units = 1;
+		m->sample = dir;
 		m->array_bytes = o.size;
 		m->array_noscan = o.noscan;
 		m->needed_bytes = swiss_map_needed_bytes(used, m->slot_bytes);
@@ -254,7 +261,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 	}
 	h->mem->readv(h->mem, tr, nent);
 	for (i = 0, k = 0; i < n; i++) {
-		uint64_t used = 0, groups_bytes = 0, table_structs = 0, ngroups = 0, type = 0, implied = 0;
+		uint64_t used = 0, groups_bytes = 0, table_structs = 0, ngroups = 0, type = 0, implied = 0, capacity = 0;
 		/* by log2 of a table's capacity: tables newer than the span table,
 		 * and the sizes of one that is in it */
 		uint64_t newer[CAP_LOG2S] = { 0 }, group_obj[CAP_LOG2S] = { 0 }, table_obj[CAP_LOG2S] = { 0 };
@@ -294,6 +301,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 				newer[cap_log2(cap)]++;
 				used += mem_field(t, L->stable_used, 2);
 				implied += swiss_table_implied_peak(cap);
+				capacity += cap;
 				continue;
 			}
 			if (go.size < (mask + 1) * MIN_GROUP_BYTES) {
@@ -304,11 +312,15 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 			table_obj[cap_log2(cap)] = to.size;
 			used += mem_field(t, L->stable_used, 2);
 			implied += swiss_table_implied_peak(cap);
+			capacity += cap;
+			if (!go.type)
+				go.type = go_heap_object_type(h, &go);
 			groups_bytes += go.size;
 			table_structs += to.size;
 			ngroups += mask + 1;
 			type = type ? type : go.type;
 			if (!distinct) {
+				maps[i].sample = data;
 				maps[i].array_units = mask + 1;
 				maps[i].array_bytes = go.size;
 				maps[i].array_noscan = go.noscan;
@@ -342,6 +354,7 @@ void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, 
 		maps[i].table_bytes += groups_bytes + table_structs;
 		maps[i].tables = distinct;
 		maps[i].implied_peak = implied;
+		maps[i].capacity = capacity;
 		maps[i].needed_bytes = swiss_map_needed_bytes(maps[i].live, maps[i].slot_bytes);
 	}
 	free(tr);
@@ -351,4 +364,57 @@ out:
 		free(dirs[i]);
 	free(dirs);
 	free(r);
+}
+
+void gomap_swiss_groups(const struct go_heap *h, const struct go_map *maps, size_t n,
+			void (*fn)(void *ctx, const struct go_map *m, uint64_t lo, uint64_t hi), void *ctx)
+{
+	const struct go_layout *L = h->L;
+	struct memrange *r = calloc(n ? n : 1, sizeof(*r)), *tr = NULL;
+	uint64_t **dirs = calloc(n ? n : 1, sizeof(*dirs));
+	uint8_t *tabbuf = NULL;
+	size_t i, nent = 0, k = 0;
+	uint32_t e;
+
+	if (!r || !dirs)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!maps[i].swiss || maps[i].tables < 1 || maps[i].capacity <= GO_SWISS_SLOTS ||
+		    !(dirs[i] = malloc(maps[i].tables * 8ull)))
+			continue;
+		r[i] = (struct memrange){ .addr = maps[i].table, .buf = dirs[i], .len = maps[i].tables * 8ull };
+		nent += maps[i].tables;
+	}
+	h->mem->readv(h->mem, r, n);
+	tr = calloc(nent ? nent : 1, sizeof(*tr));
+	tabbuf = calloc(nent ? nent : 1, L->stable_size);
+	if (!tr || !tabbuf)
+		goto out;
+	for (i = 0; i < n; i++)
+		for (e = 0; dirs[i] && r[i].ok && e < maps[i].tables; e++)
+			if (!e || dirs[i][e] != dirs[i][e - 1]) {
+				tr[k] = (struct memrange){ .addr = dirs[i][e], .buf = tabbuf + k * L->stable_size,
+							   .len = L->stable_size };
+				k++;
+			}
+	h->mem->readv(h->mem, tr, k);
+	for (i = 0, k = 0; i < n; i++)
+		for (e = 0; dirs[i] && r[i].ok && e < maps[i].tables; e++) {
+			struct go_object go;
+			uint64_t data;
+
+			if (e && dirs[i][e] == dirs[i][e - 1])
+				continue;
+			if (tr[k].ok && (data = mem_field(tr[k].buf, L->stable_groups_data, 8)) &&
+			    go_heap_object_at(h, data, &go))
+				fn(ctx, &maps[i], go.start, go.start + go.size);
+			k++;
+		}
+out:
+	for (i = 0; dirs && i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	free(r);
+	free(tr);
+	free(tabbuf);
 }

@@ -25,6 +25,8 @@ struct go_map {
 	bool array_noscan;
 	uint64_t hdr_span;     /* the runtime.mspan holding the header, 0 if not a heap object */
 	uint32_t tables;       /* Swiss: distinct tables; buckets: 1 << B */
+	uint64_t sample;       /* the start of its (first) table's slots: read to see entries replaced */
+	uint64_t capacity;     /* slots: 8 per bucket of 2^B, the Swiss tables' capacities, 8 for a small map */
 	/* The fewest entries the map must have held for its tables to reach
 	 * their size by growing (0: nothing implied). A size hint given to
 	 * make() also makes a large table at once: a lower bound, then, only
@@ -56,6 +58,11 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
 bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m);
 void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, size_t n);
 
+/* Each table object of the Swiss maps (their groups' arrays; a small
+ * map's group and a directory are m->table already), for the holder
+ * search: fn(ctx, map, lo, hi) per table, read in two batches. */
+void gomap_swiss_groups(const struct go_heap *h, const struct go_map *maps, size_t n,
+			void (*fn)(void *ctx, const struct go_map *m, uint64_t lo, uint64_t hi), void *ctx);
 /* The table memory of a fresh map holding `live` entries (what makemap with
  * that hint allocates), given the bucket or group size. */
 uint64_t bucket_map_needed_bytes(const struct go_layout *L, uint64_t live, uint64_t bucket_bytes);

@@ -3,8 +3,8 @@
 #include <string.h>
 #include "util/log.h"
 #include "heap/gomap_scan.h"
+#include "heap/span_reader.h"
 
-#define SCAN_BATCH 256 /* spans read per batch */
 
 struct found {
 	struct go_map *v;
@@ -26,44 +26,34 @@ static int push(struct found *f, const struct go_map *m)
 	return 0;
 }
 
-/* Parses the allocated header-sized objects of spans[0..n), whose memory and
- * allocation bitmaps are in r[2i] and r[2i+1]. */
-static int scan_batch(const struct go_heap *h, bool swiss, const struct go_span **spans, size_t n,
-		      struct memrange *r, struct map_scan *s, struct found *f)
+struct scan_ctx {
+	const struct go_heap *h;
+	bool swiss;
+	uint16_t hdr;
+	struct map_scan *s;
+	struct found f;
+};
+
+static bool header_span(void *ctx, const struct go_span *sp)
 {
-	size_t i;
-	uint64_t j;
+	const struct scan_ctx *c = ctx;
 
-	f->n = 0;
-	for (i = 0; i < n; i++) {
-		const struct go_span *sp = spans[i];
-		const uint8_t *mem = r[2 * i].buf, *bits = r[2 * i + 1].buf;
+	return GO_SPANCLASS_SIZECLASS(sp->spanclass) != 0 && sp->elemsize == c->hdr && sp->allocbits;
+}
 
-		if (!r[2 * i].ok || !r[2 * i + 1].ok)
-			continue;
-		s->spans_scanned++;
-		for (j = 0; j < sp->nelems; j++) {
-			struct go_map m;
-			uint64_t addr = sp->start + j * sp->elemsize;
-			bool ok;
+/* Hands the maps found so far on (Swiss ones finished in one batch). */
+static int flush(struct scan_ctx *c)
+{
+	struct found *f = &c->f;
 
-			if (!go_span_allocated(sp, bits, j))
-				continue;
-			s->objects_checked++;
-			ok = swiss ? gomap_parse_swiss_header(h, addr, mem + j * sp->elemsize, &m)
-				   : gomap_parse_buckets(h, addr, mem + j * sp->elemsize, &m);
-			if (ok && push(f, &m))
-				return -1;
-		}
-	}
-	if (swiss && f->n) {
+	if (c->swiss && f->n) {
 		size_t k, w;
 		bool *ok = malloc(f->n);
 
 		if (!ok)
 			return ht_fail("out of memory");
 		memset(ok, 1, f->n);
-		gomap_finish_swiss(h, f->v, ok, f->n);
+		gomap_finish_swiss(c->h, f->v, ok, f->n);
 		for (k = 0, w = 0; k < f->n; k++)
 			if (ok[k])
 				f->v[w++] = f->v[k];
@@ -71,52 +61,70 @@ static int scan_batch(const struct go_heap *h, bool swiss, const struct go_span 
 		free(ok);
 	}
 	if (f->n)
-		s->found(s->ctx, f->v, f->n);
-	s->maps += f->n;
+		c->s->found(c->s->ctx, f->v, f->n);
+	c->s->maps += f->n;
+	f->n = 0;
 	return 0;
+}
+
+/* Parses the live header-sized objects of one span. */
+static int scan_span(void *ctx, const struct go_span *sp, uint64_t off, const uint8_t *mem, size_t len,
+		     const struct span_bits *live)
+{
+	struct scan_ctx *c = ctx;
+	uint64_t j;
+
+	for (j = 0; j < sp->nelems && (j + 1) * sp->elemsize <= len; j++) {
+		struct go_map m;
+		uint64_t addr = sp->start + j * sp->elemsize;
+		bool ok;
+
+		if (!go_span_bits_live(sp, live, j))
+			continue;
+		c->s->objects_checked++;
+		ok = c->swiss ? gomap_parse_swiss_header(c->h, addr, mem + j * sp->elemsize, &m)
+			      : gomap_parse_buckets(c->h, addr, mem + j * sp->elemsize, &m);
+		if (ok && push(&c->f, &m))
+			return -1;
+	}
+	return c->f.n >= 4096 ? flush(c) : 0;
 }
 
 int map_scan(const struct go_heap *h, bool swiss, uint64_t deadline_ns, struct map_scan *out)
 {
-	struct found f = { 0 };
-	uint16_t hdr = swiss ? h->L->smap_size : h->L->hmap_size;
-	const struct go_span *batch[SCAN_BATCH];
-	struct memrange r[2 * SCAN_BATCH];
-	size_t i, n = 0, k;
-	int err = 0;
+	struct scan_ctx c = { .h = h, .swiss = swiss, .hdr = swiss ? h->L->smap_size : h->L->hmap_size, .s = out };
+	struct span_visit v = { .want = header_span, .visit = scan_span, .ctx = &c, .deadline_ns = deadline_ns };
+	int err;
 
 	out->maps = out->objects_checked = out->spans_scanned = 0;
 	out->truncated = false;
-	memset(r, 0, sizeof(r));
-	for (i = 0; i <= h->nspans && !err; i++) {
-		const struct go_span *sp = i < h->nspans ? &h->spans[i] : NULL;
+	err = go_heap_visit_spans(h, &v);
+	if (!err)
+		err = flush(&c);
+	out->spans_scanned = v.spans - v.unreadable;
+	out->truncated = v.truncated;
+	free(c.f.v);
+	return err;
+}
 
-		if (sp && (GO_SPANCLASS_SIZECLASS(sp->spanclass) == 0 || sp->elemsize != hdr ||
-			   !sp->nelems || !sp->allocbits))
-			continue;
-		if (sp) {
-			batch[n] = sp;
-			r[2 * n] = (struct memrange){ .addr = sp->start, .buf = malloc(sp->size), .len = sp->size };
-			r[2 * n + 1] = (struct memrange){ .addr = sp->allocbits, .buf = malloc((sp->nelems + 7) / 8),
-							  .len = (sp->nelems + 7) / 8 };
-			if (!r[2 * n].buf || !r[2 * n + 1].buf)
-				err = ht_fail("out of memory reading spans");
-			n++;
-		}
-		if (n && (n == SCAN_BATCH || !sp || err)) {
-			if (!err) {
-				h->mem->readv(h->mem, r, 2 * n);
-				err = scan_batch(h, swiss, batch, n, r, out, &f);
-			}
-			for (k = 0; k < 2 * n; k++)
-				free(r[k].buf);
-			n = 0;
-			if (deadline_ns && monotonic_ns() > deadline_ns) {
-				out->truncated = i < h->nspans;
-				break;
-			}
-		}
+int map_scan_memory(const struct go_heap *h, bool swiss, uint64_t base, const uint8_t *mem, size_t len,
+		    struct map_scan *s)
+{
+	struct scan_ctx c = { .h = h, .swiss = swiss, .hdr = swiss ? h->L->smap_size : h->L->hmap_size, .s = s };
+	size_t off;
+	int err = 0;
+
+	for (off = (8 - base % 8) % 8; off + c.hdr <= len && !err; off += 8) {
+		struct go_map m;
+		bool ok = swiss ? gomap_parse_swiss_header(h, base + off, mem + off, &m)
+				: gomap_parse_buckets(h, base + off, mem + off, &m);
+
+		s->objects_checked++;
+		if (ok)
+			err = push(&c.f, &m);
 	}
-	free(f.v);
+	if (!err)
+		err = flush(&c);
+	free(c.f.v);
 	return err;
 }

@@ -8,6 +8,7 @@
 #include "heap/gotypes.h"
 #include "util/log.h"
 #include "heap/gomap_scan.h"
+#include "heap/gomap_holders.h"
 #include "target/symbolize.h"
 #include "heap/gomap_tracker.h"
 #include "heap/runtime_globals.h"
@@ -15,78 +16,6 @@
 bool map_tracker_complete(const struct map_tracker *mt)
 {
 	return mt->walk_done || mt->from_start;
-}
-
-uint64_t tracked_retained(const struct tracked_map *m)
-{
-	return m->m.table_bytes > m->m.needed_bytes ? m->m.table_bytes - m->m.needed_bytes : 0;
-}
-
-/* "Far larger": at least twice what a fresh map of today's entries would
- * take (which already has room to grow), and not a few bytes. */
-#define RETAINED_MIN_RATIO 2
-#define RETAINED_MIN_BYTES (16 * 1024)
-
-/* A working buffer is reused, full or empty at the end: its table is
- * needed again at the next refill. */
-enum map_verdict tracked_verdict(const struct tracked_map *m)
-{
-	if (m->refilled && m->m.table_bytes >= RETAINED_MIN_BYTES)
-		return MAP_REUSED;
-	if (m->m.table_bytes < RETAINED_MIN_RATIO * m->m.needed_bytes || tracked_retained(m) < RETAINED_MIN_BYTES)
-		return MAP_FITS;
-	return MAP_RETAINED;
-}
-
-const char *map_verdict_name(enum map_verdict v)
-{
-	switch (v) {
-	case MAP_RETAINED: return "retained";
-	case MAP_REUSED: return "reused";
-	default: return "fits";
-	}
-}
-
-uint64_t tracked_peak(const struct tracked_map *m, bool *implied)
-{
-	*implied = m->m.implied_peak > m->peak;
-	return *implied ? m->m.implied_peak : m->peak;
-}
-
-/* A count climbing back by this much from its low point is a refill: an
- * eighth of the table's implied size, and more than a few entries. */
-#define REFILL_MIN_ENTRIES 8
-
-/*
- * A refill is a climb after a fall: a map that grows while traced is not a
- * buffer. The fall is seen in the counts read, implied by the table (a
- * table that size held more entries than the first reading shows), or told
- * by the seed: the runtime draws a new one whenever the map becomes empty,
- * so a changed seed is an emptying between two reads, whatever the counts
- * read on either side. Reads at the period of a buffer's refills may see
- * it always full or always empty; the seed says it went round even then.
- */
-void tracked_observe(struct tracked_map *tm, uint64_t live, bool emptied)
-{
-	uint64_t rise = tm->m.implied_peak / 8 > REFILL_MIN_ENTRIES ? tm->m.implied_peak / 8 : REFILL_MIN_ENTRIES;
-
-	if (!tm->parsed) {
-		tm->low = live;
-		tm->high = live > tm->m.implied_peak ? live : tm->m.implied_peak;
-	} else if (emptied) {
-		if (tm->emptied < UINT8_MAX)
-			tm->emptied++;
-		tm->high = tm->peak > live ? tm->peak : live;
-		tm->low = 0;
-	} else if (live < tm->low) {
-		tm->high = tm->peak;
-		tm->low = live;
-	}
-	if ((tm->high >= tm->low + rise && live >= tm->low + rise) || tm->emptied >= 2 ||
-	    (tm->emptied && live >= rise))
-		tm->refilled = true;
-	if (live > tm->peak)
-		tm->peak = live;
 }
 
 /* Tried at open and, until found, at every tick: the candidates come from
@@ -124,12 +53,17 @@ void map_tracker_open(struct map_tracker *mt, const struct target *t)
 		return;
 	}
 	mt->types_base = go_types_base(t, mt->L);
+	mt->last_walk_at = monotonic_ns();
 	global_candidates(t, "runtime.mheap_", 0, mheap_referrers, &mt->mheap_candidates);
 	locate_mheap(mt);
 }
 
 void map_tracker_close(struct map_tracker *mt)
 {
+	size_t i;
+
+	for (i = 0; i < mt->n; i++)
+		free(mt->v[i].held);
 	free(mt->v);
 	free(mt->index);
 	mt->v = NULL;
@@ -207,28 +141,35 @@ static struct tracked_map *add(struct map_tracker *mt, uint64_t addr)
 	return &mt->v[mt->n++];
 }
 
-/* Candidates shown for a table several types could have made. */
-#define TYPE_CANDIDATES 8
-
+/* The exact type when the table carries it (its span's, or malloc
+ * header's bucket or group type); else the binary's map types whose
+ * tables would have this shape, generic shapes left out, and the layout
+ * they all agree on. A single candidate is still only a candidate. */
 static void describe_type(struct map_tracker *mt, struct tracked_map *tm)
 {
-	const struct go_map_type *cand[TYPE_CANDIDATES];
 	struct map_table_shape shape = { tm->m.array_units, tm->m.array_bytes, tm->m.array_noscan };
 	const struct go_map_types *types;
+	const struct go_map_type **all;
 	char slot[MAP_TYPE_LEN];
-	size_t n;
+	size_t n, k;
 
 	if (tm->type[0])
 		return;
 	if (tm->m.type && go_type_name(&mt->mem, mt->L, mt->types_base, tm->m.type, slot, sizeof(slot))) {
 		go_map_type_from_slot_type(slot, tm->type, sizeof(tm->type));
+		tm->type_from = TYPE_TABLE;
 		return;
 	}
-	/* No type in the span (noscan, small, or before 1.22): the binary's
-	 * map types whose tables have this shape. */
+	if (tm->layout[0] && tm->ncand)
+		return; /* the same shape as when first read: same candidates */
 	types = mt->t ? target_map_types(mt->t) : NULL;
-	n = types ? go_map_types_match(types, mt->L, &shape, cand, TYPE_CANDIDATES) : 0;
-	go_map_types_describe(cand, n, tm->type, sizeof(tm->type));
+	all = types && types->n ? calloc(types->n, sizeof(*all)) : NULL;
+	n = all ? go_map_types_match(types, mt->L, &shape, all, types->n) : 0;
+	for (k = 0; k < n && k < TYPE_CANDIDATES; k++)
+		tm->cand[k] = all[k];
+	tm->ncand = (uint32_t)n;
+	go_map_types_layout(all, n, &tm->key_bytes, &tm->elem_bytes, tm->layout, sizeof(tm->layout));
+	free(all);
 }
 
 static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const struct go_map *m)
@@ -242,60 +183,6 @@ static void set_parsed(struct map_tracker *mt, struct tracked_map *tm, const str
 		tm->dirty--;
 	tm->unreadable = 0;
 	describe_type(mt, tm);
-}
-
-/* Global variables that point at a map header name it (needs .symtab). */
-static int cmp_addr(const void *a, const void *b)
-{
-	uint64_t x = ((const struct tracked_map *const *)a)[0]->m.addr;
-	uint64_t y = ((const struct tracked_map *const *)b)[0]->m.addr;
-
-	return x < y ? -1 : x > y;
-}
-
-static void name_globals(struct map_tracker *mt)
-{
-	static const struct data_symbols none;
-	const struct data_symbols *d = mt->t ? target_data_symbols(mt->t) : &none;
-	const struct data_symbol **o = NULL;
-	struct tracked_map **byaddr = NULL;
-	struct memrange *r = NULL;
-	uint64_t *words = NULL;
-	size_t i, n = 0;
-
-	if (!d->n || !mt->n)
-		return;
-	o = calloc(d->n, sizeof(*o));
-	byaddr = calloc(mt->n, sizeof(*byaddr));
-	r = calloc(d->n, sizeof(*r));
-	words = calloc(d->n, sizeof(*words));
-	if (!o || !byaddr || !r || !words)
-		goto out;
-	/* Pointer-sized globals only: a map variable is one pointer. */
-	for (i = 0; i < d->n; i++)
-		if (d->v[i].size == 8)
-			o[n++] = &d->v[i];
-	for (i = 0; i < n; i++)
-		r[i] = (struct memrange){ .addr = o[i]->addr + mt->t->load_bias, .buf = &words[i], .len = 8 };
-	mt->mem.readv(&mt->mem, r, n);
-	for (i = 0; i < mt->n; i++)
-		byaddr[i] = &mt->v[i];
-	qsort(byaddr, mt->n, sizeof(*byaddr), cmp_addr);
-	for (i = 0; i < n; i++) {
-		struct tracked_map key, *kp = &key, **hit;
-
-		if (!r[i].ok || !words[i])
-			continue;
-		key.m.addr = words[i];
-		hit = bsearch(&kp, byaddr, mt->n, sizeof(*byaddr), cmp_addr);
-		if (hit && !(*hit)->site[0])
-			snprintf((*hit)->site, sizeof((*hit)->site), "global %s", o[i]->name);
-	}
-out:
-	free(o);
-	free(byaddr);
-	free(r);
-	free(words);
 }
 
 /* Loads the span table and parses one map header already read. */
@@ -316,9 +203,17 @@ static bool parse_one(struct map_tracker *mt, const struct go_heap *h, uint64_t 
 }
 
 
+struct walk_ctx {
+	struct map_tracker *mt;
+	struct walk_collect *wc;
+};
+
 static void walk_found(void *ctx, const struct go_map *maps, size_t n)
 {
-	struct map_tracker *mt = ctx;
+	struct walk_ctx *w = ctx;
+	struct map_tracker *mt = w->mt;
+	struct map_totals *small = &mt->small.tot;
+	bool *is_small = calloc(n ? n : 1, sizeof(*is_small));
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -326,10 +221,12 @@ static void walk_found(void *ctx, const struct go_map *maps, size_t n)
 		struct tracked_map *tm = find(mt, m->addr);
 
 		if (!tm && m->table_bytes < GOMAP_FOLLOW_MIN_BYTES) {
-			mt->small.maps++;
-			mt->small.table_bytes += m->table_bytes;
-			mt->small.needed_bytes += m->needed_bytes;
-			mt->small.retained_bytes += m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0;
+			if (is_small)
+				is_small[i] = true;
+			small->maps++;
+			small->table_bytes += m->table_bytes;
+			small->needed_bytes += m->needed_bytes;
+			small->retained_bytes += m->table_bytes > m->needed_bytes ? m->table_bytes - m->needed_bytes : 0;
 			continue;
 		}
 		if (!tm)
@@ -337,34 +234,79 @@ static void walk_found(void *ctx, const struct go_map *maps, size_t n)
 		if (tm)
 			set_parsed(mt, tm, m);
 	}
+	if (is_small)
+		walk_collect_maps(w->wc, maps, n, is_small);
+	free(is_small);
 }
 
 int map_tracker_walk(struct map_tracker *mt, uint64_t budget_ns)
 {
 	uint64_t start = monotonic_ns(), deadline = start + budget_ns;
-	struct map_scan scan = { .found = walk_found, .ctx = mt };
+	struct walk_ctx w = { .mt = mt };
+	struct map_scan scan = { .found = walk_found, .ctx = &w };
 	struct go_heap h;
+	struct holder_roots roots;
+	size_t i;
 
 	if (!mt->mheap)
 		return ht_fail("cannot walk the heap: %s", mt->unavailable);
 	if (go_heap_load(&h, &mt->mem, mt->L, mt->mheap, deadline))
 		return -1;
 	memset(&mt->small, 0, sizeof(mt->small));
+	/* the goroutines' frames: where the holder search starts, and where
+	 * the headers of maps that do not escape are */
+	holder_roots_read(&roots, &mt->mem, mt->t, &mt->allgs);
+	w.wc = walk_collect_new(mt, &h);
 	if (map_scan(&h, mt->swiss, deadline, &scan)) {
+		walk_collect_free(w.wc);
+		holder_roots_free(&roots);
 		go_heap_free(&h);
 		return -1;
 	}
-	name_globals(mt);
+	ht_debug("pid %d: heap walk: spans and goroutines read, %zu maps in %.1f ms", mt->t->pid, (size_t)scan.maps,
+		 (double)(monotonic_ns() - start) / 1e6);
+	for (i = 0; i < roots.n; i++) {
+		struct map_scan fs = { .found = walk_found, .ctx = &w };
+
+		if (roots.v[i].kind == ROOT_STACK && roots.v[i].mem &&
+		    !map_scan_memory(&h, mt->swiss, roots.v[i].lo, roots.v[i].mem, roots.v[i].hi - roots.v[i].lo, &fs))
+			scan.maps += fs.maps;
+	}
+	/* who holds each map, and the small ones' summary, in what is left */
+	map_holders_finish(w.wc, &roots, deadline);
+	holder_roots_free(&roots);
 	mt->walk_found = scan.maps;
 	mt->walk_spans = scan.spans_scanned;
 	mt->walk_objects = scan.objects_checked;
 	mt->walk_truncated = h.truncated || scan.truncated;
 	mt->walk_spans_over_limit = h.over_limit;
 	mt->heap_in_use = h.in_use_bytes;
+	mt->walk_sweepgen = h.sweepgen;
 	mt->walk_done = true;
+	mt->walks++;
 	go_heap_free(&h);
-	mt->walk_ns = monotonic_ns() - start;
+	mt->last_walk_at = monotonic_ns();
+	mt->walk_ns = mt->last_walk_at - start;
 	return 0;
+}
+
+/* Walks again when it is time and the GC has run since the last walk (its
+ * sweep generation moved): the small maps' summary and the holders are
+ * then the heap's of now, not of the attach. */
+static void maybe_rewalk(struct map_tracker *mt)
+{
+	uint32_t sweepgen;
+
+	/* a launched program's first walk too: its maps that grew small
+	 * have no stack, and none has a holder until then */
+	if ((!mt->walk_done && !mt->from_start) || !mt->rewalk_ns || monotonic_ns() < mt->last_walk_at + mt->rewalk_ns)
+		return;
+	if (!mem_read(&mt->mem, mt->mheap + mt->L->mheap_sweepgen, &sweepgen, 4) || sweepgen == mt->walk_sweepgen) {
+		mt->last_walk_at = monotonic_ns(); /* nothing collected: look again a period later */
+		return;
+	}
+	if (map_tracker_walk(mt, mt->rewalk_budget_ns))
+		ht_debug("pid %d: heap re-walk: %s", mt->t->pid, ht_last_error());
 }
 
 void map_tracker_tick(struct map_tracker *mt)
@@ -373,6 +315,8 @@ void map_tracker_tick(struct map_tracker *mt)
 	if (!mt->mheap && mt->L && mt->t->host_arch)
 		locate_mheap(mt);
 	map_tracker_refresh(mt);
+	if (mt->mheap && !mt->mem.gone)
+		maybe_rewalk(mt);
 }
 
 /* A header read while the runtime rewrites it (a growth, an insert moving
@@ -392,6 +336,8 @@ static void forget_freed(struct map_tracker *mt)
 	for (i = 0; i < mt->n; i++) {
 		if (mt->v[i].freed) {
 			mt->freed++;
+			free(mt->v[i].held);
+			mt->v[i].held = NULL;
 			continue;
 		}
 		if (j != i)
@@ -508,6 +454,54 @@ static bool reparse_growing(struct map_tracker *mt, struct go_heap *h, struct tr
 	return false;
 }
 
+/* Bytes of a table's start read each refresh, for the maps that would
+ * otherwise be called retained: a cache at its bound keeps its count and
+ * seed while its entries are replaced, which only its slots show. */
+#define SAMPLE_BYTES 512
+
+static uint64_t fnv(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h | 1;
+}
+
+static bool worth_sampling(const struct tracked_map *tm)
+{
+	return tm->parsed && !tm->freed && tm->m.sample && tm->m.live &&
+	       2 * tm->m.table_bytes >= 3 * tm->m.needed_bytes;
+}
+
+static void sample_slots(struct map_tracker *mt)
+{
+	struct memrange *r = calloc(mt->n ? mt->n : 1, sizeof(*r));
+	uint8_t *buf = calloc(mt->n ? mt->n : 1, SAMPLE_BYTES);
+	size_t i;
+
+	if (!r || !buf)
+		goto out;
+	for (i = 0; i < mt->n; i++)
+		r[i] = (struct memrange){ .addr = mt->v[i].m.sample, .buf = buf + i * SAMPLE_BYTES,
+					  .len = worth_sampling(&mt->v[i]) ? SAMPLE_BYTES : 0 };
+	mt->mem.readv(&mt->mem, r, mt->n);
+	for (i = 0; i < mt->n; i++) {
+		struct tracked_map *tm = &mt->v[i];
+		uint64_t h;
+
+		if (!r[i].len || !r[i].ok)
+			continue;
+		h = fnv(r[i].buf, SAMPLE_BYTES);
+		if (tm->sample_hash && h != tm->sample_hash && tm->m.live == tm->last && tm->replaced < UINT32_MAX)
+			tm->replaced++;
+		tm->sample_hash = h;
+	}
+out:
+	free(r);
+	free(buf);
+}
+
 void map_tracker_refresh(struct map_tracker *mt)
 {
 	uint16_t hsize;
@@ -563,6 +557,8 @@ void map_tracker_refresh(struct map_tracker *mt)
 	}
 	if (have_heap)
 		go_heap_free(&h);
+	if (!mt->mem.gone)
+		sample_slots(mt);
 out:
 	free(r);
 	free(buf);
@@ -599,8 +595,11 @@ void map_tracker_grew(struct map_tracker *mt, uint64_t addr, uint64_t type, uint
 		tm->nstack = (uint8_t)(nframes < GOMAP_STACK_DEPTH ? nframes : GOMAP_STACK_DEPTH);
 		memcpy(tm->stack, stack, tm->nstack * sizeof(tm->stack[0]));
 	}
-	if (type && !tm->type[0] && go_type_name(&mt->mem, mt->L, mt->types_base, type, name, sizeof(name)))
+	if (type && (!tm->type[0] || tm->type_from == TYPE_UNKNOWN) &&
+	    go_type_name(&mt->mem, mt->L, mt->types_base, type, name, sizeof(name))) {
 		snprintf(tm->type, sizeof(tm->type), "%s", name);
+		tm->type_from = TYPE_GROWTH;
+	}
 }
 
 static int cmp_retained(const void *a, const void *b)

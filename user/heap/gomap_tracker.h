@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "heap/gomap_parse.h"
+#include "heap/holder_names.h"
 #include "heap/memsrc.h"
 #include "heap/runtime_globals.h"
 #include "gotables/runtime_layout.h"
@@ -19,20 +20,50 @@
 /* At most this many maps are followed one by one (about 1 KiB each); more
  * are counted in map_tracker.over_limit and said so. */
 #define GOMAP_FOLLOW_MAX 16384
+/* The heap is walked again (the holders, the small maps' summary) this
+ * often when the GC has run since the last walk, within this much time:
+ * each interval in a single trace, less often beside many (host mode). */
+#define GOMAP_REWALK_NS (30ull * 1000000000ull)
+#define GOMAP_REWALK_HOST_NS (120ull * 1000000000ull)
+#define GOMAP_REWALK_BUDGET_NS (2ull * 1000000000ull)
 
 #define MAP_TYPE_LEN 160
 #define GOMAP_STACK_DEPTH 32
 #define MAP_SITE_LEN 320
+/* Candidates kept for a map whose type is not known (how many fit is kept too). */
+#define TYPE_CANDIDATES 8
+#define MAP_LAYOUT_LEN 64
+
+/* Where a map's exact type comes from (maps[].type_source). */
+enum type_source {
+	TYPE_UNKNOWN,	/* only candidates: type null */
+	TYPE_TABLE,	/* the bucket or group type its table's span or malloc header carries */
+	TYPE_GROWTH,	/* the map type a growth probe was given */
+	TYPE_HOLDER,	/* the type of the field (or variable) that holds it: DWARF or the runtime's */
+};
 
 struct tracked_map {
 	struct go_map m;   /* as last read */
-	uint64_t peak;	   /* most entries seen: at growth, or read */
+	uint64_t peak;	   /* most entries seen: at growth, or read (a lower bound of the true peak) */
+	uint64_t peak_needed; /* what a fresh map of `peak` entries would take */
 	uint64_t low;	   /* fewest entries seen since it was first read */
 	uint64_t high;	   /* most entries it is known to have held before `low` */
+	uint64_t last;	   /* entries at the read before */
+	uint32_t rises, falls; /* reads that found more, or fewer, entries than the one before */
+	uint32_t replaced; /* reads that found the slots of its table's start changed, the count and seed not */
+	uint64_t sample_hash; /* of those slots at the last read, 0 before */
 	uint8_t emptied;   /* times its seed changed: emptied (delete, clear) in between reads */
 	bool refilled;	   /* refilled after it fell: a working buffer */
-	char type[MAP_TYPE_LEN];
-	char site[MAP_SITE_LEN]; /* growth stack frame or global variable */
+	char type[MAP_TYPE_LEN]; /* its exact type, "" when not known */
+	uint8_t type_from; /* enum type_source */
+	/* not known: the binary's map types whose tables have this shape, the
+	 * first of them, how many in all, and the layout they agree on */
+	const struct go_map_type *cand[TYPE_CANDIDATES];
+	uint32_t ncand;
+	uint64_t key_bytes, elem_bytes; /* 0: the candidates disagree */
+	char layout[MAP_LAYOUT_LEN];	/* "16 B key, 8 B value (147 types fit)" */
+	char site[MAP_SITE_LEN]; /* the growth stack's frame that grew it */
+	struct holder_path *held; /* who holds it, as the last walk found; NULL if not found */
 	uint64_t stack[GOMAP_STACK_DEPTH]; /* the growth's user stack, innermost first (runtime addresses) */
 	uint8_t nstack;
 	uint64_t grows;	   /* growth probe hits */
@@ -52,6 +83,30 @@ enum map_verdict {
 struct map_totals {
 	uint64_t maps, freed, table_bytes, needed_bytes, retained_bytes;
 	uint64_t retained_by_verdict[3]; /* retained_bytes split by enum map_verdict */
+};
+
+/* The maps too small to follow, as the last walk found them, with the
+ * types and holders that hold most of their bytes. */
+#define SMALL_TOP 10
+struct small_group {
+	char key[STEP_TYPE_LEN]; /* a type (or its layout), or a holder */
+	uint64_t maps, table_bytes, retained_bytes;
+};
+struct small_summary {
+	struct map_totals tot;
+	struct small_group by_type[SMALL_TOP], by_holder[SMALL_TOP];
+	size_t ntype, nholder;
+	uint64_t holders_searched; /* maps whose direct holder was looked for (a bound applies) */
+};
+
+/* What the holder search of the last walk did (maps_summary.holders). */
+struct holder_stats {
+	bool ran;
+	uint64_t ns, bytes, found, maps;
+	unsigned passes;
+	bool truncated, over_limit;
+	size_t goroutines, goroutines_not_walked;
+	char why_no_goroutines[160];
 };
 
 struct map_tracker {
@@ -75,7 +130,13 @@ struct map_tracker {
 	/* the walk at attach */
 	uint64_t walk_ns, walk_spans, walk_objects, heap_in_use;
 	size_t walk_found;
-	struct map_totals small; /* maps too small to follow, as the walk found them */
+	struct small_summary small; /* maps too small to follow, as the last walk found them */
+	struct holder_stats holders;
+	uint64_t allgs;		   /* runtime.allgs, once found */
+	unsigned walks;
+	/* re-walks: every rewalk_ns (0: never) when the GC ran since the last */
+	uint64_t rewalk_ns, rewalk_budget_ns, last_walk_at;
+	uint32_t walk_sweepgen;
 	bool walk_done, walk_truncated;
 	bool from_start;	   /* traced from its first instruction: no map predates the probes */
 	bool walk_spans_over_limit; /* cut short by the bound on spans kept, not the time */
@@ -109,7 +170,16 @@ uint64_t tracked_retained(const struct tracked_map *m);
 void tracked_observe(struct tracked_map *m, uint64_t live, bool emptied);
 enum map_verdict tracked_verdict(const struct tracked_map *m);
 const char *map_verdict_name(enum map_verdict v);
-/* The most entries the map is known to have held: seen while traced, or
- * implied by its table's size, whichever is larger; *implied says which. */
-uint64_t tracked_peak(const struct tracked_map *m, bool *implied);
+/* The most entries heaptrace saw the map hold: a lower bound of its peak
+ * (a table's size does not prove its entries: a size hint, or deleted
+ * slots in a Swiss table, make it large too). */
+uint64_t tracked_peak(const struct tracked_map *m);
+/* Its tables' slots (maps[].capacity). */
+uint64_t tracked_capacity(const struct tracked_map *m);
+/* Its count rose and fell between reads without emptying: a cache that
+ * evicts while it inserts, or a map in use. */
+bool tracked_churns(const struct tracked_map *m);
+/* What a reader is shown for its type: the exact type, or the layout. */
+const char *tracked_type_text(const struct tracked_map *m);
+const char *type_source_name(enum type_source s);
 #endif

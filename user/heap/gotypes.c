@@ -60,3 +60,83 @@ void go_map_type_from_slot_type(const char *slot_type, char *buf, size_t len)
 	}
 	snprintf(buf, len, "%s", slot_type);
 }
+
+#define MAX_FIELDS 4096
+#define MAX_FIELD_NAME 128
+
+bool go_rtype_read(struct memsrc *m, const struct go_layout *L, uint64_t type, struct go_rtype *out)
+{
+	uint8_t b[80];
+
+	memset(out, 0, sizeof(*out));
+	if (!type || type & 7 || L->arraytype_len + 8u > sizeof(b) || !mem_read(m, type, b, L->arraytype_len + 8u))
+		return false;
+	out->addr = type;
+	out->size = mem_field(b, L->type_size, 8);
+	out->kind = (uint8_t)(mem_field(b, L->type_kind, 1) & GO_KIND_MASK);
+	if (out->size > (1ull << 40) || !out->kind)
+		return false;
+	switch (out->kind) {
+	case GO_KIND_POINTER:
+		out->elem = mem_field(b, L->ptrtype_elem, 8);
+		break;
+	case GO_KIND_SLICE:
+		out->elem = mem_field(b, L->slicetype_elem, 8);
+		break;
+	case GO_KIND_ARRAY:
+		out->elem = mem_field(b, L->arraytype_elem, 8);
+		out->len = mem_field(b, L->arraytype_len, 8);
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* An abi.Name: flags, a uvarint length, the bytes. */
+static bool read_name(struct memsrc *m, uint64_t at, char *buf, size_t len)
+{
+	uint8_t b[1 + 10 + MAX_FIELD_NAME];
+	uint64_t n = 0;
+	size_t i;
+
+	if (!at || !mem_read(m, at, b, 1 + 10))
+		return false;
+	i = uvarint_decode(b + 1, 10, &n);
+	if (!i || !n || n > MAX_FIELD_NAME || !mem_read(m, at + 1 + i, b, n))
+		return false;
+	snprintf(buf, len, "%.*s", (int)n, (const char *)b);
+	return true;
+}
+
+bool go_rtype_field(struct memsrc *m, const struct go_layout *L, uint64_t type, uint64_t off, char *buf, size_t len,
+		    uint64_t *ftype, uint64_t *foff)
+{
+	uint8_t hdr[80], f[32];
+	uint64_t fields, n, i, best = UINT64_MAX;
+
+	if (L->structtype_fields + 16u > sizeof(hdr) || L->structfield_size > sizeof(f) ||
+	    !mem_read(m, type, hdr, L->structtype_fields + 16u) ||
+	    (mem_field(hdr, L->type_kind, 1) & GO_KIND_MASK) != GO_KIND_STRUCT)
+		return false;
+	fields = mem_field(hdr, L->structtype_fields, 8);
+	n = mem_field(hdr, L->structtype_fields + 8, 8);
+	if (!fields || n > MAX_FIELDS || off >= mem_field(hdr, L->type_size, 8))
+		return false;
+	/* the last field starting at or before off (fields are in offset order) */
+	for (i = 0; i < n; i++) {
+		uint64_t fo;
+
+		if (!mem_read(m, fields + i * L->structfield_size, f, L->structfield_size))
+			return false;
+		fo = mem_field(f, L->structfield_offset, 8);
+		if (fo > off)
+			break;
+		best = i;
+		*foff = fo;
+		*ftype = mem_field(f, L->structfield_typ, 8);
+		if (!read_name(m, mem_field(f, L->structfield_name, 8), buf, len))
+			snprintf(buf, len, "+%llu", (unsigned long long)fo);
+	}
+	return best != UINT64_MAX;
+}

@@ -90,6 +90,7 @@ static const struct {
 	{ "runtime.mheap_", mheap_referrers },	    /* heap/gomap_tracker.c */
 	{ "runtime.memstats", memstats_referrers }, /* heap/page_stats.c, heap/runtime_state.c */
 	{ "runtime.gcController", gccontroller_referrers }, /* heap/runtime_state.c */
+	{ "runtime.allgs", allgs_referrers },	    /* heap/goroutines.c */
 };
 
 void runtime_globals_prepare(const struct target *t)

@@ -56,7 +56,9 @@ void runtime_watch_tick(struct runtime_watch *w)
 {
 	struct runtime_state s;
 
+	w->fresh = false;
 	if (runtime_state_read(&w->reader, &s)) {
+		w->fresh = true;
 		/* a reading without the controller keeps the last settings */
 		if (!s.have_controller && w->now.have_controller) {
 			s.gc = w->now.gc;
@@ -85,6 +87,27 @@ bool runtime_watch_memory(const struct runtime_watch *w, struct rt_memory *out)
 		return false;
 	rt_memory_split(&w->now.classes, &w->now.ms, &w->smaps, out);
 	return true;
+}
+
+void runtime_watch_probed(struct runtime_watch *w, uint64_t before, uint64_t after)
+{
+	int64_t offset = (int64_t)w->now.ms.numgc - (int64_t)after;
+
+	w->probed = after;
+	if (w->fresh && before == after && (!w->have_offset || offset < w->offset)) {
+		w->have_offset = true;
+		w->offset = offset;
+	}
+}
+
+uint64_t runtime_watch_cycles(const struct runtime_watch *w)
+{
+	uint64_t read = w->have_now ? w->now.ms.numgc : 0;
+	int64_t counted = (int64_t)w->probed + w->offset;
+
+	if (!w->have_offset || counted < 0)
+		return read;
+	return (uint64_t)counted > read ? (uint64_t)counted : read;
 }
 
 void runtime_watch_figures(const struct runtime_watch *w, struct ht_figures *f)

@@ -10,6 +10,7 @@
 #include "host/host.h"
 #include "host/host_report.h"
 #include "oom/oom_capture.h"
+#include "priv/caps.h"
 #include "report/host_view.h"
 #include "report/messages.h"
 #include "util/log.h"
@@ -434,7 +435,7 @@ int host_run(const struct host_opts *o)
 				  .oom_watch = o->so.postmortem_dir ? OOM_WATCH_REQUIRED : OOM_WATCH_TRY };
 	struct host_view view;
 	struct host h = { .o = o };
-	int i, err;
+	int i, err, drop_err;
 
 	/* --listen binds (and refuses a port in use) before anything is attached */
 	err = exporter_start(&h.exporter, &o->exports) ||
@@ -463,13 +464,17 @@ int host_run(const struct host_opts *o)
 	clock_gettime(CLOCK_REALTIME, &h.started_at);
 	host_view_init(&view, o->so.out);
 	scan(&h);
+	/* the first attaches are done: from here on only what tracing needs */
+	if ((drop_err = priv_drop_tracer()))
+		ht_err("%s", ht_last_error());
 	fprintf(o->so.out, "heaptrace: following every Go process on this host: %llu traced, execs seen by %s; Ctrl-C to stop\n",
 		(unsigned long long)h.stats.attached,
 		o->so.no_probes ? "scans of /proc (--no-probes)" : "the sched_process_exec raw tracepoint");
+	export_all(&h, false); /* served once it says it serves */
 	report_exports(o->so.out, h.exporter);
-	export_all(&h, false);
 	fflush(o->so.out);
-	loop(&h, &view);
+	if (!drop_err)
+		loop(&h, &view);
 	consumer_drain(&h.run.cons);
 	for (i = 0; i < h.n; i++)
 		if (!h.procs[i]->done) {
@@ -494,5 +499,5 @@ int host_run(const struct host_opts *o)
 	oom_untraced_free(&h.untraced);
 	close(h.epfd);
 	run_close(&h.run);
-	return err;
+	return err || drop_err ? -1 : 0;
 }

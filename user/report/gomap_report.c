@@ -3,10 +3,12 @@
 #include <string.h>
 #include "report/gomap_report.h"
 #include "report/hist_print.h"
+#include "report/text_fit.h"
 #include "util/textsafe.h"
 
 #define FMT(v) fmt_bytes((char[32]){ 0 }, 32, (v))
 #define TOP_MAX 256
+#define TEXT_LEN 512
 
 void print_pages_line(FILE *out, const struct heap_stats *h)
 {
@@ -14,71 +16,36 @@ void print_pages_line(FILE *out, const struct heap_stats *h)
 		FMT(h->free_unreleased), FMT(h->released));
 }
 
-/* "github.com/a/b/pkg.(*T).m" -> "pkg.(*T).m": the last path element of
- * every qualified name in s, in place of the whole import path. */
-static void drop_import_paths(const char *s, char *buf, size_t len)
+/* Where to look for a map: the code that grew it, else what holds it. */
+static void where_text(const struct tracked_map *m, char *buf, size_t len)
 {
-	size_t o = 0;
-
-	while (*s && o + 1 < len) {
-		const char *slash = NULL, *p;
-
-		/* a path runs to the next character that cannot be in one */
-		for (p = s; *p && !strchr("[]*(), {}:", *p); p++)
-			if (*p == '/')
-				slash = p;
-		if (slash && slash > s) {
-			s = slash + 1; /* keep from the last element on */
-			continue;
-		}
-		buf[o++] = *s++;
-	}
-	buf[o] = '\0';
-}
-
-/* "pkg.F (/long/path/file.go:12)" -> "pkg.F (file.go:12)" */
-static void short_site(const char *site, char *buf, size_t len)
-{
-	const char *open = strchr(site, '('), *slash = open ? strrchr(open, '/') : NULL;
-	char fn[MAP_SITE_LEN];
-
-	snprintf(fn, sizeof(fn), "%.*s", open ? (int)(open - site) : (int)strlen(site), site);
-	drop_import_paths(fn, buf, len);
-	if (open)
-		snprintf(buf + strlen(buf), len - strlen(buf), "(%s", slash ? slash + 1 : open + 1);
-}
-
-/* Fits s into w columns: whole, or cut with a "~" at the end. */
-static void fit(char *s, int w)
-{
-	if (w <= 0)
-		s[0] = '\0';
-	else if ((int)strlen(s) > w)
-		strcpy(s + w - 1, "~");
-}
-
-static void put_line(FILE *out, const char *line, int width)
-{
-	if (width > 0 && (int)strlen(line) > width)
-		fprintf(out, "%.*s~\n", width - 1, line);
+	if (m->site[0])
+		snprintf(buf, len, "%s", tsafe(m->site));
+	else if (m->held)
+		snprintf(buf, len, "held by %s", tsafe(m->held->held_by));
 	else
-		fprintf(out, "%s\n", line);
+		buf[0] = '\0';
 }
 
-/* Which columns a width has room for: address, table and peak go first
- * when it is narrow; the type and the site share what is left. */
+/*
+ * Which columns a width has room for: address, table and peak go first
+ * when it is narrow; then the text left is the site's or holder's first
+ * (whole if it can be), the type's after; a type with less than
+ * TYPE_MIN columns is left out rather than cut to nothing.
+ */
 struct columns {
 	bool addr, table, peak;
-	int type, site; /* widths; 0 = unbounded */
+	int type, where; /* widths; 0 = unbounded (no width) or left out */
 };
 
-#define COL_FIXED 36 /* indent, LIVE, RETAINED, VERDICT and their gaps */
+#define COL_FIXED 31 /* indent, LIVE, RETAINED, VERDICT and their gaps */
 #define COL_ADDR 15
 #define COL_TABLE 10
 #define COL_PEAK 11
-#define COL_TEXT_MIN 40 /* type and site together, before any optional column */
+#define COL_TEXT_MIN 36 /* type and site together, before any optional column */
+#define TYPE_MIN 10
 
-static struct columns columns_for(int width)
+static struct columns columns_for(int width, int where_w, int type_w)
 {
 	struct columns c = { true, true, true, 0, 0 };
 	int left;
@@ -89,46 +56,66 @@ static struct columns columns_for(int width)
 	c.peak = left - COL_PEAK >= COL_TEXT_MIN && (left -= COL_PEAK, true);
 	c.addr = left - COL_ADDR >= COL_TEXT_MIN && (left -= COL_ADDR, true);
 	c.table = left - COL_TABLE >= COL_TEXT_MIN && (left -= COL_TABLE, true);
-	c.type = left * 2 / 5 > 12 ? left * 2 / 5 : 12;
-	c.site = left - c.type - 2;
+	if (left < 1)
+		left = 1;
+	c.where = where_w < left ? where_w : left;
+	c.type = left - c.where - (c.where ? 2 : 0);
+	if (c.type > type_w)
+		c.type = type_w;
+	if (c.type < TYPE_MIN && c.type < type_w) {
+		/* no room for a useful type: the site or holder takes it all */
+		c.type = 0;
+		c.where = where_w < left ? where_w : left;
+	}
+	if (!c.where && c.type < left)
+		c.type = type_w < left ? type_w : left;
 	return c;
 }
 
-static void header(FILE *out, const struct columns *c)
+static void header(FILE *out, const struct columns *c, int width)
 {
-	fprintf(out, "  ");
+	char line[TEXT_LEN];
+	int n = snprintf(line, sizeof(line), "  ");
+
 	if (c->addr)
-		fprintf(out, "%-14s ", "MAP");
-	fprintf(out, "%8s ", "LIVE");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%-14s ", "MAP");
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "%8s ", "LIVE");
 	if (c->peak)
-		fprintf(out, "%10s ", "PEAK");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%10s ", "PEAK");
 	if (c->table)
-		fprintf(out, "%9s ", "TABLE");
-	fprintf(out, "%9s %-8s  %s\n", "RETAINED", "VERDICT", "TYPE  SITE");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%9s ", "TABLE");
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "%9s %-8s ", "RETAINED", "VERDICT");
+	if (width <= 0)
+		snprintf(line + n, sizeof(line) - (size_t)n, " TYPE  SITE or HOLDER");
+	else if (c->type)
+		snprintf(line + n, sizeof(line) - (size_t)n, " %-*s%s", c->type + 2, "TYPE", c->where ? "SITE or HOLDER" : "");
+	else
+		snprintf(line + n, sizeof(line) - (size_t)n, " SITE or HOLDER");
+	text_put_line(out, line, width);
+}
+
+static void texts(const struct tracked_map *m, bool fit, char *type, char *where)
+{
+	char raw[TEXT_LEN];
+
+	if (!fit) {
+		snprintf(type, TEXT_LEN, "%s", tsafe(tracked_type_text(m)));
+		where_text(m, where, TEXT_LEN);
+		return;
+	}
+	text_short_names(tsafe(tracked_type_text(m)), type, TEXT_LEN);
+	where_text(m, raw, sizeof(raw));
+	text_short_names(raw, where, TEXT_LEN);
 }
 
 static void row(FILE *out, const struct tracked_map *m, const struct columns *c, int width)
 {
-	char line[1024], type[MAP_TYPE_LEN], site[MAP_SITE_LEN], peak[24];
-	bool implied;
-	uint64_t p = tracked_peak(m, &implied);
+	char line[2 * TEXT_LEN], type[TEXT_LEN], where[TEXT_LEN], peak[24];
 	size_t n = 0;
 
-	if (width > 0) {
-		drop_import_paths(tsafe(m->type[0] ? m->type : "map"), type, sizeof(type));
-		short_site(tsafe(m->site), site, sizeof(site));
-		/* a short type leaves its room to the site */
-		if ((int)strlen(type) < c->type)
-			fit(site, c->site + c->type - (int)strlen(type));
-		else
-			fit(site, c->site);
-		fit(type, c->type);
-	} else {
-		snprintf(type, sizeof(type), "%s", tsafe(m->type[0] ? m->type : "map"));
-		snprintf(site, sizeof(site), "%s", tsafe(m->site));
-	}
-	/* ">=": implied by the table's size, not seen */
-	snprintf(peak, sizeof(peak), "%s%" PRIu64, implied ? ">=" : "", p);
+	texts(m, width > 0, type, where);
+	/* a lower bound: the most heaptrace saw, never the table's guess */
+	snprintf(peak, sizeof(peak), ">=%" PRIu64, tracked_peak(m));
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "  ");
 	if (c->addr)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "0x%-12" PRIx64 " ", m->m.addr);
@@ -137,22 +124,59 @@ static void row(FILE *out, const struct tracked_map *m, const struct columns *c,
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%10s ", peak);
 	if (c->table)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%9s ", FMT(m->m.table_bytes));
-	snprintf(line + n, sizeof(line) - n, "%9s %-8s  %s%s%s", FMT(tracked_retained(m)),
-		 map_verdict_name(tracked_verdict(m)), type, site[0] ? "  " : "", site);
-	put_line(out, line, width);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%9s %-8s ", FMT(tracked_retained(m)),
+			      map_verdict_name(tracked_verdict(m)));
+	if (width <= 0) {
+		snprintf(line + n, sizeof(line) - n, " %s%s%s", type, where[0] ? "  " : "", where);
+	} else {
+		text_fit_middle(where, c->where);
+		text_fit_middle(type, c->type);
+		if (c->type)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s%*s", type,
+					      c->where ? c->type - text_width(type) + 2 : 0, "");
+		else
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " ");
+		snprintf(line + n, sizeof(line) - n, "%s", where);
+	}
+	text_put_line(out, line, width);
+}
+
+/* "small     1,862 maps 14.6 MiB; by type ...; by holder ...": cut to the width. */
+static void small_line(FILE *out, const struct map_tracker *mt, int width)
+{
+	const struct small_summary *ss = &mt->small;
+	char line[4 * TEXT_LEN], key[TEXT_LEN];
+	size_t n, i;
+
+	if (!mt->walk_done || !ss->tot.maps)
+		return;
+	n = (size_t)snprintf(line, sizeof(line), "small     %llu maps under 32 KiB, %s (at the last walk)",
+			     (unsigned long long)ss->tot.maps, FMT(ss->tot.table_bytes));
+	for (i = 0; i < ss->ntype && i < 3 && n < sizeof(line); i++) {
+		text_short_names(tsafe(ss->by_type[i].key), key, sizeof(key));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %s", i ? ", " : "; by type ", key,
+				      FMT(ss->by_type[i].table_bytes));
+	}
+	for (i = 0; i < ss->nholder && i < 3 && n < sizeof(line); i++) {
+		text_short_names(tsafe(ss->by_holder[i].key), key, sizeof(key));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %s", i ? ", " : "; by holder ", key,
+				      FMT(ss->by_holder[i].table_bytes));
+	}
+	text_put_line(out, line, width);
 }
 
 void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width)
 {
-	char line[1024];
+	char line[1024], type[TEXT_LEN], where[TEXT_LEN];
 	const struct tracked_map *v[TOP_MAX];
 	struct map_totals tot;
-	struct columns c = columns_for(width);
+	struct columns c;
 	size_t i, n;
+	int where_w = 0, type_w = 0;
 
 	if (!mt->mheap) {
 		snprintf(line, sizeof(line), "maps      no heap walk: %s", mt->unavailable);
-		put_line(out, line, width);
+		text_put_line(out, line, width);
 		return;
 	}
 	map_tracker_totals(mt, &tot);
@@ -165,19 +189,37 @@ void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width)
 	if (tot.retained_by_verdict[MAP_REUSED])
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " (%s reused)",
 				      FMT(tot.retained_by_verdict[MAP_REUSED]));
-	if (mt->small.maps)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %llu small %s", (unsigned long long)mt->small.maps,
-				      FMT(mt->small.table_bytes));
+	if (mt->small.tot.maps)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %llu small %s",
+				      (unsigned long long)mt->small.tot.maps, FMT(mt->small.tot.table_bytes));
 	if (tot.freed)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "; %llu freed", (unsigned long long)tot.freed);
 	if (mt->over_limit)
 		snprintf(line + n, sizeof(line) - n, "; %llu more not followed (limit %d)",
 			 (unsigned long long)mt->over_limit, GOMAP_FOLLOW_MAX);
-	put_line(out, line, width);
+	text_put_line(out, line, width);
 	n = map_tracker_top(mt, v, top < TOP_MAX ? top : TOP_MAX);
+	if (width <= 0)
+		small_line(out, mt, width);
 	if (!n)
 		return;
-	header(out, &c);
+	for (i = 0; i < n; i++) {
+		texts(v[i], width > 0, type, where);
+		where_w = text_width(where) > where_w ? text_width(where) : where_w;
+		type_w = text_width(type) > type_w ? text_width(type) : type_w;
+	}
+	c = columns_for(width, where_w, type_w);
+	header(out, &c, width);
 	for (i = 0; i < n; i++)
 		row(out, v[i], &c, width);
+}
+
+void print_maps_advice(FILE *out, const struct map_tracker *mt, int width)
+{
+	struct map_totals tot;
+
+	map_tracker_totals(mt, &tot);
+	if (tot.retained_by_verdict[MAP_RETAINED])
+		text_put_line(out, "advice    retained: copy its live entries into a fresh map and drop the old one",
+			      width);
 }

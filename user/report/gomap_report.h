@@ -11,4 +11,6 @@
  * width > 0 cuts lines to that many columns (with file names, not paths). */
 void print_maps(FILE *out, const struct map_tracker *mt, size_t top, int width);
 void print_pages_line(FILE *out, const struct heap_stats *h);
+/* One line of advice when a map is marked retained (nothing otherwise). */
+void print_maps_advice(FILE *out, const struct map_tracker *mt, int width);
 #endif

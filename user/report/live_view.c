@@ -7,6 +7,7 @@
 #include "report/hist_print.h"
 #include "report/live_view.h"
 #include "report/runtime_report.h"
+#include "report/text_fit.h"
 #include "util/term.h"
 #include "util/textsafe.h"
 
@@ -21,6 +22,21 @@ static int lines_in(const char *s, size_t len)
 	for (i = 0; i < len; i++)
 		n += s[i] == '\n';
 	return n;
+}
+
+/* The screen as the terminal has room for it: each line cut to the width
+ * (nothing wraps), no more lines than the rows. */
+static void put_screen(FILE *out, char *screen, size_t len, int cols, int rows)
+{
+	char *line = screen, *nl;
+	int n = 0;
+
+	while (line < screen + len && n < rows && (nl = memchr(line, '\n', (size_t)(screen + len - line)))) {
+		*nl = '\0';
+		text_put_line(out, line, cols);
+		line = nl + 1;
+		n++;
+	}
 }
 
 void live_view_init(struct live_view *v, FILE *out)
@@ -48,8 +64,8 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 	print_gc_lines(out, r, &d, now);
 	print_madvise_lines(out, &d, now);
 	fprintf(out, "scavenger %llu passes, released %s   (total %llu, %s); FreeOSMemory %llu\n",
-		(unsigned long long)d.scavenger_run.count, fmt_bytes(a, sizeof(a), d.scavenged_bytes),
-		(unsigned long long)now->scavenger_run.count, fmt_bytes(b, sizeof(b), now->scavenged_bytes),
+		(unsigned long long)d.scavenger_passes, fmt_bytes(a, sizeof(a), d.unused_bytes),
+		(unsigned long long)now->scavenger_passes, fmt_bytes(b, sizeof(b), now->unused_bytes),
 		(unsigned long long)now->free_os_memory.count);
 	overhead_describe(r->overhead, probes, sizeof(probes));
 	fprintf(out, "heap      grew %s (total %s)   probes %s\n", fmt_bytes(a, sizeof(a), d.heap_grow_bytes),
@@ -62,10 +78,12 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 	if (now->lost_records)
 		fprintf(out, "LOST      %llu event records (ring buffer full): restart with --ringbuf-kb %u or more\n",
 			(unsigned long long)now->lost_records, larger_ringbuf_kb(r));
-	/* the maps get the rows that are left, beside their two lines of heading */
+	/* the maps get the rows that are left, beside their two lines of
+	 * heading and the line of advice */
 	fflush(out);
-	room = ts.rows - 1 - lines_in(screen, len) - 2;
+	room = ts.rows - 1 - lines_in(screen, len) - 3;
 	print_maps(out, r->maps, (size_t)(room > LIVE_MIN_MAPS ? room : LIVE_MIN_MAPS), ts.cols);
+	print_maps_advice(out, r->maps, ts.cols);
 	/* the interval's pauses, if the screen still has room for them */
 	fflush(out);
 	if (d.gc_pause.count && lines_in(screen, len) + 1 + hist_print_rows(&d.gc_pause) < ts.rows) {
@@ -77,7 +95,7 @@ void live_view_tick(struct live_view *v, const struct trace_snapshot *r)
 		fputs("\033[H\033[2J", v->out); /* home, clear: only on a terminal */
 	else
 		fputc('\n', v->out);
-	fwrite(screen, 1, len, v->out);
+	put_screen(v->out, screen, len, ts.cols, ts.rows - 1);
 	fflush(v->out);
 	free(screen);
 	v->prev = *now;

@@ -39,6 +39,14 @@ void report_heap_walk(FILE *out, const struct map_tracker *mt, const char *error
 			!mt->walk_truncated	       ? "" :
 			mt->walk_spans_over_limit ? "; CUT SHORT: more spans in use than heaptrace reads in one walk, some maps are missing" :
 						       "; CUT SHORT at the time limit, some maps are missing");
+	if (!error && mt->mheap && mt->holders.ran)
+		fprintf(out, "heaptrace: holders found for %llu of %llu followed maps in %.1f ms (%u passes, %zu goroutines)%s%s\n",
+			(unsigned long long)mt->holders.found, (unsigned long long)mt->holders.maps,
+			(double)mt->holders.ns / 1e6, mt->holders.passes, mt->holders.goroutines,
+			mt->holders.truncated ? "; CUT SHORT at the time limit" : mt->holders.over_limit ? "; CUT SHORT at the node limit" : "",
+			mt->holders.why_no_goroutines[0] ? "; goroutines not read: " : "");
+	if (!error && mt->mheap && mt->holders.ran && mt->holders.why_no_goroutines[0])
+		fprintf(out, "heaptrace:   %s\n", tsafe(mt->holders.why_no_goroutines));
 	fflush(out);
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/json_text.h"
+#include "report/maps_json.h"
 #include "util/log.h"
 #include "trace/madvise_probe.h"
 #include "report/plan_print.h"
@@ -166,8 +167,11 @@ static json_t *release_json(const struct trace_snapshot *r)
 	const struct ht_figures *f = r->figures;
 	json_t *rel = json_object(), *scav = json_object(), *ledger = json_object();
 
-	json_object_set_new(scav, "passes", jint(f->scavenger_run.count));
+	/* counts at the entries; the histograms and released bytes of the
+	 * calls timed (in the sampled windows: latency_sampled_ns) */
+	json_object_set_new(scav, "passes", jint(f->scavenger_passes));
 	json_object_set_new(scav, "hist_log2_ns", hist_slots(&f->scavenger_run));
+	json_object_set_new(scav, "scavenge_calls", jint(f->scavenge_calls));
 	json_object_set_new(scav, "scavenge", hist_obj(&f->scavenge));
 	json_object_set_new(scav, "released_bytes", jint(f->scavenged_bytes));
 	json_object_set_new(scav, "free_os_memory", hist_obj(&f->free_os_memory));
@@ -189,105 +193,6 @@ static json_t *release_json(const struct trace_snapshot *r)
 	json_object_set_new(rel, "scavenger", scav);
 	json_object_set_new(rel, "ledger", ledger);
 	return rel;
-}
-
-/* Maps holding at least this much are listed one by one; the rest are counted. */
-#define JSON_MAPS_MAX 1000
-
-/* A growth stack holds 32 physical frames; inlining adds a few to each. */
-#define JSON_STACK_FRAMES 256
-
-/* maps[].stack: the growth stack's frames, inlined calls expanded,
- * innermost first; [] for a map no growth probe saw. */
-static json_t *stack_json(const struct map_tracker *mt, const struct tracked_map *m)
-{
-	struct go_frame *fr = m->nstack ? calloc(JSON_STACK_FRAMES, sizeof(*fr)) : NULL;
-	size_t i, n = fr ? go_stack_frames(mt->t, m->stack, m->nstack, fr, JSON_STACK_FRAMES) : 0;
-	json_t *a = json_array();
-
-	for (i = 0; i < n; i++) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "function", fr[i].func ? json_text(fr[i].func) : json_null());
-		json_object_set_new(o, "file", fr[i].file ? json_text(fr[i].file) : json_null());
-		json_object_set_new(o, "line", fr[i].file ? jint((uint64_t)fr[i].line) : json_null());
-		json_object_set_new(o, "pc", json_addr(fr[i].pc));
-		json_array_append_new(a, o);
-	}
-	free(fr);
-	return a;
-}
-
-static json_t *maps_json(const struct map_tracker *mt)
-{
-	const struct tracked_map **v = calloc(JSON_MAPS_MAX, sizeof(*v));
-	json_t *a = json_array();
-	size_t i, n = v ? map_tracker_top(mt, v, JSON_MAPS_MAX) : 0;
-
-	for (i = 0; i < n; i++) {
-		json_t *o = json_object();
-		bool implied;
-		uint64_t peak = tracked_peak(v[i], &implied);
-
-		json_object_set_new(o, "addr", json_addr(v[i]->m.addr));
-		json_object_set_new(o, "type", json_text(v[i]->type[0] ? v[i]->type : "map"));
-		json_object_set_new(o, "live", jint(v[i]->m.live));
-		json_object_set_new(o, "peak", jint(peak));
-		json_object_set_new(o, "peak_source", json_text(implied ? "table" : "observed"));
-		json_object_set_new(o, "verdict", json_text(map_verdict_name(tracked_verdict(v[i]))));
-		json_object_set_new(o, "table_bytes", jint(v[i]->m.table_bytes));
-		json_object_set_new(o, "needed_bytes", jint(v[i]->m.needed_bytes));
-		json_object_set_new(o, "retained_bytes", jint(tracked_retained(v[i])));
-		json_object_set_new(o, "site", v[i]->site[0] ? json_text(v[i]->site) : json_null());
-		json_object_set_new(o, "stack", stack_json(mt, v[i]));
-		json_object_set_new(o, "grows", jint(v[i]->grows));
-		json_array_append_new(a, o);
-	}
-	free(v);
-	return a;
-}
-
-static json_t *heap_walk_json(const struct map_tracker *mt)
-{
-	json_t *o = json_object(), *small = json_object();
-	bool walked = map_tracker_complete(mt);
-	struct map_totals tot;
-
-	map_tracker_totals(mt, &tot);
-	json_object_set_new(o, "available", json_boolean(mt->mheap != 0));
-	if (!mt->mheap)
-		json_object_set_new(o, "why_not", json_text(mt->unavailable));
-	else
-		json_object_set_new(o, "mheap_found_by", json_text(mt->mheap_how));
-	json_object_set_new(o, "walked", json_boolean(mt->walk_done));
-	/* Before the walk, what it finds is not known: null, never 0 (maps
-	 * grown while traced are followed and counted all the same). */
-	json_object_set_new(o, "walk_ns", mt->walk_done ? jint(mt->walk_ns) : json_null());
-	json_object_set_new(o, "truncated", json_boolean(mt->walk_truncated));
-	json_object_set_new(o, "truncated_by", !mt->walk_truncated ? json_null() :
-					       json_text(mt->walk_spans_over_limit ? "span_limit" : "time"));
-	json_object_set_new(o, "maps_found", mt->walk_done ? jint(mt->walk_found) : json_null());
-	json_object_set_new(o, "spans_in_use_bytes", mt->walk_done ? jint(mt->heap_in_use) : json_null());
-	json_object_set_new(o, "followed", jint(tot.maps));
-	json_object_set_new(o, "freed", jint(tot.freed));
-	json_object_set_new(o, "not_followed_over_limit", jint(mt->over_limit));
-	json_object_set_new(o, "follow_limit", jint(GOMAP_FOLLOW_MAX));
-	json_object_set_new(o, "table_bytes", walked ? jint(tot.table_bytes) : json_null());
-	json_object_set_new(o, "retained_bytes", walked ? jint(tot.retained_bytes) : json_null());
-	{
-		json_t *bv = json_object();
-		int k;
-
-		for (k = MAP_FITS; k <= MAP_REUSED; k++)
-			json_object_set_new(bv, map_verdict_name((enum map_verdict)k),
-					    walked ? jint(tot.retained_by_verdict[k]) : json_null());
-		json_object_set_new(o, "retained_bytes_by_verdict", bv);
-	}
-	json_object_set_new(small, "maps", walked ? jint(mt->small.maps) : json_null());
-	json_object_set_new(small, "table_bytes", walked ? jint(mt->small.table_bytes) : json_null());
-	json_object_set_new(small, "retained_bytes", walked ? jint(mt->small.retained_bytes) : json_null());
-	json_object_set_new(o, "small_maps", small);
-	return o;
 }
 
 json_t *report_json_object(const struct trace_snapshot *r)

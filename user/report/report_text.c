@@ -193,10 +193,11 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 	if (f->process_madvise_calls)
 		fprintf(out, "          of which %llu calls of process_madvise(2)\n",
 			(unsigned long long)f->process_madvise_calls);
-	fprintf(out, "scavenger %llu background passes, %llu scavenge calls released %s; "
+	fprintf(out, "scavenger %llu background passes, %llu scavenge calls (the %llu timed released %s); "
 		"debug.FreeOSMemory %llu calls\n",
-		(unsigned long long)f->scavenger_run.count, (unsigned long long)f->scavenge.count,
-		FMT(bytes, f->scavenged_bytes), (unsigned long long)f->free_os_memory.count);
+		(unsigned long long)f->scavenger_passes, (unsigned long long)f->scavenge_calls,
+		(unsigned long long)f->scavenge.count, FMT(bytes, f->scavenged_bytes),
+		(unsigned long long)f->free_os_memory.count);
 	fprintf(out, "heap      grew %llu times by %s\n", (unsigned long long)f->heap_grow_calls,
 		FMT(bytes, f->heap_grow_bytes));
 	fprintf(out, "ledger    grown %s, released to the OS %s, released pages re-used %s\n",
@@ -227,8 +228,10 @@ void report_text(FILE *out, const struct trace_snapshot *r)
 			 sampled);
 		section_hist(out, title, &f->madvise[i].latency);
 	}
-	section_hist(out, "scavenger passes (background)", &f->scavenger_run);
-	section_hist(out, "(*pageAlloc).scavenge", &f->scavenge);
+	section_hist(out, r->latency_sampled ? "scavenger passes (background; timed in windows)" :
+					       "scavenger passes (background)", &f->scavenger_run);
+	section_hist(out, r->latency_sampled ? "(*pageAlloc).scavenge (timed in windows)" : "(*pageAlloc).scavenge",
+		     &f->scavenge);
 	section_hist(out, "debug.FreeOSMemory", &f->free_os_memory);
 	section_hist(out, "heap growth", &f->heap_grow);
 	map_section(out, r->maps);

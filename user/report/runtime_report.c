@@ -52,7 +52,7 @@ void runtime_gc_json(json_t *gc, const struct runtime_watch *w, bool no_probes)
 
 		for (i = 0; i < n; i++)
 			json_array_append_new(recent, jint(p[i]));
-		json_object_set_new(since, "cycles", jint(s->ms.numgc));
+		json_object_set_new(since, "cycles", jint(runtime_watch_cycles(w)));
 		json_object_set_new(since, "forced_cycles", jint(s->ms.numforcedgc));
 		json_object_set_new(since, "pause_total_ns", jint(s->ms.pause_total_ns));
 		json_object_set_new(since, "recent_pauses_ns", recent);
@@ -187,8 +187,9 @@ static void settings_line(FILE *out, const struct runtime_state *s, bool live)
 
 /* "303 collections since start, 5.9ms paused; last 256: p50<16us ..." and
  * the newest pauses */
-static void history_lines(FILE *out, const struct rt_memstats *ms, bool live)
+static void history_lines(FILE *out, const struct runtime_watch *w, bool live)
 {
+	const struct rt_memstats *ms = &w->now.ms;
 	uint64_t p[GO_PAUSE_HISTORY];
 	size_t n = rt_recent_pauses(ms, p, GO_PAUSE_HISTORY), i, shown = live ? 6 : 16;
 	struct ht_hist h = { 0 };
@@ -198,15 +199,16 @@ static void history_lines(FILE *out, const struct rt_memstats *ms, bool live)
 		hist_record(&h, p[i]);
 	if (live) {
 		/* one line: the count, the total, the newest pauses */
-		col = fprintf(out, "          %u collections since start, %s paused; newest", ms->numgc,
+		col = fprintf(out, "          %llu collections since start, %s paused; newest",
+			      (unsigned long long)runtime_watch_cycles(w),
 			      FMT(ns, ms->pause_total_ns));
 		for (i = 0; i < n && i < shown && col < 70; i++)
 			col += fprintf(out, " %s", FMT(ns, p[i]));
 		fputc('\n', out);
 		return;
 	}
-	fprintf(out, "          %u collections since start (%u forced), paused %s in all", ms->numgc, ms->numforcedgc,
-		FMT(ns, ms->pause_total_ns));
+	fprintf(out, "          %llu collections since start (%u forced), paused %s in all",
+		(unsigned long long)runtime_watch_cycles(w), ms->numforcedgc, FMT(ns, ms->pause_total_ns));
 	if (n)
 		fprintf(out, "; last %zu: p50<%s p99<%s max %s", n, FMT(ns, hist_quantile_ns(&h, 0.5)),
 			FMT(ns, hist_quantile_ns(&h, 0.99)), FMT(ns, h.max_ns));
@@ -288,7 +290,7 @@ void print_runtime_block(FILE *out, const struct runtime_watch *w, const struct 
 		return;
 	}
 	settings_line(out, &w->now, live);
-	history_lines(out, &w->now.ms, live);
+	history_lines(out, w, live);
 	overrun_line(out, w, live);
 	rss_lines(out, w, live);
 	limits_line(out, w, live);

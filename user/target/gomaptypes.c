@@ -97,7 +97,13 @@ static bool read_map_type(const struct typesec *ts, uint64_t a, struct go_map_ty
 	m->slot_size = swiss ? field(ts, a, L->maptype_swiss_slot, 8) :
 			       field(ts, a, L->maptype_keysize, 1) + field(ts, a, L->maptype_elemsize, 1);
 	m->named = field(ts, a, L->type_tflag, 1) & GO_TFLAG_NAMED;
+	m->key_kind = (uint8_t)(field(ts, key, L->type_kind, 1) & GO_KIND_MASK);
+	m->key_type = key;
+	m->elem_type = elem;
+	/* keys over 128 bytes are stored as pointers (abi.MapMaxKeyBytes) */
+	m->key_stored = swiss ? (m->key_size > 128 ? 8 : m->key_size) : field(ts, a, L->maptype_keysize, 1);
 	m->name = type_name(ts, a);
+	m->shape = m->name && strstr(m->name, "go.shape.");
 	return m->name != NULL;
 }
 
@@ -255,7 +261,8 @@ size_t go_map_types_match(const struct go_map_types *mt, const struct go_layout 
 	for (i = 0; i < mt->n; i++) {
 		const struct go_map_type *m = &mt->v[i];
 
-		if (m->pointers == s->noscan || s->units > UINT64_MAX / m->group_size)
+		/* a generic shape type is the compiler's, never a map's own */
+		if (m->shape || m->pointers == s->noscan || s->units > UINT64_MAX / m->group_size)
 			continue;
 		if (go_alloc_usable(L, s->units * m->group_size, s->noscan) == s->object_bytes)
 			all[n++] = m;
@@ -266,13 +273,36 @@ size_t go_map_types_match(const struct go_map_types *mt, const struct go_layout 
 	return n;
 }
 
-bool go_map_types_describe(const struct go_map_type *const *cand, size_t n, char *buf, size_t len)
+const struct go_map_type *go_map_types_at(const struct go_map_types *mt, uint64_t addr)
 {
+	size_t i;
+
+	for (i = 0; addr && i < mt->n; i++)
+		if (mt->v[i].addr == addr)
+			return &mt->v[i];
+	return NULL;
+}
+
+void go_map_types_layout(const struct go_map_type *const *cand, size_t n, uint64_t *key_bytes, uint64_t *elem_bytes,
+			 char *buf, size_t len)
+{
+	bool same_slot = true;
+	size_t i;
+
+	*key_bytes = n ? cand[0]->key_size : 0;
+	*elem_bytes = n ? cand[0]->elem_size : 0;
+	for (i = 1; i < n; i++) {
+		if (cand[i]->key_size != *key_bytes || cand[i]->elem_size != *elem_bytes)
+			*key_bytes = *elem_bytes = 0;
+		same_slot = same_slot && cand[i]->slot_size == cand[0]->slot_size;
+	}
 	if (!n)
-		return false;
-	if (n == 1)
-		snprintf(buf, len, "%s", cand[0]->name);
+		snprintf(buf, len, "map");
+	else if (*key_bytes || *elem_bytes)
+		snprintf(buf, len, "%llu B key, %llu B value (%zu type%s fit)", (unsigned long long)*key_bytes,
+			 (unsigned long long)*elem_bytes, n, n == 1 ? "" : "s");
+	else if (same_slot)
+		snprintf(buf, len, "%llu B key and value (%zu types fit)", (unsigned long long)cand[0]->slot_size, n);
 	else
-		snprintf(buf, len, "%s | %zu other%s", cand[0]->name, n - 1, n > 2 ? "s" : "");
-	return true;
+		snprintf(buf, len, "map (%zu types fit)", n);
 }

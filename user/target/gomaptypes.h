@@ -19,6 +19,10 @@ struct go_map_type {
 	bool key_pointers, elem_pointers;
 	bool pointers;		/* the bucket/group type has pointers (PtrBytes > 0) */
 	bool named;		/* a defined type: not in typelinks */
+	bool shape;		/* a generic shape type (go.shape.*): never a map's type */
+	uint8_t key_kind;	/* GO_KIND_* of the key */
+	uint64_t key_stored;	/* bytes of a key in a slot (a pointer when stored indirectly) */
+	uint64_t key_type, elem_type; /* descriptors (ELF addresses) */
 };
 
 struct go_map_types {
@@ -51,7 +55,11 @@ struct map_table_shape {
  * types of the program's own packages first, and returns how many match. */
 size_t go_map_types_match(const struct go_map_types *mt, const struct go_layout *L, const struct map_table_shape *s,
 			  const struct go_map_type **out, size_t max);
-/* "map[uint64]main.value" for one candidate, "map[uint64]main.value | 2
- * others" for several; false (buf untouched) for none. */
-bool go_map_types_describe(const struct go_map_type *const *cand, size_t n, char *buf, size_t len);
+/* The map type whose descriptor is at `addr` (ELF address), or NULL. */
+const struct go_map_type *go_map_types_at(const struct go_map_types *mt, uint64_t addr);
+/* What every candidate (all n of them) says of the layout: key and value
+ * sizes where they all agree (else 0), and as text: "16 B key, 8 B value
+ * (147 types fit)", or with the slot's size alone when they disagree. */
+void go_map_types_layout(const struct go_map_type *const *cand, size_t n, uint64_t *key_bytes, uint64_t *elem_bytes,
+			 char *buf, size_t len);
 #endif

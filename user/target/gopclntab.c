@@ -139,7 +139,8 @@ int64_t pclntab_find_func(const struct pclntab *t, uint64_t pc_off)
 	return -1;
 }
 
-/* _func fields (Go 1.18+): pcfile, pcln and cuOffset are uint32s at these offsets. */
+/* _func fields (Go 1.18+): pcsp, pcfile, pcln and cuOffset are uint32s at these offsets. */
+#define FUNC_PCSP 16
 #define FUNC_PCFILE 20
 #define FUNC_PCLN 24
 #define FUNC_CUOFFSET 32
@@ -241,6 +242,16 @@ int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t 
 		return -1;
 	if (k >= npcdata || t->size - fpos < L->func_size + 4ull * (k + 1) ||
 	    !u32_at(t, fpos + L->func_size + 4ull * k, &table))
+		return -1;
+	return pcvalue(t, table, pc_off, val) ? 0 : -1;
+}
+
+int pclntab_spdelta(const struct pclntab *t, uint64_t i, uint32_t pc_off, int32_t *val)
+{
+	uint64_t fpos = func_record(t, i, FUNC_MIN_LEN);
+	uint32_t table;
+
+	if (!fpos || !u32_at(t, fpos + FUNC_PCSP, &table))
 		return -1;
 	return pcvalue(t, table, pc_off, val) ? 0 : -1;
 }

@@ -46,6 +46,9 @@ int pclntab_line(const struct pclntab *t, uint64_t i, uint32_t pc_off, const cha
  * _func layout (where pcdata[] starts) comes from L. */
 int pclntab_pcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t pc_off,
 		   int32_t *val);
+/* The stack pointer's distance below the function's entry SP at pc_off
+ * (its pc-sp table: the frame size there, return address excluded). */
+int pclntab_spdelta(const struct pclntab *t, uint64_t i, uint32_t pc_off, int32_t *val);
 /* Function i's FUNCDATA k: an offset from moduledata.gofunc; -1 if none. */
 int pclntab_funcdata(const struct pclntab *t, const struct go_layout *L, uint64_t i, unsigned k, uint32_t *off);
 /* The NUL-terminated name at nameoff in funcnametab, or NULL. */

@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "priv/caps.h"
 #include "target/launch.h"
 #include "util/log.h"
 
@@ -33,7 +37,91 @@ int launch_resolve(const char *prog, char *path, size_t len)
 	return ht_fail("cannot run %s: not found in PATH", prog);
 }
 
-int launch_stopped(const char *path, char *const argv[], pid_t *pid)
+int launch_user_resolve(const char *user, struct launch_user *u)
+{
+	static const char *const vars[] = { "USER=", "LOGNAME=", "HOME=", "SHELL=" };
+	struct passwd pw, *found = NULL;
+	char buf[4096], *end;
+	size_t n = 0, i, j;
+	int err;
+
+	memset(u, 0, sizeof(*u));
+	if (user[0] == '#') {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(user + 1, &end, 10);
+		if (errno || !user[1] || *end || v > 0xfffffffeul)
+			return ht_fail("--user %s: expected a user name or #UID", user);
+		err = getpwuid_r((uid_t)v, &pw, buf, sizeof(buf), &found);
+		if (!found) { /* sudo runs a bare #UID too, with the same gid */
+			u->uid = u->gid = (uid_t)v;
+		}
+	} else {
+		err = getpwnam_r(user, &pw, buf, sizeof(buf), &found);
+		if (!found)
+			return ht_fail("--user %s: no such user%s%s", user, err ? ": " : "", err ? strerror(err) : "");
+	}
+	if (found) {
+		u->uid = pw.pw_uid;
+		u->gid = pw.pw_gid;
+		u->ngroups = (int)(sizeof(u->groups) / sizeof(u->groups[0]));
+		if (getgrouplist(pw.pw_name, pw.pw_gid, u->groups, &u->ngroups) < 0)
+			return ht_fail("--user %s: more than %zu groups", user, sizeof(u->groups) / sizeof(u->groups[0]));
+	} else {
+		u->groups[0] = u->gid;
+		u->ngroups = 1;
+	}
+	while (environ[n])
+		n++;
+	u->envp = calloc(n + 5, sizeof(*u->envp));
+	if (!u->envp)
+		return ht_fail("out of memory");
+	/* the user's own variables replace heaptrace's; the rest are kept */
+	for (i = 0, j = 0; i < n; i++) {
+		bool replaced = false;
+		size_t k;
+
+		for (k = 0; found && k < sizeof(vars) / sizeof(vars[0]); k++)
+			replaced = replaced || !strncmp(environ[i], vars[k], strlen(vars[k]));
+		if (!replaced)
+			u->envp[j++] = strdup(environ[i]);
+	}
+	if (found) {
+		const char *val[] = { pw.pw_name, pw.pw_name, pw.pw_dir, pw.pw_shell };
+
+		for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+			if (asprintf(&u->envp[j++], "%s%s", vars[i], val[i]) < 0)
+				u->envp[j - 1] = NULL;
+	}
+	for (i = 0; i < j; i++)
+		if (!u->envp[i]) {
+			launch_user_free(u);
+			return ht_fail("out of memory");
+		}
+	return 0;
+}
+
+void launch_user_free(struct launch_user *u)
+{
+	size_t i;
+
+	for (i = 0; u->envp && u->envp[i]; i++)
+		free(u->envp[i]);
+	free(u->envp);
+	u->envp = NULL;
+}
+
+/* In the child: who it runs as, and none of heaptrace's capabilities. */
+static int become(const struct launch_user *as)
+{
+	if (as && (syscall(SYS_setgroups, as->ngroups, as->groups) || syscall(SYS_setresgid, as->gid, as->gid, as->gid) ||
+		   syscall(SYS_setresuid, as->uid, as->uid, as->uid)))
+		return -1;
+	return priv_child_clear_inherited();
+}
+
+int launch_stopped(const char *path, char *const argv[], const struct launch_user *as, pid_t *pid)
 {
 	int pfd[2], status, child_errno = 0;
 	ssize_t n;
@@ -55,8 +143,8 @@ int launch_stopped(const char *path, char *const argv[], pid_t *pid)
 		close(pfd[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
-			execv(path, argv);
+		if (become(as) == 0 && ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
+			execve(path, argv, as ? as->envp : environ);
 		e = errno;
 		if (write(pfd[1], &e, sizeof(e)) < 0)
 			_exit(127);

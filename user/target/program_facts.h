@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include "heaptrace.h"
 #include "target/gomaptypes.h"
+#include "target/global_users.h"
+#include "target/godwarf.h"
 
 #define PROGRAM_GLOBALS 8	  /* runtime globals heaptrace looks for */
 #define PROGRAM_GLOBAL_REFS 256 /* data addresses their referrers' code takes */
@@ -58,5 +60,12 @@ struct program_facts {
 	/* the program's global variables (none when stripped) */
 	bool data_symbols_done;
 	struct data_symbols data;
+	/* target/global_users.c: .data, .bss and .text; what code takes the
+	 * addresses of the globals asked about (stripped programs, found when
+	 * asked); target/godwarf.c: their DWARF */
+	bool sections_done, dwarf_done;
+	struct data_sections sections;
+	struct global_users users;
+	struct go_dwarf dwarf;
 };
 #endif

@@ -200,6 +200,8 @@ void target_close(struct target *t)
 		go_map_types_free(&t->facts->maptypes);
 		free(t->facts->data.v);
 		free(t->facts->data.names);
+		global_users_free(&t->facts->users);
+		go_dwarf_free(&t->facts->dwarf);
 	}
 	free(t->facts);
 	t->facts = NULL;

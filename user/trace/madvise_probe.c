@@ -48,15 +48,21 @@ static int try_pair(struct madvise_probe *mp, struct bpf_link *enter, struct bpf
 }
 
 /* Syscall tracepoints are looked up in tracefs, which some systems do not
- * mount at boot: mount it (and leave it; it is the kernel's standard place). */
+ * mount at boot: mount it (and leave it; it is the kernel's standard place).
+ * This fallback is the one thing in heaptrace that needs CAP_SYS_ADMIN (to
+ * mount) and root's access to tracefs (mode 0700): without them, raw
+ * tracepoints follow, which need neither. */
 static void ensure_tracefs(void)
 {
 	struct stat st;
 
 	if (stat(TRACEFS "/events", &st) == 0)
 		return;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
-		ht_debug("cannot mount tracefs at %s: %s", TRACEFS, strerror(errno));
+	if (errno == EACCES)
+		ht_debug("madvise by syscall tracepoint: %s is root's alone (mode 0700): that fallback needs root", TRACEFS);
+	else if (mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		ht_debug("cannot mount tracefs at %s: %s%s", TRACEFS, strerror(errno),
+			 errno == EPERM ? " (mounting needs CAP_SYS_ADMIN, which only this syscall tracepoint fallback uses)" : "");
 	else
 		ht_debug("mounted tracefs at %s", TRACEFS);
 }
@@ -92,7 +98,7 @@ static int attach_first(struct probes_bpf *skel, struct madvise_probe *mp, bool 
 		      bpf_program__attach_raw_tracepoint(p->ht_madv_raw_exit, "sys_exit"), "raw_tracepoint"))
 		return 0;
 	mp->host_wide = false;
-	return ht_fail("cannot probe madvise: no kprobe, no runtime.madvise in the program, and no syscall tracepoint or raw tracepoint could be attached (run with -v for each reason)");
+	return ht_fail("cannot probe madvise: no kprobe, no runtime.madvise in the program, and no syscall tracepoint (tracefs, which needs CAP_SYS_ADMIN to mount) or raw tracepoint could be attached (run with -v for each reason)");
 }
 
 /* process_madvise(2) by the method madvise is seen by: the raw tracepoints

@@ -84,6 +84,7 @@ void proc_config_init(struct ht_proc_config *c, const struct target *t, uint64_t
 	c->swiss = t->swiss;
 	if (L) {
 		c->map_count_off = t->swiss ? L->smap_used : L->hmap_count;
+		c->map_seed_off = t->swiss ? L->smap_seed : L->hmap_hash0;
 		c->hmap_b_off = t->swiss ? 0 : L->hmap_b;
 		c->map_slot_size_off = L->maptype_slot_size;
 	}

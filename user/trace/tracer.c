@@ -133,13 +133,18 @@ static int collect_points(struct plan_points *pp, const struct target *t, const 
 	pp->npoints = 0;
 	for (i = 0; i < plan->n; i++) {
 		const struct planned_probe *p = &plan->probes[i];
-		/* counted at its calls, timed a part of the time (sampling.h) */
-		enum ht_tier timing = p->spec->timing_sampled && p->ncalls ? HT_TIER_SAMPLED : p->spec->tier;
+		/* Counted at its entry or its calls, timed a part of the time
+		 * (exe_link.c's windows): the RETs, and the entry where the calls
+		 * count it. Without the call sites it counts, it is timed always. */
+		bool counted_at_calls = p->spec->call_sites && p->ncalls;
+		bool sampled = p->spec->timing_sampled && (!p->spec->call_sites || counted_at_calls);
+		enum ht_tier entry = sampled && counted_at_calls ? HT_TIER_SAMPLED : p->spec->tier;
+		enum ht_tier exits = sampled ? HT_TIER_SAMPLED : p->spec->tier;
 
-		if (add_point(pp, t, i, timing, -1, -1, p->code.attach))
+		if (add_point(pp, t, i, entry, -1, -1, p->code.attach))
 			return -1;
 		for (j = 0; p->spec->exits && j < p->code.nexits; j++)
-			if (add_point(pp, t, i, timing, j, -1, p->code.exits[j]))
+			if (add_point(pp, t, i, exits, j, -1, p->code.exits[j]))
 				return -1;
 		for (j = 0; j < p->ncalls; j++)
 			if (add_point(pp, t, i, p->spec->tier, -1, j, p->calls[j]))

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "priv/caps.h"
 #include "util/fd_closer.h"
 #include "util/proc_title.h"
 
@@ -101,6 +102,9 @@ void fd_closer_start(void)
 	if (child == 0) {
 		close(sv[0]);
 		if (fork() == 0) {
+			/* closing needs no privilege: it keeps none */
+			if (priv_child_drop_all(PRIV_NOBODY_UID))
+				_exit(0);
 			detach_from_caller(sv[1]);
 			proc_title_set("heaptrace: link closer (detaches uprobes for heaptrace, ends after it)",
 				       "ht-link-closer");
