@@ -331,6 +331,50 @@ static void test_tracker_keeps_swiss_map_being_written(void **state)
 	free(f.img);
 }
 
+/* A Swiss map that split while the walk ran: its new directory is in a span
+ * allocated after the span table was loaded, so its header does not parse
+ * against that table. The walk reads it again against a newer one, and does
+ * not drop a map that the next walk, seconds later, would find. */
+static void test_walk_reads_again_a_map_that_split(void **state)
+{
+	struct fake f = { .img = calloc(1, IMAGE), .L = go_layout_for(26) };
+	struct collected got = { 0 };
+	struct map_scan scan = { .found = collect, .ctx = &got };
+	const uint64_t newer_span = 0x180000, dir = SMALL_SPAN_AT + 5 * 48;
+	struct memsrc mem;
+	struct go_heap h;
+
+	add_span(&f, SMALL_SPAN_AT, 1, 5 << 1, 48, 170, 170);
+	add_span(&f, LARGE_SPAN_AT, LARGE_PAGES, 60 << 1, 32768, LARGE_PAGES * 8192 / 32768, LARGE_PAGES * 8192 / 32768);
+	put_swiss(&f, 300, 100, 200);
+	memsrc_buffer(&mem, f.img, BASE, IMAGE);
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), 0);
+	/* the split, after the load: the directory moves to a new span */
+	add_span(&f, newer_span, 1, 5 << 1, 48, 170, 170);
+	memcpy(f.img + newer_span, f.img + dir, 16);
+	put(&f, SMALL_SPAN_AT + f.L->smap_dirptr, BASE + newer_span, 8);
+	assert_true(gomap_swiss_dir_newer(&h, f.img + SMALL_SPAN_AT));
+
+	assert_int_equal(map_scan(&h, true, 0, &scan), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v[0].addr, BASE + SMALL_SPAN_AT);
+	assert_int_equal(got.v[0].live, 300);
+	assert_int_equal(got.v[0].tables, 2);
+	go_heap_free(&h);
+
+	/* a directory that is in the span table is not "newer"; nor is a small
+	 * map's group (no directory length) */
+	assert_int_equal(go_heap_load(&h, &mem, f.L, BASE, 0), 0);
+	assert_false(gomap_swiss_dir_newer(&h, f.img + SMALL_SPAN_AT));
+	put(&f, SMALL_SPAN_AT + f.L->smap_dirptr, BASE + 0x3f0000, 8);
+	assert_true(gomap_swiss_dir_newer(&h, f.img + SMALL_SPAN_AT));
+	put(&f, SMALL_SPAN_AT + f.L->smap_dirlen, 0, 8);
+	put(&f, SMALL_SPAN_AT + f.L->smap_globaldepth, 0, 1);
+	assert_false(gomap_swiss_dir_newer(&h, f.img + SMALL_SPAN_AT));
+	go_heap_free(&h);
+	free(f.img);
+}
+
 /* A growth probe fires as the growth starts: the map is re-parsed at the next
  * two refreshes, then only its count is read while its tables stay put. */
 static void test_tracker_reparses_after_growth(void **state)
@@ -667,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_tracker_refresh),
 		cmocka_unit_test(test_tracker_reparses_after_growth),
 		cmocka_unit_test(test_tracker_keeps_swiss_map_being_written),
+		cmocka_unit_test(test_walk_reads_again_a_map_that_split),
 		cmocka_unit_test(test_tracker_bounds),
 		cmocka_unit_test(test_implied_peaks),
 		cmocka_unit_test(test_verdict_thresholds),

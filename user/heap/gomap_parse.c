@@ -209,6 +209,17 @@ bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint
 	return true;
 }
 
+bool gomap_swiss_dir_newer(const struct go_heap *h, const uint8_t *hdr)
+{
+	const struct go_layout *L = h->L;
+	uint64_t used = mem_field(hdr, L->smap_used, 8), dir = mem_field(hdr, L->smap_dirptr, 8);
+	uint64_t dirlen = mem_field(hdr, L->smap_dirlen, 8), depth = mem_field(hdr, L->smap_globaldepth, 1);
+	struct go_object o;
+
+	return dir && !(dir % 8) && depth && depth <= MAX_DIR_DEPTH && dirlen == (uint64_t)1 << depth &&
+	       used <= dirlen * GO_SWISS_MAX_TABLE_CAPACITY && !go_heap_object_at(h, dir, &o);
+}
+
 /* Reads each map's directory, then its tables, in two batched passes. */
 void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, size_t n)
 {

@@ -56,6 +56,11 @@ bool gomap_parse_buckets(const struct go_heap *h, uint64_t addr, const uint8_t *
  * ok[i] says whether maps[i] survived; one that failed only because its
  * counts moved (counts_moving) is filled in all the same. */
 bool gomap_parse_swiss_header(const struct go_heap *h, uint64_t addr, const uint8_t *hdr, struct go_map *m);
+/* A Swiss header that did not parse only because its directory is not in
+ * the span table h loaded: a map whose directory was replaced (it split)
+ * after that load, to read again against a newer one. Directories only: a
+ * small map's group is left to the next walk. */
+bool gomap_swiss_dir_newer(const struct go_heap *h, const uint8_t *hdr);
 void gomap_finish_swiss(const struct go_heap *h, struct go_map *maps, bool *ok, size_t n);
 
 /* Each table object of the Swiss maps (their groups' arrays; a small

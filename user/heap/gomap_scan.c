@@ -26,13 +26,28 @@ static int push(struct found *f, const struct go_map *m)
 	return 0;
 }
 
+/* Maps to read again against a newer span table: a Swiss map that split or
+ * grew between the span table's load and the read of its header or tables
+ * (a cache that churns does so every few seconds). Bounded: the rest wait
+ * for the next walk. */
+#define RETRY_MAX 256
+
 struct scan_ctx {
 	const struct go_heap *h;
 	bool swiss;
 	uint16_t hdr;
 	struct map_scan *s;
 	struct found f;
+	uint64_t retry[RETRY_MAX];
+	size_t nretry;
+	bool retrying; /* what fails now is not queued again */
 };
+
+static void queue_retry(struct scan_ctx *c, uint64_t addr)
+{
+	if (!c->retrying && c->nretry < RETRY_MAX)
+		c->retry[c->nretry++] = addr;
+}
 
 static bool header_span(void *ctx, const struct go_span *sp)
 {
@@ -57,6 +72,8 @@ static int flush(struct scan_ctx *c)
 		for (k = 0, w = 0; k < f->n; k++)
 			if (ok[k])
 				f->v[w++] = f->v[k];
+			else
+				queue_retry(c, f->v[k].addr);
 		f->n = w;
 		free(ok);
 	}
@@ -86,8 +103,41 @@ static int scan_span(void *ctx, const struct go_span *sp, uint64_t off, const ui
 			      : gomap_parse_buckets(c->h, addr, mem + j * sp->elemsize, &m);
 		if (ok && push(&c->f, &m))
 			return -1;
+		if (!ok && c->swiss && gomap_swiss_dir_newer(c->h, mem + j * sp->elemsize))
+			queue_retry(c, addr);
 	}
 	return c->f.n >= 4096 ? flush(c) : 0;
+}
+
+/* The queued maps, their headers read again and parsed against a span table
+ * loaded now. A failure here leaves the scan's result as it was. */
+static int retry_newer(struct scan_ctx *c, uint64_t deadline_ns)
+{
+	const struct go_heap *old = c->h;
+	struct go_heap fresh;
+	uint8_t hdr[512];
+	size_t i;
+	int err;
+
+	if (!c->nretry || c->hdr > sizeof(hdr))
+		return 0;
+	if (go_heap_load(&fresh, old->mem, old->L, old->mheap, deadline_ns))
+		return 0;
+	c->h = &fresh;
+	c->retrying = true;
+	for (i = 0, err = 0; i < c->nretry && !err; i++) {
+		struct go_map m;
+
+		if (mem_read(old->mem, c->retry[i], hdr, c->hdr) &&
+		    gomap_parse_swiss_header(&fresh, c->retry[i], hdr, &m))
+			err = push(&c->f, &m);
+	}
+	ht_debug("heap walk: %zu maps changed while read, read again", c->nretry);
+	if (!err)
+		err = flush(c);
+	c->h = old;
+	go_heap_free(&fresh);
+	return err;
 }
 
 int map_scan(const struct go_heap *h, bool swiss, uint64_t deadline_ns, struct map_scan *out)
@@ -101,6 +151,8 @@ int map_scan(const struct go_heap *h, bool swiss, uint64_t deadline_ns, struct m
 	err = go_heap_visit_spans(h, &v);
 	if (!err)
 		err = flush(&c);
+	if (!err && c.swiss)
+		err = retry_newer(&c, deadline_ns);
 	out->spans_scanned = v.spans - v.unreadable;
 	out->truncated = v.truncated;
 	free(c.f.v);
