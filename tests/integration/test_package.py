@@ -136,7 +136,7 @@ def test_dpkg_installs_and_removes_it(package):
         # Installed, not enabled.
         assert not os.path.exists("/etc/systemd/system/multi-user.target.wants/heaptrace.service")
         # bash-completion's loader finds it by the command's name.
-        assert complete_bash(["heaptrace", "--list-p"], loader=True) == ["--list-probes"]
+        assert complete_bash(["heaptrace", "--li"], loader=True) == ["--list-probes"]
         subprocess.run(["dpkg", "-r", "heaptrace"], capture_output=True, text=True, check=True)
         left = [f for f in files if os.path.exists(f)]
         assert not left, f"dpkg -r heaptrace left {left}"
@@ -173,8 +173,14 @@ def completions():
 
 
 def test_bash_completes_options_from_help(completions):
-    assert complete_bash(["heaptrace", "--li"]) == ["--list-probes", "--listen"]
+    # Before a mode, a word that begins one mode's name is that mode.
+    assert complete_bash(["heaptrace", "--li"]) == ["--list-probes"]
+    assert complete_bash(["heaptrace", "--liste"]) == ["--listen"]
     assert complete_bash(["heaptrace", "--list-p"]) == ["--list-probes"]
+    # After one, every option that the word begins.
+    assert complete_bash(["heaptrace", "--all", "--li"]) == ["--list-probes", "--listen"]
+    assert complete_bash(["heaptrace", "--pid=1", "--li"]) == ["--list-probes", "--listen"]
+    assert complete_bash(["heaptrace", "-p1", "--li"]) == ["--list-probes", "--listen"]
     offered = {o[2:] for o in complete_bash(["heaptrace", "--"]) if o.startswith("--")}
     assert offered == set(help_long_options())
 
