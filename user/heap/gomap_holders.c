@@ -140,20 +140,9 @@ static bool skip_type(void *ctx, uint64_t type)
 static bool skip_global(void *ctx, uint64_t at)
 {
 	struct walk_collect *c = ctx;
-	const struct data_symbols *d = target_data_symbols(c->mt->t);
-	uint64_t elf = at - c->mt->t->load_bias;
-	size_t lo = 0, hi = d->n;
+	const struct data_symbol *s = data_symbol_at(target_data_symbols(c->mt->t), at - c->mt->t->load_bias);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (d->v[mid].addr <= elf)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8) &&
-	       runtime_name(d->v[lo - 1].name);
+	return s && runtime_name(s->name);
 }
 
 struct walk_collect *walk_collect_new(struct map_tracker *mt, const struct go_heap *h)

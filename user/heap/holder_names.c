@@ -70,22 +70,13 @@ static void name_root(const struct holder_namer *nm, const struct holder_search 
 		return;
 	}
 	{
-		const struct data_symbols *d = target_data_symbols(t);
-		size_t lo = 0, hi = d->n;
+		const struct data_symbol *s = data_symbol_at(target_data_symbols(t), elf);
 
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (d->v[mid].addr <= elf)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8)) {
-			st->addr = d->v[lo - 1].addr + t->load_bias;
-			snprintf(st->name, sizeof(st->name), "%s", d->v[lo - 1].name);
-			if (elf != d->v[lo - 1].addr)
-				tv_append(st->field, sizeof(st->field), ".+%" PRIu64, elf - d->v[lo - 1].addr);
+		if (s) {
+			st->addr = s->addr + t->load_bias;
+			snprintf(st->name, sizeof(st->name), "%s", s->name);
+			if (elf != s->addr)
+				tv_append(st->field, sizeof(st->field), ".+%" PRIu64, elf - s->addr);
 			return;
 		}
 	}

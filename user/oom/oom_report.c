@@ -29,18 +29,6 @@ void oom_wall_clock(uint64_t mono_ns, struct timespec *out)
 	out->tv_nsec = (long)(ns % 1000000000ll);
 }
 
-/* "2026-12-01T08:57:04.123Z", as the report's started_at. */
-static json_t *json_utc(const struct timespec *ts)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
-	return json_string(buf);
-}
-
 static const char *reason(const struct oom_event *ev)
 {
 	if (!ev->have_cg)
@@ -111,7 +99,7 @@ static json_t *oom_json(const struct oom_event *ev, const struct trace_snapshot 
 	json_t *o = json_object(), *reread = json_object(), *parts = json_object();
 	bool cg = ev->have_cg;
 
-	json_object_set_new(o, "killed_at", json_utc(&ev->killed_at));
+	json_object_set_new(o, "killed_at", json_time(&ev->killed_at));
 	json_object_set_new(o, "cgroup", cg ? json_text(ev->cg.limited) : json_null());
 	json_object_set_new(o, "limit_bytes", jmaybe(cg && at->have_limit && !at->unlimited, at->limit));
 	json_object_set_new(o, "usage_bytes", jmaybe(cg && at->have_usage, at->usage));

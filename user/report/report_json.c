@@ -20,18 +20,6 @@ static json_t *jint(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
-/* "2026-12-01T08:57:04.123Z": UTC, to the millisecond. */
-static json_t *json_time(const struct timespec *ts)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
-	return json_text(buf);
-}
-
 static json_t *hist_slots(const struct ht_hist *h)
 {
 	json_t *a = json_array();

@@ -283,6 +283,23 @@ const struct data_symbols *target_data_symbols(const struct target *t)
 	return &f->data;
 }
 
+const struct data_symbol *data_symbol_at(const struct data_symbols *d, uint64_t elf)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->v[mid].addr <= elf)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && elf - d->v[lo - 1].addr < (d->v[lo - 1].size ? d->v[lo - 1].size : 8))
+		return &d->v[lo - 1];
+	return NULL;
+}
+
 /* The build id readers match the binary by: GNU's (hex) when the linker
  * wrote one, as runtime/pprof does; else Go's; "" when neither. */
 static void read_build_id(const struct elf_image *img, char *buf, size_t len)

@@ -72,6 +72,9 @@ const struct go_map_types *target_map_types(const struct target *t);
 /* The program's global variables from .symtab, by address (read once, kept
  * in its facts); empty when stripped. */
 const struct data_symbols *target_data_symbols(const struct target *t);
+/* The global variable whose bytes hold ELF address `elf` (a symbol without
+ * a size covers one word), or NULL. */
+const struct data_symbol *data_symbol_at(const struct data_symbols *d, uint64_t elf);
 enum exe_state { EXE_SAME, EXE_CHANGED, EXE_GONE };
 /* Is the process still running the file exe_fd holds? EXE_CHANGED after an
  * exec; EXE_GONE while it exits (its exe link goes first). */
