@@ -20,7 +20,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -34,6 +33,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"heaptrace/tests/targets/internal/fixture"
 )
 
 // What heaptrace must equal: debug.ReadGCStats, the settings, and the
@@ -104,19 +105,6 @@ func read() truth {
 		}
 	}
 	return t
-}
-
-func writeTruth(path string) {
-	b, _ := json.Marshal(read())
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 }
 
 // Held until exit.
@@ -199,7 +187,7 @@ func main() {
 	go func() {
 		for range sig {
 			if *truthPath != "" {
-				writeTruth(*truthPath)
+				fixture.WriteTruth(*truthPath, read())
 			}
 		}
 	}()
@@ -209,7 +197,7 @@ func main() {
 		f := strings.Fields(in.Text())
 		switch {
 		case len(f) == 1 && f[0] == "truth":
-			writeTruth(*truthPath)
+			fixture.WriteTruth(*truthPath, read())
 			fmt.Println("truth")
 		case len(f) == 2 && f[0] == "gc":
 			n, _ := strconv.Atoi(f[1])

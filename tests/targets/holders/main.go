@@ -12,7 +12,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -21,6 +20,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"heaptrace/tests/targets/internal/fixture"
 )
 
 type entry struct{ id, hits uint64 }
@@ -206,20 +207,7 @@ func main() {
 	t := truth{Pid: os.Getpid(), RegByID: addr(reg.byID), RegLive: len(reg.byID), ShardIdx: addr(shards[2].idx),
 		ShardLive: len(shards[2].idx), NestedHot: addr(nested["hot"]), NestedLive: len(nested["hot"]),
 		Boxed: addr(b), BoxedLive: len(b), Worker: w, Stack: sw, Cache: addr(cache.m), CacheBound: *bound}
-	out := os.Stdout
-	if *truthPath != "" {
-		f, err := os.Create(*truthPath + ".tmp")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		out = f
-	}
-	json.NewEncoder(out).Encode(t)
-	if *truthPath != "" {
-		out.Close()
-		os.Rename(*truthPath+".tmp", *truthPath)
-	}
+	fixture.WriteTruth(*truthPath, t)
 	if *smallAfter > 0 {
 		time.Sleep(*smallAfter)
 		for i := 0; i < *smallN; i++ {

@@ -28,6 +28,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"heaptrace/tests/targets/internal/fixture"
 )
 
 // Globals, so that a symbol table names them.
@@ -186,20 +188,7 @@ func main() {
 		HealthyFullBytes: healthyFull, HealthyLive: len(healthy), SmallMaps: len(small),
 		HeapAllocBytes: heapAlloc(), FillSeconds: time.Since(start).Seconds(),
 		EmptiedLive: len(emptied), EmptiedFull: *emptiedN, BufferEntries: *bufferN}
-	out := os.Stdout
-	if *truthPath != "" {
-		f, err := os.Create(*truthPath + ".tmp")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		out = f
-	}
-	json.NewEncoder(out).Encode(t)
-	if *truthPath != "" {
-		out.Close()
-		os.Rename(*truthPath+".tmp", *truthPath)
-	}
+	fixture.WriteTruth(*truthPath, t)
 	// SIGUSR1: write the runtime's page accounting to TRUTH.metrics now,
 	// so that a test can compare it with what heaptrace read just before.
 	if *truthPath != "" {
