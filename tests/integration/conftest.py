@@ -9,6 +9,9 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -217,6 +220,19 @@ def wait_for(cond, timeout=30, what="condition", interval=0.05):
 def wait_file(path, timeout=30):
     wait_for(lambda: os.path.exists(path), timeout, f"{path} appearing")
     return read_json(path)
+
+
+def prometheus_query(web, q):
+    """The result of PromQL q from the Prometheus serving on 127.0.0.1:web,
+    None while it is not up."""
+    url = f"http://127.0.0.1:{web}/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            d = json.load(resp)
+    except (urllib.error.URLError, ConnectionError):
+        return None
+    assert d["status"] == "success", d
+    return d["data"]["result"]
 
 
 def free_port():

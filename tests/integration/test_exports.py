@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
@@ -19,7 +18,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, free_port, map_impl, read_json, spawn,
-                      target, wait_for)
+                      prometheus_query, target, wait_for)
 
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -277,14 +276,7 @@ def test_prometheus_server_scrapes_heaptrace(mapleak, heaptrace, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "w"))
 
     def query(q):
-        url = f"http://127.0.0.1:{web}/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        try:
-            with urllib.request.urlopen(url, timeout=5) as resp:
-                d = json.load(resp)
-        except (urllib.error.URLError, ConnectionError):
-            return None
-        assert d["status"] == "success", d
-        return d["data"]["result"]
+        return prometheus_query(web, q)
 
     try:
         got = wait_for(lambda: query(f'heaptrace_gc_cycles_total{{pid="{m.pid}"}}'), timeout=45,

@@ -16,14 +16,12 @@ import ssl
 import subprocess
 import threading
 import time
-import urllib.parse
-import urllib.request
 import warnings
 
 import pytest
 
 from conftest import (AS_TRACER, HEAPTRACE, assert_nothing_left, finish, free_port, proc_status, read_json, spawn,
-                      target, wait_file, wait_for)
+                      prometheus_query, target, wait_file, wait_for)
 
 PROMETHEUS = "/usr/bin/prometheus"
 with warnings.catch_warnings():
@@ -298,17 +296,6 @@ def test_client_certificates(auth, none, good, rogue, certs, mapleak, served, tm
     assert served_with((str(certs / "rogue.pem"), str(certs / "rogue.key"))) == rogue
 
 
-def query(web, q):
-    url = f"http://127.0.0.1:{web}/api/v1/query?" + urllib.parse.urlencode({"query": q})
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            d = json.load(resp)
-    except (urllib.error.URLError, ConnectionError):
-        return None
-    assert d["status"] == "success", d
-    return d["data"]["result"]
-
-
 def test_prometheus_scrapes_over_tls_with_basic_auth(certs, mapleak, served, tmp_path):
     m = mapleak("gocur-mapleak")
     cfg = write_web_config(tmp_path / "web.yml", tls_config(certs, f"  prometheus: '{bcrypt('scrape-me')}'\n"))
@@ -330,12 +317,12 @@ def test_prometheus_scrapes_over_tls_with_basic_auth(certs, mapleak, served, tmp
                             stderr=open(tmp_path / "prometheus.log", "w"))
     try:
         def up(job):
-            r = query(web, f'up{{job="{job}"}}')
+            r = prometheus_query(web, f'up{{job="{job}"}}')
             return r and r[0]["value"][1]
         assert wait_for(lambda: up("heaptrace") == "1" and up("wrong-password") and up("plain-http"), timeout=45,
                         what="every job scraped once")
         assert up("wrong-password") == "0" and up("plain-http") == "0"
-        got = wait_for(lambda: query(web, f'heaptrace_map_retained_bytes{{pid="{m.pid}",held_by="main.leaky"}}'),
+        got = wait_for(lambda: prometheus_query(web, f'heaptrace_map_retained_bytes{{pid="{m.pid}",held_by="main.leaky"}}'),
                        timeout=20, what="the leaky map in Prometheus")
         assert float(got[0]["value"][1]) > 0.5 * m.truth["leaky_full_bytes"]
     finally:
