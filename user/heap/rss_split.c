@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,31 @@ static bool header(const char *line, const struct rss_exe *exe, const struct map
 	return true;
 }
 
+/* "Rss:      1234 kB": the field's name (up to 31 letters or _) and its
+ * value in bytes, as sscanf("%31[A-Za-z_]: %llu") reads it, by hand: that
+ * sscanf on each of smaps' lines was most of heaptrace's work when it
+ * attached to 200 idle processes. */
+static bool field_line(const char *s, size_t n, char name[32], uint64_t *bytes)
+{
+	unsigned long long kb = 0;
+	size_t i = 0, k;
+
+	while (i < n && i < 31 && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
+		i++;
+	if (!i || i >= n || s[i] != ':')
+		return false;
+	for (k = i + 1; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
+		;
+	if (k >= n || s[k] < '0' || s[k] > '9')
+		return false;
+	for (; k < n && s[k] >= '0' && s[k] <= '9'; k++)
+		kb = kb > (ULLONG_MAX - 9) / 10 ? ULLONG_MAX : kb * 10 + (unsigned)(s[k] - '0');
+	memcpy(name, s, i);
+	name[i] = 0;
+	*bytes = kb > UINT64_MAX / 1024 ? UINT64_MAX : (uint64_t)kb * 1024;
+	return true;
+}
+
 void rss_split_parse(const char *text, size_t len, const struct rss_exe *exe, struct rss_split *out)
 {
 	struct mapping cur = { 0 }, prev = { 0 };
@@ -69,15 +95,12 @@ void rss_split_parse(const char *text, size_t len, const struct rss_exe *exe, st
 	while (at < len) {
 		const char *nl = memchr(text + at, '\n', len - at);
 		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+		const char *start = text + at;
 		char field[32];
-		unsigned long long kb;
+		uint64_t bytes;
 
-		/* a line longer than any smaps writes is cut, not trusted */
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), text + at);
 		at += n + 1;
-		if (sscanf(line, "%31[A-Za-z_]: %llu kB", field, &kb) == 2) {
-			uint64_t bytes = kb > UINT64_MAX / 1024 ? UINT64_MAX : (uint64_t)kb * 1024;
-
+		if (field_line(start, n, field, &bytes)) {
 			if (!in)
 				continue;
 			add(&out->all, field, bytes);
@@ -91,6 +114,8 @@ void rss_split_parse(const char *text, size_t len, const struct rss_exe *exe, st
 				add(&out->go_heap, field, bytes);
 			continue;
 		}
+		/* a line longer than any smaps writes is cut, not trusted */
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) - 1 ? n : sizeof(line) - 1), start);
 		if (header(line, exe, &prev, &cur)) {
 			/* the next mapping compares itself with this one */
 			in = true;
