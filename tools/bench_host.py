@@ -85,12 +85,17 @@ def plain_run(bin_):
 
 def traced_run(bin_, tmp):
     out = os.path.join(tmp, "host.json")
-    h = subprocess.Popen([HT, "--all", "--exe", "*htbench*", "--json", out], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    # -q as the unit and the DaemonSet run it; stderr to a file: pipes that
+    # nobody reads fill up (the live view's 64 KiB in about 30 s) and stop it
+    errf = open(os.path.join(tmp, "host.err"), "w+")
+    h = subprocess.Popen([HT, "--all", "-q", "--exe", "*htbench*", "--json", out], stdout=subprocess.PIPE,
+                         stderr=errf, text=True)
     line = h.stdout.readline()
     if "following every Go process" not in line:
         h.kill()
-        raise RuntimeError(f"heaptrace --all did not start: {line}{h.stderr.read()}")
+        h.wait()
+        errf.seek(0)
+        raise RuntimeError(f"heaptrace --all did not start: {line}{errf.read()}")
     t0 = time.monotonic()
     time.sleep(SETTLE_S)
     c0, t1 = rs.proc_cpu(h.pid), time.monotonic()
@@ -102,8 +107,11 @@ def traced_run(bin_, tmp):
     rss = peak_rss_mb(h.pid)
     h.send_signal(2)
     h.communicate(timeout=120)
+    errf.seek(0)
+    err = errf.read()
+    errf.close()
     if h.returncode != 0:
-        raise RuntimeError(f"heaptrace --all exited {h.returncode}")
+        raise RuntimeError(f"heaptrace --all exited {h.returncode}: {err}")
     with open(out) as f:
         r = json.load(f)
     d = r["discovery"]
