@@ -222,6 +222,17 @@ def wait_file(path, timeout=30):
     return read_json(path)
 
 
+def stop_server(p, timeout=20):
+    """Stops a subprocess.Popen server (Prometheus): SIGTERM, then SIGKILL
+    if it has not exited within timeout seconds."""
+    p.terminate()
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def prometheus_query(web, q):
     """The result of PromQL q from the Prometheus serving on 127.0.0.1:web,
     None while it is not up."""

@@ -18,7 +18,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from conftest import (HEAPTRACE, TOOLCHAINS, assert_nothing_left, finish, free_port, map_impl, read_json, spawn,
-                      prometheus_query, target, wait_for)
+                      prometheus_query, stop_server, target, wait_for)
 
 PROMTOOL = "/usr/bin/promtool"
 PROMETHEUS = "/usr/bin/prometheus"
@@ -300,12 +300,7 @@ def test_prometheus_server_scrapes_heaptrace(mapleak, heaptrace, tmp_path):
         top = query(f'topk(20, heaptrace_map_retained_bytes{{pid=~"{m.pid}"}})')
         assert [x for x in top if x["metric"]["held_by"] == "main.leaky"], top
     finally:
-        prom.terminate()
-        try:
-            prom.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            prom.kill()
-            prom.wait()
+        stop_server(prom)
     h.kill()
     assert h.p.returncode == 0, h.p.err.text()
     assert_nothing_left()

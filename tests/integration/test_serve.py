@@ -21,7 +21,7 @@ import warnings
 import pytest
 
 from conftest import (AS_TRACER, HEAPTRACE, assert_nothing_left, finish, free_port, proc_status, read_json, spawn,
-                      prometheus_query, target, wait_file, wait_for)
+                      prometheus_query, stop_server, target, wait_file, wait_for)
 
 PROMETHEUS = "/usr/bin/prometheus"
 with warnings.catch_warnings():
@@ -326,12 +326,7 @@ def test_prometheus_scrapes_over_tls_with_basic_auth(certs, mapleak, served, tmp
                        timeout=20, what="the leaky map in Prometheus")
         assert float(got[0]["value"][1]) > 0.5 * m.truth["leaky_full_bytes"]
     finally:
-        prom.terminate()
-        try:
-            prom.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            prom.kill()
-            prom.wait()
+        stop_server(prom)
     assert s.stop() == 0
 
 
